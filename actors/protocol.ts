@@ -1,0 +1,298 @@
+/**
+ * The one message protocol between mafalda's actors. Every actor imports its
+ * messages from here, so a change of shape is a compile error on both sides.
+ *
+ * Actors and their channels (see docs/ARCHITECTURE.md):
+ * - supervisor (main thread) -> worker host (one thread per mediasoup Worker):
+ *   comlink RPC, `WorkerHostApi`.
+ * - worker host -> supervisor: `HostEvent` messages on the host's event port.
+ * - worker host -> balancer: `LoadReport` messages on a port given at start.
+ * - supervisor -> balancer (own thread): comlink RPC, `BalancerApi`.
+ *
+ * Everything here is structured-clone data: mediasoup objects never cross a
+ * thread, only their ids and snapshots of their properties.
+ */
+
+/** Plain JSON-like data, what crosses threads (and later machines). */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
+
+/** Anything structured clone copies; stats and dumps are passed as they come. */
+export type Cloneable = unknown;
+
+// ---------------------------------------------------------------------------
+// Load reports (router shard actors -> balancer, and -> supervisor for events)
+
+export interface ShardLoad {
+	shardId: string;
+	/** The logical MafaldaRouter this shard belongs to. */
+	routerId: string;
+	transports: number;
+	producers: number;
+	consumers: number;
+	pipeConsumers: number;
+}
+
+export interface LoadReport {
+	workerIndex: number;
+	/** Increments with every report of this worker host. */
+	seq: number;
+	/** ms since epoch, when the report was made. */
+	at: number;
+	/** CPU % of the mediasoup worker process since the previous report (user + system). */
+	cpuPercent: number;
+	routers: number;
+	transports: number;
+	producers: number;
+	consumers: number;
+	pipeConsumers: number;
+	/**
+	 * Placed transports that have no consumer yet. A placement reserves one unit
+	 * of load until its transport consumes, so a burst of new transports does
+	 * not all land on one worker before its consumers show up.
+	 */
+	idleTransports: number;
+	/**
+	 * Transports created because the balancer placed them here, counted since
+	 * the host started. The balancer subtracts it from its own count of
+	 * placements to know which placements the report does not include yet.
+	 */
+	placedTransports: number;
+	/** Bytes/s received and sent by this worker's pipe and plain transports, when measured; null otherwise. */
+	bitrateIn: number | null;
+	bitrateOut: number | null;
+	shards: ShardLoad[];
+}
+
+// ---------------------------------------------------------------------------
+// Remote objects: what the host tells the main thread about a mediasoup object
+
+export type RemoteKind =
+	| 'worker'
+	| 'router'
+	| 'webrtc-transport'
+	| 'plain-transport'
+	| 'pipe-transport'
+	| 'direct-transport'
+	| 'producer'
+	| 'consumer'
+	| 'data-producer'
+	| 'data-consumer'
+	| 'audio-level-observer'
+	| 'active-speaker-observer';
+
+/** The public properties of a mediasoup object, copied at a point in time. */
+export type Snapshot = Record<string, Cloneable>;
+
+export interface ObjectRef {
+	id: string;
+	kind: RemoteKind;
+	snapshot: Snapshot;
+}
+
+// ---------------------------------------------------------------------------
+// Worker host RPC (supervisor -> worker host), exposed with comlink
+
+export interface HostStartOptions {
+	workerIndex: number;
+	/** Absolute path of the mediasoup module entry file to load in the thread. */
+	mediasoupEntry: string;
+	/** mediasoup WorkerSettings, minus what cannot be cloned (appData is kept in the main thread). */
+	workerSettings: Record<string, Cloneable>;
+	loadReportIntervalMs: number;
+}
+
+export interface WorkerInfo {
+	pid: number;
+	workerIndex: number;
+}
+
+export type TransportKind = 'webrtc' | 'plain' | 'pipe' | 'direct';
+export type ObserverKind = 'audio-level' | 'active-speaker';
+
+export interface CreateTransportRequest {
+	shardId: string;
+	transportKind: TransportKind;
+	options: Record<string, Cloneable>;
+	/** True when the balancer chose this worker for it (counts in LoadReport.placedTransports). */
+	placed: boolean;
+	/** Marks the transport as one end of a mafalda pipe between shards. */
+	internalPipe?: boolean;
+}
+
+/** The methods every remote object accepts; the host keeps the list per kind. */
+export interface CallRequest {
+	objectId: string;
+	method: string;
+	args: Cloneable[];
+}
+
+export interface CallResult {
+	value: Cloneable;
+	/** The object's properties after the call (paused, score, ...), when it still exists. */
+	snapshot?: Snapshot;
+}
+
+export interface ConsumeRequest {
+	transportId: string;
+	options: Record<string, Cloneable>;
+	/** True for the consumer side of a mafalda pipe. */
+	pipe?: boolean;
+}
+
+export interface ProduceRequest {
+	transportId: string;
+	options: Record<string, Cloneable>;
+	/** True for the producer side of a mafalda pipe: it re-produces a producer of another shard. */
+	pipe?: boolean;
+}
+
+export interface WorkerHostApi {
+	start(options: HostStartOptions): Promise<WorkerInfo>;
+	createRouter(shardId: string, routerId: string, routerOptions: Record<string, Cloneable>): Promise<ObjectRef>;
+	createTransport(request: CreateTransportRequest): Promise<ObjectRef>;
+	createRtpObserver(shardId: string, kind: ObserverKind, options: Record<string, Cloneable>): Promise<ObjectRef>;
+	produce(request: ProduceRequest): Promise<ObjectRef>;
+	consume(request: ConsumeRequest): Promise<ObjectRef>;
+	produceData(request: ProduceRequest): Promise<ObjectRef>;
+	consumeData(request: ConsumeRequest): Promise<ObjectRef>;
+	/** A method of a remote object (pause, getStats, connect, close, ...). */
+	call(request: CallRequest): Promise<CallResult>;
+	/** Can the shard's router consume this producer with these capabilities (mediasoup's canConsume)? */
+	canConsume(shardId: string, producerId: string, rtpCapabilities: Cloneable): Promise<boolean>;
+	getResourceUsage(): Promise<Cloneable>;
+	dump(): Promise<Cloneable>;
+	/** Sends a load report now (besides the interval and change-driven ones). */
+	reportLoad(): Promise<LoadReport>;
+	/** Closes the mediasoup Worker and everything on it; the thread may then be terminated. */
+	close(): Promise<void>;
+	/** Test hook: throws inside the host thread outside any request, as a bug would. */
+	crashForTest(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------
+// Events (worker host -> supervisor), on the host's event port
+
+/** A mediasoup event of a remote object, with its arguments made cloneable. */
+export interface ObjectEvent {
+	type: 'object-event';
+	objectId: string;
+	event: string;
+	args: Cloneable[];
+	/** The object's properties after the event. */
+	snapshot?: Snapshot;
+}
+
+/** A remote object is gone, for whatever reason. Sent once per object. */
+export interface ObjectClosed {
+	type: 'object-closed';
+	objectId: string;
+	/**
+	 * Why: 'close' (closed by a call), or mediasoup's reason events:
+	 * 'routerclose', 'transportclose', 'producerclose', 'dataproducerclose',
+	 * 'workerclose', or 'workerdied'.
+	 */
+	reason: CloseReason;
+}
+
+export type CloseReason =
+	| 'close'
+	| 'routerclose'
+	| 'transportclose'
+	| 'producerclose'
+	| 'dataproducerclose'
+	| 'workerclose'
+	| 'workerdied';
+
+export interface WorkerDiedEvent {
+	type: 'worker-died';
+	workerIndex: number;
+	error: string;
+}
+
+export interface LoadReportEvent {
+	type: 'load-report';
+	report: LoadReport;
+}
+
+export type HostEvent = ObjectEvent | ObjectClosed | WorkerDiedEvent | LoadReportEvent;
+
+/** Start message of a worker host thread (workerData). */
+export interface HostWorkerData {
+	/** Port for HostEvent messages to the supervisor. */
+	eventPort: MessagePort;
+	/** Port for LoadReport messages to the balancer. */
+	balancerPort: MessagePort;
+	/** Port on which the host exposes WorkerHostApi with comlink. */
+	rpcPort: MessagePort;
+}
+
+// ---------------------------------------------------------------------------
+// Balancer RPC (supervisor -> balancer), exposed with comlink
+
+export interface Watermarks {
+	/** CPU % of a worker above which it takes no more placements while another can. */
+	watermarkWorker: number;
+	/** Consumers (and reserved placements) per worker above which the same holds. */
+	maxConsumersPerWorker: number;
+}
+
+export interface PlaceTransportRequest extends Watermarks {
+	routerId: string;
+	/** Maximum number of distinct workers the router may use. */
+	maxWorkers: number;
+	/** Workers the router may not use (dead, closing). */
+	excludeWorkers?: number[];
+}
+
+export interface Placement {
+	workerIndex: number;
+	/** The router has no shard on that worker yet: the caller opens one. */
+	openShard: boolean;
+	/** Every allowed worker was over its watermarks: this is the least loaded one. */
+	overloaded: boolean;
+	/** Why this worker (for events, logs and tests). */
+	rule: 'stream-worker' | 'router-worker' | 'most-loaded-under-watermark' | 'least-loaded-overloaded';
+}
+
+export interface PipeSourceRequest extends Watermarks {
+	producerId: string;
+	destWorker: number;
+}
+
+export interface PipeSource {
+	workerIndex: number;
+	/** Depth of the source in the producer's pipe tree (0 = producer's own shard). */
+	depth: number;
+}
+
+export interface BalancerApi {
+	/** Adds a worker (index) to the load table, or marks it alive again after a restart. */
+	addWorker(workerIndex: number, port: MessagePort): Promise<void>;
+	/** Removes a worker: its shards, carriers and load vanish from the table. */
+	removeWorker(workerIndex: number): Promise<void>;
+	shardOpened(routerId: string, workerIndex: number): Promise<void>;
+	shardClosed(routerId: string, workerIndex: number): Promise<void>;
+	routerClosed(routerId: string): Promise<void>;
+	/** A producer (or a pipe of it) now exists on a worker, at a depth of its pipe tree. */
+	streamAdded(routerId: string, producerId: string, workerIndex: number, depth: number): Promise<void>;
+	streamRemoved(producerId: string, workerIndex: number): Promise<void>;
+	placeTransport(request: PlaceTransportRequest): Promise<Placement>;
+	choosePipeSource(request: PipeSourceRequest): Promise<PipeSource>;
+	/** The load table as the balancer sees it (reports plus its own pending placements). */
+	loadTable(): Promise<WorkerLoadView[]>;
+}
+
+export interface WorkerLoadView {
+	workerIndex: number;
+	cpuPercent: number;
+	consumers: number;
+	pipeConsumers: number;
+	transports: number;
+	producers: number;
+	/** Placements the latest report does not include yet. */
+	pending: number;
+	idleTransports: number;
+	/** consumers + pipeConsumers + idleTransports + pending: what maxConsumersPerWorker compares. */
+	load: number;
+	lastReportSeq: number;
+}

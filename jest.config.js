@@ -1,0 +1,12 @@
+/** @type {import('jest').Config} */
+module.exports = {
+	preset: 'ts-jest',
+	testEnvironment: 'node',
+	roots: ['<rootDir>/test'],
+	testMatch: ['**/*.test.ts'],
+	setupFiles: ['<rootDir>/test/setup-env.ts'],
+	testTimeout: 60000,
+	// Actors run compiled code from dist/ in worker threads (ts-jest cannot
+	// transform a thread's entry), so setup builds dist/ before jest starts.
+	maxWorkers: 2,
+};

@@ -1,0 +1,78 @@
+'use strict';
+// The one set-up step behind `npm test`, `npm run demo` and `npm run bench`:
+// installs whatever is missing and is quick when everything is there.
+// Plain Node with no dependencies, because it runs before `npm install`.
+const { execFileSync, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+
+// What the mediasoup worker build needs from Debian.
+const DEBIAN_PACKAGES = [
+	'g++', 'python3', 'pkg-config', 'meson', 'ninja-build',
+	'libssl-dev', 'libuv1-dev', 'libsrtp2-dev', 'libusrsctp-dev', 'libabsl-dev',
+	'flatbuffers-compiler', 'libflatbuffers-dev',
+];
+
+function log(msg) {
+	console.log(`[mafalda setup] ${msg}`);
+}
+
+function sh(cmd, args, opts = {}) {
+	execFileSync(cmd, args, { stdio: 'inherit', cwd: ROOT, ...opts });
+}
+
+function ensureNpmPackages() {
+	const lock = path.join(ROOT, 'package-lock.json');
+	const marker = path.join(ROOT, 'node_modules', '.package-lock.json');
+	const fresh = fs.existsSync(marker) && fs.existsSync(lock) && fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs;
+	if (fresh) return;
+	log('installing npm packages');
+	// --ignore-scripts: mediasoup's postinstall would try to download a worker.
+	sh('npm', [fs.existsSync(lock) ? 'ci' : 'install', '--ignore-scripts', '--no-audit', '--no-fund']);
+}
+
+function missingDebianPackages() {
+	return DEBIAN_PACKAGES.filter((pkg) => {
+		const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+		return r.status !== 0 || !r.stdout.includes('install ok installed');
+	});
+}
+
+function ensureDebianPackages() {
+	const missing = missingDebianPackages();
+	if (missing.length === 0) return;
+	const line = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+	if (typeof process.getuid === 'function' && process.getuid() === 0) {
+		log(`installing Debian packages: ${missing.join(' ')}`);
+		sh('apt-get', ['update', '-qq']);
+		sh('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+			env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+		});
+		return;
+	}
+	console.error(`[mafalda setup] the mediasoup worker build needs Debian packages that are missing. Run as root:\n\n  ${line}\n`);
+	process.exit(1);
+}
+
+function ensureWorker() {
+	const mediasoupDir = path.join(ROOT, 'node_modules', 'mediasoup');
+	const { packagedWorkerBin } = require('./worker-cache');
+	if (process.env.MEDIASOUP_WORKER_BIN && fs.existsSync(process.env.MEDIASOUP_WORKER_BIN)) return;
+	if (fs.existsSync(packagedWorkerBin(mediasoupDir))) return;
+	const { cachedWorkerBin } = require('./worker-cache');
+	const version = require(path.join(mediasoupDir, 'package.json')).version;
+	if (fs.existsSync(cachedWorkerBin(version))) return;
+	ensureDebianPackages();
+	require('./worker-build').buildWorker(mediasoupDir);
+}
+
+function ensureTypeScriptBuild() {
+	// tsc is incremental (dist/.tsbuildinfo): a no-change build takes a second.
+	sh(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+}
+
+ensureNpmPackages();
+ensureWorker();
+ensureTypeScriptBuild();

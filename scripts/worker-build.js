@@ -1,0 +1,136 @@
+'use strict';
+// Builds mediasoup's C++ worker from the sources shipped in the npm package,
+// against Debian's libraries, with no network. mediasoup's own postinstall
+// downloads a prebuilt binary and lets meson fetch its C++ dependencies; none of
+// that is reachable here, so every `subprojects/*.wrap` is replaced by a small
+// local subproject that hands meson the system library under the variable names
+// worker/meson.build reads.
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { cacheRoot, cachedWorkerDir, cachedWorkerBin } = require('./worker-cache');
+
+const EMPTY_C = '/* Placeholder: meson needs a static library to link_whole; the code comes from the system library. */\nint mafalda_stub_symbol_@NAME@;\n';
+
+// name -> { options the parent passes via default_options, meson body }
+const SUBPROJECTS = {
+	openssl: {
+		options: [],
+		body: `openssl_dep = dependency('openssl')
+libcrypto_lib = static_library('mafalda_crypto_stub', 'empty.c')
+libssl_lib = static_library('mafalda_ssl_stub', 'empty.c')`,
+	},
+	libuv: {
+		options: ["option('build_tests', type: 'boolean', value: false)", "option('build_benchmarks', type: 'boolean', value: false)"],
+		body: `libuv_dep = dependency('libuv')
+libuv = static_library('mafalda_uv_stub', 'empty.c')`,
+	},
+	libsrtp2: {
+		options: [
+			"option('crypto-library', type: 'string', value: 'openssl')",
+			"option('crypto-library-kdf', type: 'string', value: 'disabled')",
+			"option('tests', type: 'string', value: 'disabled')",
+		],
+		// Debian installs srtp.h under <includedir>/srtp2/; the compat header
+		// bridges the libsrtp 3.0-alpha API mediasoup 3.14 was written against.
+		body: `srtp_sys = dependency('libsrtp2')
+libsrtp2_dep = declare_dependency(
+  dependencies: srtp_sys,
+  include_directories: include_directories(srtp_sys.get_variable(pkgconfig: 'includedir') / 'srtp2'),
+  compile_args: ['-include', meson.current_source_dir() / 'srtp-compat.h'],
+)
+libsrtp2 = static_library('mafalda_srtp_stub', 'empty.c')`,
+	},
+	usrsctp: {
+		options: ["option('sctp_build_programs', type: 'boolean', value: false)"],
+		body: `usrsctp_dep = dependency('usrsctp')
+usrsctp = static_library('mafalda_usrsctp_stub', 'empty.c')`,
+	},
+	'abseil-cpp': {
+		options: [],
+		body: `absl_container_dep = declare_dependency(dependencies: [
+  dependency('absl_flat_hash_map'), dependency('absl_flat_hash_set'), dependency('absl_btree'),
+  dependency('absl_inlined_vector'), dependency('absl_memory'),
+])
+absl_strings_dep = dependency('absl_strings')
+absl_types_dep = declare_dependency(dependencies: [dependency('absl_optional'), dependency('absl_variant')])
+absl_container_lib = static_library('mafalda_absl_stub', 'empty.c')`,
+	},
+	catch2: {
+		options: [],
+		// Only mediasoup's own C++ test binary uses catch2; mafalda never builds it.
+		body: `catch2_dep = declare_dependency()`,
+	},
+	flatbuffers: {
+		options: [],
+		body: `flatbuffers_dep = dependency('flatbuffers')
+flatbuffers_lib = static_library('mafalda_flatbuffers_stub', 'empty.c')`,
+	},
+};
+
+function run(cmd, args, cwd) {
+	console.log(`[mafalda] $ ${cmd} ${args.join(' ')}`);
+	execFileSync(cmd, args, { cwd, stdio: 'inherit' });
+}
+
+function prepareSources(mediasoupDir, srcDir) {
+	fs.cpSync(path.join(mediasoupDir, 'worker'), srcDir, {
+		recursive: true,
+		filter: (src) => !src.includes(`${path.sep}out${path.sep}`) && !src.endsWith(`${path.sep}out`),
+	});
+	// Debian 12 ships meson 1.0.1, which builds this project fine.
+	const mesonBuild = path.join(srcDir, 'meson.build');
+	fs.writeFileSync(mesonBuild, fs.readFileSync(mesonBuild, 'utf8').replace(/meson_version:\s*'>=\s*1\.1\.0'/, "meson_version: '>= 1.0.0'"));
+
+	const subprojectsDir = path.join(srcDir, 'subprojects');
+	for (const entry of fs.readdirSync(subprojectsDir)) {
+		fs.rmSync(path.join(subprojectsDir, entry), { recursive: true, force: true });
+	}
+	for (const [name, spec] of Object.entries(SUBPROJECTS)) {
+		const dir = path.join(subprojectsDir, name);
+		fs.mkdirSync(dir, { recursive: true });
+		fs.writeFileSync(path.join(dir, 'meson.build'), `project('${name}', 'c', 'cpp')\n${spec.body}\n`);
+		fs.writeFileSync(path.join(dir, 'meson_options.txt'), spec.options.join('\n') + '\n');
+		fs.writeFileSync(path.join(dir, 'empty.c'), EMPTY_C.replace('@NAME@', name.replace(/\W/g, '_')));
+	}
+	fs.copyFileSync(path.join(__dirname, 'worker-build', 'srtp-compat.h'), path.join(subprojectsDir, 'libsrtp2', 'srtp-compat.h'));
+}
+
+// Builds the worker for the mediasoup package at mediasoupDir, unless the
+// cache already has it. Returns the binary's path.
+function buildWorker(mediasoupDir) {
+	const version = JSON.parse(fs.readFileSync(path.join(mediasoupDir, 'package.json'), 'utf8')).version;
+	const bin = cachedWorkerBin(version);
+	if (fs.existsSync(bin)) return bin;
+
+	const work = path.join(cacheRoot(), `build-${version}-${process.pid}`);
+	fs.rmSync(work, { recursive: true, force: true });
+	const srcDir = path.join(work, 'worker');
+	const buildDir = path.join(work, 'build');
+	const started = Date.now();
+	console.log(`[mafalda] building mediasoup-worker ${version} (one time, a few minutes on 2 cores) in ${work}`);
+	try {
+		prepareSources(mediasoupDir, srcDir);
+		run('meson', ['setup', buildDir, '--buildtype=release', '-Db_ndebug=true', '-Dms_disable_liburing=true'], srcDir);
+		run('ninja', ['-C', buildDir, 'fbs/FBS']);
+		run('ninja', ['-C', buildDir, 'mediasoup-worker']);
+		// Publish atomically so a concurrent run never sees a half-copied binary.
+		const dir = cachedWorkerDir(version);
+		fs.mkdirSync(dir, { recursive: true });
+		const tmp = `${bin}.tmp-${process.pid}`;
+		fs.copyFileSync(path.join(buildDir, 'mediasoup-worker'), tmp);
+		fs.chmodSync(tmp, 0o755);
+		fs.renameSync(tmp, bin);
+	} finally {
+		fs.rmSync(work, { recursive: true, force: true });
+	}
+	console.log(`[mafalda] mediasoup-worker built in ${Math.round((Date.now() - started) / 1000)} s: ${bin}`);
+	return bin;
+}
+
+module.exports = { buildWorker };
+
+if (require.main === module) {
+	const dir = process.argv[2] || path.dirname(require.resolve('mediasoup/package.json', { paths: [process.cwd()] }));
+	console.log(buildWorker(dir));
+}

@@ -1,3 +1,5 @@
+import type { MessagePort } from "node:worker_threads";
+
 /**
  * The one message protocol between mafalda's actors. Every actor imports its
  * messages from here, so a change of shape is a compile error on both sides.
@@ -148,7 +150,8 @@ export interface ProduceRequest {
 
 export interface WorkerHostApi {
 	start(options: HostStartOptions): Promise<WorkerInfo>;
-	createRouter(shardId: string, routerId: string, routerOptions: Record<string, Cloneable>): Promise<ObjectRef>;
+	/** Opens a router shard of the logical router `routerId`; the shard's id is its mediasoup Router's id. */
+	createRouter(routerId: string, routerOptions: Record<string, Cloneable>): Promise<ObjectRef>;
 	createTransport(request: CreateTransportRequest): Promise<ObjectRef>;
 	createRtpObserver(shardId: string, kind: ObserverKind, options: Record<string, Cloneable>): Promise<ObjectRef>;
 	produce(request: ProduceRequest): Promise<ObjectRef>;
@@ -216,14 +219,12 @@ export interface LoadReportEvent {
 
 export type HostEvent = ObjectEvent | ObjectClosed | WorkerDiedEvent | LoadReportEvent;
 
-/** Start message of a worker host thread (workerData). */
+/** Start data of a worker host thread (workerData); WorkerHostApi is exposed on its parentPort. */
 export interface HostWorkerData {
 	/** Port for HostEvent messages to the supervisor. */
 	eventPort: MessagePort;
 	/** Port for LoadReport messages to the balancer. */
 	balancerPort: MessagePort;
-	/** Port on which the host exposes WorkerHostApi with comlink. */
-	rpcPort: MessagePort;
 }
 
 // ---------------------------------------------------------------------------
@@ -277,6 +278,8 @@ export interface BalancerApi {
 	streamAdded(routerId: string, producerId: string, workerIndex: number, depth: number): Promise<void>;
 	streamRemoved(producerId: string, workerIndex: number): Promise<void>;
 	placeTransport(request: PlaceTransportRequest): Promise<Placement>;
+	/** Undoes one placement that did not become a transport (creation failed, or a new worker took it). */
+	releasePlacement(workerIndex: number): Promise<void>;
 	choosePipeSource(request: PipeSourceRequest): Promise<PipeSource>;
 	/** The load table as the balancer sees it (reports plus its own pending placements). */
 	loadTable(): Promise<WorkerLoadView[]>;
@@ -295,4 +298,91 @@ export interface WorkerLoadView {
 	/** consumers + pipeConsumers + idleTransports + pending: what maxConsumersPerWorker compares. */
 	load: number;
 	lastReportSeq: number;
+}
+
+// ---------------------------------------------------------------------------
+// What each kind of remote object exposes. The host refuses any other method,
+// and forwards exactly these events, so the main thread's proxies and the
+// host agree on the surface of every mediasoup object.
+
+const TRANSPORT_METHODS = [
+	'close', 'dump', 'getStats', 'connect', 'setMaxIncomingBitrate', 'setMaxOutgoingBitrate',
+	'setMinOutgoingBitrate', 'enableTraceEvent',
+] as const;
+
+export const REMOTE_METHODS: Readonly<Record<RemoteKind, readonly string[]>> = {
+	worker: ['dump', 'getResourceUsage'],
+	router: ['close', 'dump'],
+	'webrtc-transport': [...TRANSPORT_METHODS, 'restartIce'],
+	'plain-transport': TRANSPORT_METHODS,
+	'pipe-transport': TRANSPORT_METHODS,
+	'direct-transport': [...TRANSPORT_METHODS, 'sendRtcp'],
+	producer: ['close', 'dump', 'getStats', 'pause', 'resume', 'enableTraceEvent', 'send'],
+	consumer: [
+		'close', 'dump', 'getStats', 'pause', 'resume', 'setPreferredLayers', 'setPriority', 'unsetPriority',
+		'requestKeyFrame', 'enableTraceEvent',
+	],
+	'data-producer': ['close', 'dump', 'getStats', 'pause', 'resume', 'send'],
+	'data-consumer': [
+		'close', 'dump', 'getStats', 'pause', 'resume', 'setBufferedAmountLowThreshold', 'send', 'getBufferedAmount',
+		'setSubchannels', 'addSubchannel', 'removeSubchannel',
+	],
+	'audio-level-observer': ['close', 'pause', 'resume', 'addProducer', 'removeProducer'],
+	'active-speaker-observer': ['close', 'pause', 'resume', 'addProducer', 'removeProducer'],
+};
+
+const TRANSPORT_EVENTS = ['trace', 'sctpstatechange'] as const;
+
+export const REMOTE_EVENTS: Readonly<Record<RemoteKind, readonly string[]>> = {
+	worker: [],
+	router: [],
+	'webrtc-transport': [...TRANSPORT_EVENTS, 'icestatechange', 'iceselectedtuplechange', 'dtlsstatechange'],
+	'plain-transport': [...TRANSPORT_EVENTS, 'tuple', 'rtcptuple'],
+	'pipe-transport': TRANSPORT_EVENTS,
+	'direct-transport': [...TRANSPORT_EVENTS, 'rtcp'],
+	producer: ['score', 'videoorientationchange', 'trace'],
+	consumer: ['producerpause', 'producerresume', 'score', 'layerschange', 'trace'],
+	'data-producer': [],
+	'data-consumer': ['dataproducerpause', 'dataproducerresume', 'message', 'sctpsendbufferfull', 'bufferedamountlow'],
+	'audio-level-observer': ['volumes', 'silence'],
+	'active-speaker-observer': ['dominantspeaker'],
+};
+
+/** The properties copied into a Snapshot, per kind. */
+const TRANSPORT_FIELDS = ['id', 'closed', 'sctpParameters', 'sctpState'] as const;
+
+export const SNAPSHOT_FIELDS: Readonly<Record<RemoteKind, readonly string[]>> = {
+	worker: ['pid', 'closed', 'died'],
+	router: ['id', 'closed', 'rtpCapabilities'],
+	'webrtc-transport': [
+		...TRANSPORT_FIELDS, 'iceRole', 'iceParameters', 'iceCandidates', 'iceState', 'iceSelectedTuple',
+		'dtlsParameters', 'dtlsState', 'dtlsRemoteCert',
+	],
+	'plain-transport': [...TRANSPORT_FIELDS, 'tuple', 'rtcpTuple', 'srtpParameters'],
+	'pipe-transport': [...TRANSPORT_FIELDS, 'tuple', 'srtpParameters'],
+	'direct-transport': ['id', 'closed'],
+	producer: ['id', 'closed', 'kind', 'rtpParameters', 'type', 'consumableRtpParameters', 'paused', 'score'],
+	consumer: [
+		'id', 'closed', 'producerId', 'kind', 'rtpParameters', 'type', 'paused', 'producerPaused', 'priority', 'score',
+		'preferredLayers', 'currentLayers',
+	],
+	'data-producer': ['id', 'closed', 'type', 'sctpStreamParameters', 'label', 'protocol', 'paused'],
+	'data-consumer': [
+		'id', 'closed', 'dataProducerId', 'type', 'sctpStreamParameters', 'label', 'protocol', 'paused',
+		'dataProducerPaused', 'subchannels',
+	],
+	'audio-level-observer': ['id', 'closed', 'paused'],
+	'active-speaker-observer': ['id', 'closed', 'paused'],
+};
+
+/**
+ * A mediasoup object inside an event argument (a producer in `volumes`, say)
+ * crosses the thread as this reference; the main thread swaps in its proxy.
+ */
+export interface ObjectReference {
+	$ref: string;
+}
+
+export function isObjectReference(value: unknown): value is ObjectReference {
+	return typeof value === 'object' && value !== null && typeof (value as { $ref?: unknown }).$ref === 'string';
 }

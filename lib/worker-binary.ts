@@ -1,19 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { packageRoot } from './package-root';
 
 interface WorkerCache {
 	cachedWorkerBin(mediasoupVersion: string): string;
 	packagedWorkerBin(mediasoupDir: string): string;
 }
 
-// scripts/worker-cache.js is plain JS shared with the set-up script; it sits two
-// levels up from dist/lib and one level up from lib/ (under ts-jest).
+// scripts/worker-cache.js is plain JS shared with the set-up script, so both
+// agree on where the built worker is cached.
 function loadWorkerCache(): WorkerCache {
-	for (const rel of ['../scripts/worker-cache.js', '../../scripts/worker-cache.js']) {
-		const candidate = path.resolve(__dirname, rel);
-		if (fs.existsSync(candidate)) return require(candidate) as WorkerCache;
-	}
-	throw new Error('mafalda: scripts/worker-cache.js not found next to the package');
+	return require(path.join(packageRoot(), 'scripts', 'worker-cache.js')) as WorkerCache;
 }
 
 /**

@@ -1,0 +1,98 @@
+import type { MessagePort } from 'node:worker_threads';
+import type {
+	BalancerApi,
+	LoadReport,
+	PipeSource,
+	PipeSourceRequest,
+	Placement,
+	PlaceTransportRequest,
+	WorkerLoadView,
+} from '../protocol';
+import { LoadTable } from './load-table';
+import { PlacementPolicy } from './placement-policy';
+import { StreamMap } from './stream-map';
+
+const REPORT_NUMBERS = [
+	'workerIndex', 'seq', 'cpuPercent', 'consumers', 'pipeConsumers', 'transports', 'producers', 'idleTransports',
+	'placedTransports',
+] as const;
+
+/** A port carries whatever its peer posts; only a well-formed report may move the table. */
+function isLoadReport(message: unknown): message is LoadReport {
+	if (typeof message !== 'object' || message === null) return false;
+	const fields = message as Record<string, unknown>;
+	return REPORT_NUMBERS.every((name) => typeof fields[name] === 'number' && Number.isFinite(fields[name]));
+}
+
+/**
+ * The balancer actor's state and RPC surface, without the thread: the load
+ * table fed by the hosts' report ports, the stream map fed by the supervisor,
+ * and the policy deciding on both.
+ */
+export class Balancer implements BalancerApi {
+	readonly #table = new LoadTable();
+	readonly #streams = new StreamMap();
+	readonly #policy = new PlacementPolicy(this.#table, this.#streams);
+	readonly #ports = new Map<number, MessagePort>();
+
+	async addWorker(workerIndex: number, port: MessagePort): Promise<void> {
+		// Re-adding means the worker restarted: it starts empty, and its old
+		// host's port must not feed the new entry.
+		this.#closePort(workerIndex);
+		this.#streams.removeWorker(workerIndex);
+		this.#table.addWorker(workerIndex);
+		this.#ports.set(workerIndex, port);
+		port.on('message', (message: unknown) => {
+			if (this.#ports.get(workerIndex) !== port) return;
+			if (isLoadReport(message) && message.workerIndex === workerIndex) this.#table.ingest(message);
+		});
+	}
+
+	async removeWorker(workerIndex: number): Promise<void> {
+		this.#closePort(workerIndex);
+		this.#streams.removeWorker(workerIndex);
+		this.#table.removeWorker(workerIndex);
+	}
+
+	async shardOpened(routerId: string, workerIndex: number): Promise<void> {
+		this.#streams.shardOpened(routerId, workerIndex);
+	}
+
+	async shardClosed(routerId: string, workerIndex: number): Promise<void> {
+		this.#streams.shardClosed(routerId, workerIndex);
+	}
+
+	async routerClosed(routerId: string): Promise<void> {
+		this.#streams.routerClosed(routerId);
+	}
+
+	async streamAdded(routerId: string, producerId: string, workerIndex: number, depth: number): Promise<void> {
+		this.#streams.streamAdded(routerId, producerId, workerIndex, depth);
+	}
+
+	async streamRemoved(producerId: string, workerIndex: number): Promise<void> {
+		this.#streams.streamRemoved(producerId, workerIndex);
+	}
+
+	async placeTransport(request: PlaceTransportRequest): Promise<Placement> {
+		return this.#policy.placeTransport(request);
+	}
+
+	async releasePlacement(workerIndex: number): Promise<void> {
+		if (this.#table.has(workerIndex)) this.#table.releasePlacement(workerIndex);
+	}
+
+	async choosePipeSource(request: PipeSourceRequest): Promise<PipeSource> {
+		return this.#policy.choosePipeSource(request);
+	}
+
+	async loadTable(): Promise<WorkerLoadView[]> {
+		return this.#table.view();
+	}
+
+	#closePort(workerIndex: number): void {
+		const port = this.#ports.get(workerIndex);
+		this.#ports.delete(workerIndex);
+		port?.close();
+	}
+}

@@ -1,0 +1,121 @@
+import type { PipeSource, PipeSourceRequest, Placement, PlaceTransportRequest } from '../protocol';
+import type { LoadTable } from './load-table';
+import type { StreamMap } from './stream-map';
+
+/**
+ * Mafalda's policy: concentrate, do not spread. A transport goes where its
+ * router's streams already are, so consumers need no pipe; a new worker is
+ * only opened when those are over their watermarks, and then the fullest one
+ * that still has room, so the other workers stay free for other routers.
+ *
+ * A decision reads the router's own shards and origins and the per-worker
+ * aggregates: its cost grows with the number of workers, never with the
+ * number of consumers or of other routers' producers.
+ */
+export class PlacementPolicy {
+	constructor(
+		private readonly table: LoadTable,
+		private readonly streams: StreamMap,
+	) {}
+
+	/** Chooses a worker and counts the placement as pending until a report includes it. */
+	placeTransport(request: PlaceTransportRequest): Placement {
+		const placement = this.#choose(request);
+		this.table.recordPlacement(placement.workerIndex);
+		return placement;
+	}
+
+	choosePipeSource(request: PipeSourceRequest): PipeSource {
+		const carriers = this.streams.carriers(request.producerId);
+		if (!carriers) throw new Error(`no worker carries producer ${request.producerId}`);
+		let best: { workerIndex: number; depth: number; over: boolean; load: number } | undefined;
+		for (const [workerIndex, depth] of carriers) {
+			if (workerIndex === request.destWorker || !this.table.has(workerIndex)) continue;
+			const candidate = {
+				workerIndex,
+				depth,
+				over: this.table.isOver(workerIndex, request),
+				load: this.table.load(workerIndex),
+			};
+			// Not over first; then the shallowest copy, so pipes fan out as a
+			// tree from the producer's shard instead of growing a chain whose
+			// every hop adds latency and a point of failure.
+			if (
+				!best ||
+				(candidate.over !== best.over ? !candidate.over :
+				candidate.depth !== best.depth ? candidate.depth < best.depth :
+				candidate.load !== best.load ? candidate.load < best.load :
+				candidate.workerIndex < best.workerIndex)
+			) {
+				best = candidate;
+			}
+		}
+		if (!best) {
+			throw new Error(
+				`no worker other than ${request.destWorker} carries producer ${request.producerId}`,
+			);
+		}
+		return { workerIndex: best.workerIndex, depth: best.depth };
+	}
+
+	#choose(request: PlaceTransportRequest): Placement {
+		const { routerId } = request;
+		const excluded = new Set(request.excludeWorkers ?? []);
+		const usable = (workerIndex: number): boolean => this.table.has(workerIndex) && !excluded.has(workerIndex);
+		const over = (workerIndex: number): boolean => this.table.isOver(workerIndex, request);
+		const shards = this.streams.shardWorkers(routerId);
+		const origins = this.streams.origins(routerId);
+
+		const streamWorkers = [...origins]
+			.filter(([workerIndex]) => usable(workerIndex))
+			.sort(([wa, na], [wb, nb]) => nb - na || wa - wb)
+			.map(([workerIndex]) => workerIndex);
+		for (const workerIndex of streamWorkers) {
+			if (!over(workerIndex)) return this.#placement(workerIndex, shards, 'stream-worker');
+		}
+
+		const otherShardWorkers = this.#byLoadDescending(
+			[...shards].filter((workerIndex) => usable(workerIndex) && !origins.has(workerIndex)),
+		);
+		for (const workerIndex of otherShardWorkers) {
+			if (!over(workerIndex)) return this.#placement(workerIndex, shards, 'router-worker');
+		}
+
+		const allowed = this.#allowedWorkers(request, shards, excluded);
+		if (allowed.length === 0) {
+			throw new Error(`no worker available for router ${routerId} (all workers are dead or excluded)`);
+		}
+		const byLoad = this.#byLoadDescending(allowed);
+		const roomy = byLoad.find((workerIndex) => !over(workerIndex));
+		if (roomy !== undefined) return this.#placement(roomy, shards, 'most-loaded-under-watermark');
+		const leastLoaded = byLoad.reduce((least, workerIndex) =>
+			this.table.load(workerIndex) < this.table.load(least) ||
+			(this.table.load(workerIndex) === this.table.load(least) && workerIndex < least) ? workerIndex : least);
+		return { ...this.#placement(leastLoaded, shards, 'least-loaded-overloaded'), overloaded: true };
+	}
+
+	/**
+	 * Workers the router may use under maxWorkers. Shards on excluded (dead or
+	 * closing) workers do not count against the limit: they are going away,
+	 * and counting them would leave a router with nowhere to fail over to. A
+	 * router needs at least one worker, so a limit below one still allows one.
+	 */
+	#allowedWorkers(request: PlaceTransportRequest, shards: ReadonlySet<number>, excluded: ReadonlySet<number>): number[] {
+		let used = 0;
+		for (const workerIndex of shards) if (this.table.has(workerIndex) && !excluded.has(workerIndex)) used++;
+		const mayOpen = used < Math.max(1, request.maxWorkers);
+		return this.table
+			.indices()
+			.filter((workerIndex) => !excluded.has(workerIndex) && (mayOpen || shards.has(workerIndex)));
+	}
+
+	/** Most loaded first; on equal load the lower index first, so decisions are reproducible. */
+	#byLoadDescending(workers: number[]): number[] {
+		const loads = new Map(workers.map((workerIndex) => [workerIndex, this.table.load(workerIndex)]));
+		return workers.sort((a, b) => (loads.get(b) ?? 0) - (loads.get(a) ?? 0) || a - b);
+	}
+
+	#placement(workerIndex: number, shards: ReadonlySet<number>, rule: Placement['rule']): Placement {
+		return { workerIndex, openShard: !shards.has(workerIndex), overloaded: false, rule };
+	}
+}

@@ -1,0 +1,204 @@
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/umd/node-adapter';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { NoCpuSlotError } from '../../lib/errors';
+import { actorEntry } from '../actor-entry';
+import type { BalancerApi, HostEvent, HostWorkerData, WorkerHostApi } from '../protocol';
+import { CpuSlots } from './cpu-slots';
+import { WorkerHandle } from './worker-handle';
+
+export interface RestartPolicy {
+	/** Restarts allowed per worker within `windowMs`; past that the worker stays down. */
+	maxRestarts: number;
+	windowMs: number;
+	/** First restart delay; doubles with each death inside the window, up to maxDelayMs. */
+	baseDelayMs: number;
+	maxDelayMs: number;
+}
+
+export interface SupervisorOptions {
+	/** Most workers this supervisor may run (CPU slots permitting). */
+	numWorkers: number;
+	mediasoupEntry: string;
+	workerBin: string | undefined;
+	loadReportIntervalMs: number;
+	restart: RestartPolicy;
+	cpuSlots: CpuSlots;
+}
+
+/** How the supervisor tells its owner (the Mafalda instance) what happens. */
+export interface SupervisorHooks {
+	hostEvent(workerIndex: number, event: HostEvent): void;
+	workerStarted(handle: WorkerHandle, restarted: boolean): void;
+	workerDied(workerIndex: number, error: string, willRestart: boolean): void;
+}
+
+/**
+ * The supervisor actor: owns one worker host thread per mediasoup Worker,
+ * starts them on demand (one per CPU slot at most) and restarts what dies,
+ * with back-off. It also owns the balancer thread and wires every host's load
+ * reports to it.
+ */
+export class Supervisor {
+	readonly balancer: Comlink.Remote<BalancerApi>;
+	readonly #balancerThread: Worker;
+	readonly #handles = new Map<number, WorkerHandle>();
+	readonly #deaths = new Map<number, number[]>();
+	readonly #restartTimers = new Set<NodeJS.Timeout>();
+	#closed = false;
+
+	constructor(
+		private readonly options: SupervisorOptions,
+		private readonly hooks: SupervisorHooks,
+	) {
+		this.#balancerThread = new Worker(actorEntry('balancer/balancer-actor'));
+		this.#balancerThread.on('error', (error) => {
+			// The balancer holds only derived state; losing it is a bug, not an outage to hide.
+			console.error('mafalda: balancer thread failed', error);
+		});
+		this.balancer = Comlink.wrap<BalancerApi>(nodeEndpoint(this.#balancerThread));
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	/** Live workers, by index. */
+	workers(): WorkerHandle[] {
+		return [...this.#handles.values()].filter((h) => h.alive);
+	}
+
+	handle(index: number): WorkerHandle | undefined {
+		return this.#handles.get(index);
+	}
+
+	/** Whether another worker may be started now (own limit and free CPU slots). */
+	canGrow(): boolean {
+		return !this.#closed && this.#handles.size < this.options.numWorkers;
+	}
+
+	/** Starts a new worker at the lowest free index. */
+	async startWorker(workerSettings: Record<string, unknown>): Promise<WorkerHandle> {
+		let index = 0;
+		while (this.#handles.has(index)) index++;
+		const slot = this.options.cpuSlots.acquire();
+		if (slot === undefined) throw new NoCpuSlotError(this.options.cpuSlots.dir);
+		return this.#spawn(index, slot, workerSettings, false);
+	}
+
+	async #spawn(index: number, slot: number, workerSettings: Record<string, unknown>, restarted: boolean): Promise<WorkerHandle> {
+		const events = new MessageChannel();
+		const loads = new MessageChannel();
+		const data: HostWorkerData = { eventPort: events.port2, balancerPort: loads.port2 };
+		const env: NodeJS.ProcessEnv = { ...process.env };
+		if (this.options.workerBin && !env.MEDIASOUP_WORKER_BIN) env.MEDIASOUP_WORKER_BIN = this.options.workerBin;
+		const thread = new Worker(actorEntry('worker-host/worker-host-actor'), {
+			workerData: data,
+			transferList: [events.port2, loads.port2],
+			env,
+		});
+		const api = Comlink.wrap<WorkerHostApi>(nodeEndpoint(thread));
+		const handle = new WorkerHandle(index, slot, thread, api, events.port1, workerSettings);
+		this.#handles.set(index, handle);
+		events.port1.on('message', (event: HostEvent) => {
+			if (event.type === 'worker-died') this.#onDeath(handle, `mediasoup worker died: ${event.error}`);
+			else this.hooks.hostEvent(index, event);
+		});
+		thread.on('error', (error) => this.#onDeath(handle, `worker host thread crashed: ${error.message}`));
+		thread.on('exit', (code) => this.#onDeath(handle, `worker host thread exited with code ${code}`));
+		try {
+			await this.balancer.addWorker(index, Comlink.transfer(loads.port1, [loads.port1]));
+			const info = await handle.call((host) =>
+				host.start({
+					workerIndex: index,
+					mediasoupEntry: this.options.mediasoupEntry,
+					workerSettings,
+					loadReportIntervalMs: this.options.loadReportIntervalMs,
+				}),
+			);
+			handle.pid = info.pid;
+		} catch (error) {
+			this.#onDeath(handle, `worker failed to start: ${(error as Error).message}`, false);
+			throw error;
+		}
+		this.hooks.workerStarted(handle, restarted);
+		return handle;
+	}
+
+	/** Test and fault-injection helper: the pid of a worker's mediasoup process. */
+	pidOf(index: number): number | undefined {
+		return this.#handles.get(index)?.pid;
+	}
+
+	#onDeath(handle: WorkerHandle, detail: string, mayRestart = true): void {
+		if (!handle.alive || this.#handles.get(handle.index) !== handle) return;
+		handle.markDead(detail);
+		this.#handles.delete(handle.index);
+		handle.eventPort.close();
+		killQuietly(handle.pid);
+		void handle.thread.terminate();
+		void this.balancer.removeWorker(handle.index).catch(() => undefined);
+		if (this.#closed) {
+			this.options.cpuSlots.release(handle.slot);
+			return;
+		}
+		const delay = mayRestart ? this.#restartDelay(handle.index) : undefined;
+		if (delay === undefined) this.options.cpuSlots.release(handle.slot);
+		this.hooks.workerDied(handle.index, detail, delay !== undefined);
+		if (delay === undefined) return;
+		const timer = setTimeout(() => {
+			this.#restartTimers.delete(timer);
+			if (this.#closed || this.#handles.has(handle.index)) {
+				this.options.cpuSlots.release(handle.slot);
+				return;
+			}
+			this.#spawn(handle.index, handle.slot, handle.workerSettings, true).catch(() => {
+				// #spawn already reported the failure as a death of its own.
+			});
+		}, delay);
+		this.#restartTimers.add(timer);
+	}
+
+	/** Milliseconds to wait before restarting, or undefined when the worker died too often. */
+	#restartDelay(index: number): number | undefined {
+		const { maxRestarts, windowMs, baseDelayMs, maxDelayMs } = this.options.restart;
+		const now = Date.now();
+		const recent = (this.#deaths.get(index) ?? []).filter((t) => now - t < windowMs);
+		recent.push(now);
+		this.#deaths.set(index, recent);
+		if (recent.length > maxRestarts) return undefined;
+		return Math.min(maxDelayMs, baseDelayMs * 2 ** (recent.length - 1));
+	}
+
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		for (const timer of this.#restartTimers) clearTimeout(timer);
+		this.#restartTimers.clear();
+		const handles = [...this.#handles.values()];
+		await Promise.all(
+			handles.map(async (handle) => {
+				const closedCleanly = await handle.call((host) => host.close()).then(() => true, () => false);
+				handle.markDead('closed');
+				handle.eventPort.close();
+				await handle.thread.terminate();
+				// Only a worker that did not close itself is still there to kill.
+				if (!closedCleanly) killQuietly(handle.pid);
+				this.options.cpuSlots.release(handle.slot);
+			}),
+		);
+		this.#handles.clear();
+		this.options.cpuSlots.releaseAll();
+		this.balancer[Comlink.releaseProxy]();
+		await this.#balancerThread.terminate();
+	}
+}
+
+function killQuietly(pid: number): void {
+	if (pid <= 0) return;
+	try {
+		process.kill(pid, 'SIGKILL');
+	} catch {
+		// Already gone, which is what we want.
+	}
+}

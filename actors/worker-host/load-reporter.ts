@@ -1,0 +1,73 @@
+import type { LoadReport } from '../protocol';
+
+export interface LoadSource {
+	workerIndex: number;
+	/** Cumulative CPU time (user + system) of the mediasoup worker, in ms. */
+	cpuTimeMs(): Promise<number>;
+	/** The report without its timing and CPU fields. */
+	counts(): Omit<LoadReport, 'workerIndex' | 'seq' | 'at' | 'cpuPercent'>;
+}
+
+/**
+ * Sends load reports on an interval and soon after every change. Changes are
+ * coalesced to one report per event-loop turn, so a burst of a thousand
+ * consumers costs one report, not a thousand.
+ */
+export class LoadReporter {
+	#seq = 0;
+	#cpuPercent = 0;
+	#lastCpu: { at: number; cpuMs: number } | undefined;
+	#timer: NodeJS.Timeout | undefined;
+	#pending: NodeJS.Immediate | undefined;
+
+	constructor(
+		private readonly source: LoadSource,
+		private readonly send: (report: LoadReport) => void,
+		intervalMs: number,
+	) {
+		this.#timer = setInterval(() => void this.#sampleCpuAndReport(), intervalMs);
+		this.#timer.unref();
+	}
+
+	changed(): void {
+		if (this.#pending || !this.#timer) return;
+		this.#pending = setImmediate(() => {
+			this.#pending = undefined;
+			this.report();
+		});
+	}
+
+	report(): LoadReport {
+		const report: LoadReport = {
+			workerIndex: this.source.workerIndex,
+			seq: ++this.#seq,
+			at: Date.now(),
+			cpuPercent: this.#cpuPercent,
+			...this.source.counts(),
+		};
+		this.send(report);
+		return report;
+	}
+
+	async #sampleCpuAndReport(): Promise<void> {
+		try {
+			const cpuMs = await this.source.cpuTimeMs();
+			const at = Date.now();
+			if (this.#lastCpu && at > this.#lastCpu.at) {
+				this.#cpuPercent = Math.max(0, (100 * (cpuMs - this.#lastCpu.cpuMs)) / (at - this.#lastCpu.at));
+			}
+			this.#lastCpu = { at, cpuMs };
+		} catch {
+			// The worker is closing or dead; the supervisor hears of it elsewhere.
+			return;
+		}
+		if (this.#timer) this.report();
+	}
+
+	stop(): void {
+		if (this.#timer) clearInterval(this.#timer);
+		if (this.#pending) clearImmediate(this.#pending);
+		this.#timer = undefined;
+		this.#pending = undefined;
+	}
+}

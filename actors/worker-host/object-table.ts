@@ -1,0 +1,129 @@
+import { EventEmitter } from 'node:events';
+import {
+	type CloseReason,
+	type HostEvent,
+	type ObjectRef,
+	type RemoteKind,
+	REMOTE_EVENTS,
+	REMOTE_METHODS,
+	SNAPSHOT_FIELDS,
+	type Snapshot,
+} from '../protocol';
+
+/** What every mediasoup object we track has in common. */
+export interface MediasoupObject {
+	id: string;
+	closed: boolean;
+	observer: EventEmitter;
+	on(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+export interface TableEntry {
+	kind: RemoteKind;
+	object: MediasoupObject;
+	shardId: string;
+	/** Transport that owns a producer/consumer/data object. */
+	transportId?: string;
+}
+
+// The events through which mediasoup says *why* an object closed; 'close' on
+// the observer follows them, so the reason is known when the close is posted.
+const REASON_EVENTS: readonly CloseReason[] = [
+	'routerclose', 'transportclose', 'producerclose', 'dataproducerclose', 'workerclose',
+];
+
+/**
+ * The host's table of live mediasoup objects, keyed by object id. It wires each
+ * object's events to the supervisor and removes the object when it closes.
+ * Pipe producers share their id with the producer they re-produce, but never on
+ * the same worker, so an id is unique within one host.
+ */
+export class ObjectTable {
+	readonly #entries = new Map<string, TableEntry>();
+
+	constructor(
+		private readonly post: (event: HostEvent) => void,
+		private readonly onRemoved: (entry: TableEntry) => void,
+	) {}
+
+	get(id: string): TableEntry | undefined {
+		return this.#entries.get(id);
+	}
+
+	require(id: string, kinds?: readonly RemoteKind[]): TableEntry {
+		const entry = this.#entries.get(id);
+		if (!entry || entry.object.closed) throw new Error(`no live object with id "${id}" on this worker`);
+		if (kinds && !kinds.includes(entry.kind)) {
+			throw new TypeError(`object "${id}" is a ${entry.kind}, expected ${kinds.join(' or ')}`);
+		}
+		return entry;
+	}
+
+	entries(): IterableIterator<TableEntry> {
+		return this.#entries.values();
+	}
+
+	add(entry: TableEntry): ObjectRef {
+		const { object, kind } = entry;
+		this.#entries.set(object.id, entry);
+		let reason: CloseReason = 'close';
+		for (const r of REASON_EVENTS) object.on(r, () => { reason = r; });
+		for (const event of REMOTE_EVENTS[kind]) {
+			object.on(event, (...args: unknown[]) => {
+				this.post({ type: 'object-event', objectId: object.id, event, args: args.map(toCloneable), snapshot: snapshotOf(entry) });
+			});
+		}
+		object.observer.once('close', () => {
+			// A newer object may reuse the id (a pipe producer after a re-pipe).
+			if (this.#entries.get(object.id) === entry) this.#entries.delete(object.id);
+			this.post({ type: 'object-closed', objectId: object.id, reason });
+			this.onRemoved(entry);
+		});
+		return { id: object.id, kind, snapshot: snapshotOf(entry) };
+	}
+
+	async call(id: string, method: string, args: unknown[]): Promise<{ value: unknown; snapshot?: Snapshot }> {
+		const entry = this.require(id);
+		if (!REMOTE_METHODS[entry.kind].includes(method)) {
+			throw new TypeError(`method "${method}" is not available on a ${entry.kind}`);
+		}
+		const fn = (entry.object as unknown as Record<string, unknown>)[method];
+		if (typeof fn !== 'function') throw new TypeError(`method "${method}" is not available on this mediasoup version`);
+		// A Buffer arrives from another thread as a plain Uint8Array.
+		const nativeArgs = args.map((a) => (a instanceof Uint8Array && !Buffer.isBuffer(a) ? Buffer.from(a.buffer, a.byteOffset, a.byteLength) : a));
+		const value: unknown = await (fn as (...a: unknown[]) => unknown).apply(entry.object, nativeArgs);
+		return { value: toCloneable(value), snapshot: entry.object.closed ? undefined : snapshotOf(entry) };
+	}
+}
+
+export function snapshotOf(entry: TableEntry): Snapshot {
+	const snapshot: Snapshot = {};
+	const source = entry.object as unknown as Record<string, unknown>;
+	for (const field of SNAPSHOT_FIELDS[entry.kind]) {
+		const value = source[field];
+		if (value !== undefined) snapshot[field] = toCloneable(value);
+	}
+	return snapshot;
+}
+
+function isMediasoupObject(value: object): value is MediasoupObject {
+	return 'observer' in value && 'id' in value && (value as { observer: unknown }).observer instanceof EventEmitter;
+}
+
+/**
+ * Makes a value safe for structured clone: mediasoup objects become
+ * references by id, functions and appData (which stays in the main thread) go.
+ */
+export function toCloneable(value: unknown): unknown {
+	if (value === null || typeof value !== 'object') return typeof value === 'function' ? undefined : value;
+	if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return value;
+	if (isMediasoupObject(value)) return { $ref: value.id };
+	if (Array.isArray(value)) return value.map(toCloneable);
+	const out: Record<string, unknown> = {};
+	for (const [key, v] of Object.entries(value)) {
+		if (key === 'appData') continue;
+		const cloned = toCloneable(v);
+		if (cloned !== undefined) out[key] = cloned;
+	}
+	return out;
+}

@@ -1,0 +1,15 @@
+// Entry of a worker host thread: exposes WorkerHost on the thread's parentPort.
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/umd/node-adapter';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { HostWorkerData } from '../protocol';
+import { WorkerHost } from './worker-host';
+
+if (parentPort) {
+	const { eventPort, balancerPort } = workerData as HostWorkerData;
+	const host = new WorkerHost(
+		(event) => eventPort.postMessage(event),
+		(report) => balancerPort.postMessage(report),
+	);
+	Comlink.expose(host, nodeEndpoint(parentPort));
+}

@@ -1,0 +1,257 @@
+import type { types } from 'mediasoup';
+import type {
+	CallRequest,
+	CallResult,
+	Cloneable,
+	ConsumeRequest,
+	CreateTransportRequest,
+	HostEvent,
+	HostStartOptions,
+	LoadReport,
+	ObjectRef,
+	ObserverKind,
+	ProduceRequest,
+	RemoteKind,
+	WorkerHostApi,
+	WorkerInfo,
+} from '../protocol';
+import { LoadReporter } from './load-reporter';
+import { type MediasoupObject, ObjectTable, type TableEntry, toCloneable } from './object-table';
+import { RouterShard } from './router-shard';
+
+type MediasoupModule = typeof import('mediasoup');
+
+const TRANSPORT_KINDS: readonly RemoteKind[] = ['webrtc-transport', 'plain-transport', 'pipe-transport', 'direct-transport'];
+
+/**
+ * The worker host actor: owns one mediasoup Worker in its own thread, and the
+ * router shard actors on it. The supervisor drives it by RPC (WorkerHostApi);
+ * it answers with ids and snapshots, never with mediasoup objects.
+ */
+export class WorkerHost implements WorkerHostApi {
+	#worker: types.Worker | undefined;
+	#workerIndex = -1;
+	#reporter: LoadReporter | undefined;
+	#placedTransports = 0;
+	readonly #shards = new Map<string, RouterShard>();
+	readonly #pipeTransports = new Set<string>();
+	readonly #table: ObjectTable;
+
+	constructor(
+		private readonly postEvent: (event: HostEvent) => void,
+		private readonly postLoad: (report: LoadReport) => void,
+	) {
+		this.#table = new ObjectTable(postEvent, (entry) => this.#removed(entry));
+	}
+
+	async start(options: HostStartOptions): Promise<WorkerInfo> {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const mediasoup = require(options.mediasoupEntry) as MediasoupModule;
+		const worker = await mediasoup.createWorker(options.workerSettings as types.WorkerSettings);
+		this.#worker = worker;
+		this.#workerIndex = options.workerIndex;
+		worker.on('died', (error: Error) => {
+			this.#reporter?.stop();
+			this.postEvent({ type: 'worker-died', workerIndex: options.workerIndex, error: String(error?.message ?? error) });
+		});
+		this.#reporter = new LoadReporter(
+			{
+				workerIndex: options.workerIndex,
+				cpuTimeMs: async () => {
+					const usage = await worker.getResourceUsage();
+					return usage.ru_utime + usage.ru_stime;
+				},
+				counts: () => this.#counts(),
+			},
+			(report) => {
+				this.postLoad(report);
+				this.postEvent({ type: 'load-report', report });
+			},
+			options.loadReportIntervalMs,
+		);
+		this.#reporter.report();
+		return { pid: worker.pid, workerIndex: options.workerIndex };
+	}
+
+	async createRouter(routerId: string, routerOptions: Record<string, Cloneable>): Promise<ObjectRef> {
+		const router = await this.#requireWorker().createRouter(routerOptions as types.RouterOptions);
+		const shard = new RouterShard(router.id, routerId, router);
+		this.#shards.set(router.id, shard);
+		const ref = this.#table.add({ kind: 'router', object: router as unknown as MediasoupObject, shardId: router.id });
+		this.#reporter?.changed();
+		return ref;
+	}
+
+	async createTransport(request: CreateTransportRequest): Promise<ObjectRef> {
+		const shard = this.#requireShard(request.shardId);
+		// Validated in the main thread; mediasoup validates again and its errors reach the caller.
+		const options = request.options as never;
+		let transport: types.Transport;
+		let kind: RemoteKind;
+		switch (request.transportKind) {
+			case 'webrtc':
+				transport = await shard.router.createWebRtcTransport(options);
+				kind = 'webrtc-transport';
+				break;
+			case 'plain':
+				transport = await shard.router.createPlainTransport(options);
+				kind = 'plain-transport';
+				break;
+			case 'pipe':
+				transport = await shard.router.createPipeTransport(options);
+				kind = 'pipe-transport';
+				break;
+			case 'direct':
+				transport = await shard.router.createDirectTransport(options);
+				kind = 'direct-transport';
+				break;
+			default:
+				throw new TypeError(`unknown transportKind "${String(request.transportKind)}"`);
+		}
+		shard.transports.add(transport.id);
+		if (request.internalPipe) this.#pipeTransports.add(transport.id);
+		if (request.placed) {
+			shard.placedTransports.set(transport.id, 0);
+			this.#placedTransports++;
+		}
+		const ref = this.#table.add({ kind, object: transport as unknown as MediasoupObject, shardId: shard.shardId });
+		this.#reporter?.changed();
+		return ref;
+	}
+
+	async createRtpObserver(shardId: string, kind: ObserverKind, options: Record<string, Cloneable>): Promise<ObjectRef> {
+		const shard = this.#requireShard(shardId);
+		const observer =
+			kind === 'audio-level'
+				? await shard.router.createAudioLevelObserver(options as types.AudioLevelObserverOptions)
+				: await shard.router.createActiveSpeakerObserver(options as types.ActiveSpeakerObserverOptions);
+		return this.#table.add({
+			kind: kind === 'audio-level' ? 'audio-level-observer' : 'active-speaker-observer',
+			object: observer as unknown as MediasoupObject,
+			shardId,
+		});
+	}
+
+	async produce(request: ProduceRequest): Promise<ObjectRef> {
+		const { entry, transport } = this.#transport(request.transportId);
+		const producer = await transport.produce(request.options as unknown as types.ProducerOptions);
+		this.#requireShard(entry.shardId).producers.add(producer.id);
+		const ref = this.#table.add({ kind: 'producer', object: producer as unknown as MediasoupObject, shardId: entry.shardId, transportId: transport.id });
+		this.#reporter?.changed();
+		return ref;
+	}
+
+	async consume(request: ConsumeRequest): Promise<ObjectRef> {
+		const { entry, transport } = this.#transport(request.transportId);
+		const consumer = await transport.consume(request.options as unknown as types.ConsumerOptions);
+		this.#requireShard(entry.shardId).consumerAdded(transport.id, consumer.id, this.#pipeTransports.has(transport.id));
+		const ref = this.#table.add({ kind: 'consumer', object: consumer as unknown as MediasoupObject, shardId: entry.shardId, transportId: transport.id });
+		this.#reporter?.changed();
+		return ref;
+	}
+
+	async produceData(request: ProduceRequest): Promise<ObjectRef> {
+		const { entry, transport } = this.#transport(request.transportId);
+		const dataProducer = await transport.produceData(request.options as unknown as types.DataProducerOptions);
+		return this.#table.add({ kind: 'data-producer', object: dataProducer as unknown as MediasoupObject, shardId: entry.shardId, transportId: transport.id });
+	}
+
+	async consumeData(request: ConsumeRequest): Promise<ObjectRef> {
+		const { entry, transport } = this.#transport(request.transportId);
+		const dataConsumer = await transport.consumeData(request.options as unknown as types.DataConsumerOptions);
+		return this.#table.add({ kind: 'data-consumer', object: dataConsumer as unknown as MediasoupObject, shardId: entry.shardId, transportId: transport.id });
+	}
+
+	async call(request: CallRequest): Promise<CallResult> {
+		const result = await this.#table.call(request.objectId, request.method, request.args);
+		return { value: result.value, snapshot: result.snapshot };
+	}
+
+	async canConsume(shardId: string, producerId: string, rtpCapabilities: Cloneable): Promise<boolean> {
+		return this.#requireShard(shardId).router.canConsume({ producerId, rtpCapabilities: rtpCapabilities as types.RtpCapabilities });
+	}
+
+	async getResourceUsage(): Promise<Cloneable> {
+		return this.#requireWorker().getResourceUsage();
+	}
+
+	async dump(): Promise<Cloneable> {
+		const worker = this.#requireWorker();
+		const routers = await Promise.all([...this.#shards.values()].map(async (s) => ({ routerId: s.routerId, dump: await s.router.dump() })));
+		return toCloneable({ worker: await worker.dump(), routers });
+	}
+
+	async reportLoad(): Promise<LoadReport> {
+		if (!this.#reporter) throw new Error('worker host not started');
+		return this.#reporter.report();
+	}
+
+	async close(): Promise<void> {
+		this.#reporter?.stop();
+		this.#reporter = undefined;
+		if (this.#worker && !this.#worker.closed) this.#worker.close();
+	}
+
+	async crashForTest(): Promise<void> {
+		setImmediate(() => {
+			throw new Error('mafalda test: worker host thread crash');
+		});
+	}
+
+	#counts(): Omit<LoadReport, 'workerIndex' | 'seq' | 'at' | 'cpuPercent'> {
+		let transports = 0;
+		let producers = 0;
+		let consumers = 0;
+		let pipeConsumers = 0;
+		let idleTransports = 0;
+		const shards = [];
+		for (const shard of this.#shards.values()) {
+			const load = shard.load();
+			shards.push(load);
+			transports += load.transports;
+			producers += load.producers;
+			consumers += load.consumers;
+			pipeConsumers += load.pipeConsumers;
+			idleTransports += shard.idleTransports();
+		}
+		return {
+			routers: this.#shards.size,
+			transports,
+			producers,
+			consumers,
+			pipeConsumers,
+			idleTransports,
+			placedTransports: this.#placedTransports,
+			bitrateIn: null,
+			bitrateOut: null,
+			shards,
+		};
+	}
+
+	#removed(entry: TableEntry): void {
+		const shard = this.#shards.get(entry.shardId);
+		if (entry.kind === 'router') this.#shards.delete(entry.shardId);
+		else if (TRANSPORT_KINDS.includes(entry.kind)) {
+			shard?.transportRemoved(entry.object.id);
+			this.#pipeTransports.delete(entry.object.id);
+		} else if (entry.kind === 'producer') shard?.producers.delete(entry.object.id);
+		else if (entry.kind === 'consumer') shard?.consumerRemoved(entry.transportId, entry.object.id);
+		this.#reporter?.changed();
+	}
+
+	#requireWorker(): types.Worker {
+		if (!this.#worker || this.#worker.closed) throw new Error(`worker ${this.#workerIndex} is not running`);
+		return this.#worker;
+	}
+
+	#requireShard(shardId: string): RouterShard {
+		const shard = this.#shards.get(shardId);
+		if (!shard || shard.router.closed) throw new Error(`no router shard "${shardId}" on worker ${this.#workerIndex}`);
+		return shard;
+	}
+
+	#transport(transportId: string): { entry: TableEntry; transport: types.Transport } {
+		const entry = this.#table.require(transportId, TRANSPORT_KINDS);
+		return { entry, transport: entry.object as unknown as types.Transport };
+	}
+}

@@ -1,0 +1,314 @@
+import { EventEmitter } from 'eventemitter3';
+import * as path from 'node:path';
+import type { types } from 'mediasoup';
+import type { HostEvent, ObjectRef, Placement, PlaceTransportRequest, Watermarks } from '../actors/protocol';
+import { CpuSlots, defaultSlotDir } from '../actors/supervisor/cpu-slots';
+import { Supervisor } from '../actors/supervisor/supervisor';
+import type { WorkerHandle } from '../actors/supervisor/worker-handle';
+import { CommonApi } from './common-api';
+import { InvalidArgumentError, MafaldaClosedError } from './errors';
+import { globalCommon, globalMafaldaRouters } from './global';
+import { MafaldaRouter } from './MafaldaRouter';
+import { locateMediasoupModule } from './mediasoup-module';
+import { type ResolvedMafaldaOptions, resolveMafaldaOptions, resolveRouterOptions } from './options';
+import { PipeManager } from './pipe-manager';
+import type { RemoteObject } from './remote/remote-object';
+import { RemoteWorker } from './remote/remote-worker';
+import type { ShardRecord } from './shard-record';
+import type { MafaldaRouterOptions, MediasoupModule, SupervisorEvents } from './types';
+import { findWorkerBinary } from './worker-binary';
+
+/**
+ * The entry point: one Mafalda instance runs a supervisor (one mediasoup Worker
+ * per CPU, each in a worker host thread), a balancer thread, and the
+ * MafaldaRouters made with it. Supervisor events are emitted on the instance.
+ */
+export class Mafalda extends EventEmitter<SupervisorEvents> {
+	/** The mediasoup-compatible module this instance was built with. */
+	readonly mediasoup: MediasoupModule;
+	readonly mafaldaRouters = new Map<string, MafaldaRouter>();
+	readonly #common = new CommonApi(globalCommon);
+	readonly #options: ResolvedMafaldaOptions;
+	readonly #entry: string;
+	readonly #workerBin: string | undefined;
+	#supervisor: Supervisor | undefined;
+	/** Proxies by worker, then by object id (a pipe producer shares its id with its producer, never its worker). */
+	readonly #directory = new Map<number, Map<string, RemoteObject>>();
+	readonly #remoteWorkers = new Map<number, RemoteWorker>();
+	#workerStarting: Promise<WorkerHandle> | undefined;
+	#closed = false;
+	/** @internal */
+	readonly pipes: PipeManager;
+	/** @internal The app's producers, by id, with the MafaldaRouter that owns them. */
+	readonly producers = new Map<string, { producer: RemoteObject; router: MafaldaRouter }>();
+
+	constructor(mediasoup: MediasoupModule, options?: unknown) {
+		super();
+		if (typeof mediasoup !== 'object' || mediasoup === null || typeof mediasoup.createWorker !== 'function') {
+			throw new InvalidArgumentError('mediasoup', 'must be a mediasoup-compatible module (with createWorker())');
+		}
+		this.#options = resolveMafaldaOptions(options);
+		this.mediasoup = mediasoup;
+		const located = locateMediasoupModule(mediasoup, this.#options.mediasoupEntry);
+		this.#entry = located.entry;
+		this.#workerBin = findWorkerBinary(located.packageDir);
+		this.pipes = new PipeManager({
+			pipeListenIp: this.#options.pipeListenIp,
+			pipeEnableSrtp: this.#options.pipeEnableSrtp,
+			watermarks: (shard) => this.#routerOf(shard).watermarks,
+			choosePipeSource: async (producerId, destWorker, w) =>
+				(await this.supervisor().balancer.choosePipeSource({ producerId, destWorker, ...w })).workerIndex,
+			streamAdded: (routerId, producerId, workerIndex, depth) =>
+				void this.#supervisor?.balancer.streamAdded(routerId, producerId, workerIndex, depth).catch(() => undefined),
+			streamRemoved: (producerId, workerIndex) =>
+				void this.#supervisor?.balancer.streamRemoved(producerId, workerIndex).catch(() => undefined),
+			createPipeTransport: (shard, opts) => this.#routerOf(shard).createInternalPipeTransport(shard, opts),
+			pipeConsume: (transport, producerId) => this.#routerOfTransport(transport).pipeConsume(transport, producerId),
+			pipeProduce: (transport, opts) => this.#routerOfTransport(transport).pipeProduce(transport, opts),
+			pipeOpened: (info) => this.emit('pipeopened', info),
+			pipeClosed: (info) => this.emit('pipeclosed', info),
+		});
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	/** @internal Folder of the mediasoup module's entry file (mediasoup's own helpers sit beside it). */
+	get mediasoupEntryDir(): string {
+		return path.dirname(this.#entry);
+	}
+
+	// Common API, over what this instance made.
+	get routers(): CommonApi['routers'] {
+		return this.#common.routers;
+	}
+	get rtpObservers(): CommonApi['rtpObservers'] {
+		return this.#common.rtpObservers;
+	}
+	get transports(): CommonApi['transports'] {
+		return this.#common.transports;
+	}
+	get workers(): CommonApi['workers'] {
+		return this.#common.workers;
+	}
+	getResourceUsages(): Promise<Map<string, types.WorkerResourceUsage>> {
+		return this.#common.getResourceUsages();
+	}
+	async dump(): Promise<Record<string, unknown>> {
+		return {
+			...(await this.#common.dump()),
+			mafaldaRouters: [...this.mafaldaRouters.keys()],
+			pipes: this.pipes.pipes(),
+			loadTable: this.#supervisor ? await this.#supervisor.balancer.loadTable() : [],
+		};
+	}
+
+	/** @internal */
+	get common(): CommonApi {
+		return this.#common;
+	}
+
+	/** @internal */
+	supervisor(): Supervisor {
+		if (this.#closed) throw new MafaldaClosedError();
+		if (!this.#supervisor) {
+			this.#supervisor = new Supervisor(
+				{
+					numWorkers: this.#options.numWorkers,
+					mediasoupEntry: this.#entry,
+					workerBin: this.#workerBin,
+					loadReportIntervalMs: this.#options.loadReportIntervalMs,
+					restart: this.#options.restart,
+					cpuSlots: new CpuSlots(this.#options.cpuSlotDir ?? defaultSlotDir()),
+				},
+				{
+					hostEvent: (index, event) => this.#onHostEvent(index, event),
+					workerStarted: (handle, restarted) => this.#onWorkerStarted(handle, restarted),
+					workerDied: (index, error, willRestart) => this.#onWorkerDied(index, error, willRestart),
+				},
+			);
+		}
+		return this.#supervisor;
+	}
+
+	async createMafaldaRouter(options?: MafaldaRouterOptions): Promise<MafaldaRouter> {
+		if (this.#closed) throw new MafaldaClosedError();
+		const resolved = resolveRouterOptions(options);
+		if (this.mafaldaRouters.has(resolved.id) || globalMafaldaRouters.has(resolved.id)) {
+			throw new InvalidArgumentError('options.id', `"${resolved.id}" is already the id of a MafaldaRouter`);
+		}
+		const router = new MafaldaRouter(this, resolved);
+		this.mafaldaRouters.set(router.id, router);
+		globalMafaldaRouters.set(router.id, router);
+		router.once('close', () => {
+			this.mafaldaRouters.delete(router.id);
+			if (globalMafaldaRouters.get(router.id) === router) globalMafaldaRouters.delete(router.id);
+		});
+		try {
+			await router.open();
+		} catch (error) {
+			await router.close();
+			throw error;
+		}
+		return router;
+	}
+
+	async closeAllMafaldaRouters(): Promise<void> {
+		await Promise.all([...this.mafaldaRouters.values()].map((r) => r.close()));
+	}
+
+	/** Closes every MafaldaRouter, every worker and thread of this instance. */
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		await this.closeAllMafaldaRouters();
+		this.#closed = true;
+		const supervisor = this.#supervisor;
+		this.#supervisor = undefined;
+		if (supervisor) await supervisor.close();
+		for (const worker of this.#remoteWorkers.values()) worker.markClosed(undefined);
+		this.#remoteWorkers.clear();
+		this.#directory.clear();
+	}
+
+	/**
+	 * @internal Chooses a worker for a new transport of `router`, starting a
+	 * new worker when every running one is over its watermarks and a CPU is free.
+	 */
+	async place(router: MafaldaRouter, request: PlaceTransportRequest): Promise<Placement> {
+		const supervisor = this.supervisor();
+		if (supervisor.workers().length === 0) await this.#startWorker(router.workerSettings);
+		let placement = await supervisor.balancer.placeTransport(request);
+		const routerWorkers = router.shardCount();
+		const mayOwnMore = request.maxWorkers > 0 && routerWorkers < request.maxWorkers;
+		if (placement.overloaded && mayOwnMore && supervisor.canGrow()) {
+			// Every running worker is full and a CPU is free: start a worker and place again.
+			const handle = await this.#startWorker(router.workerSettings).catch(() => undefined);
+			if (handle) {
+				await supervisor.balancer.releasePlacement(placement.workerIndex);
+				placement = await supervisor.balancer.placeTransport(request);
+			}
+		}
+		if (placement.overloaded) this.emit('overloaded', { routerId: router.id, placement });
+		return placement;
+	}
+
+	/** @internal */
+	workerHandle(index: number): WorkerHandle | undefined {
+		const handle = this.#supervisor?.handle(index);
+		return handle?.alive ? handle : undefined;
+	}
+
+	/** @internal */
+	remoteWorker(index: number): RemoteWorker | undefined {
+		return this.#remoteWorkers.get(index);
+	}
+
+	/** @internal Makes a worker exist so that a router has somewhere to open its first shard. */
+	async anyWorker(workerSettings: Record<string, unknown>): Promise<WorkerHandle> {
+		const supervisor = this.supervisor();
+		const alive = supervisor.workers();
+		if (alive.length > 0) return alive[0];
+		return this.#startWorker(workerSettings);
+	}
+
+	/** @internal Registers a proxy so host events reach it. */
+	register(object: RemoteObject): void {
+		let objects = this.#directory.get(object.workerIndex);
+		if (!objects) {
+			objects = new Map();
+			this.#directory.set(object.workerIndex, objects);
+		}
+		objects.set(object.id, object);
+		const registered = objects;
+		object.onClosed(() => {
+			if (registered.get(object.id) === object) registered.delete(object.id);
+		});
+	}
+
+	/** @internal Resolves an object reference of a host event: the app's proxy first. */
+	resolve(workerIndex: number, id: string): unknown {
+		return this.producers.get(id)?.producer ?? this.#directory.get(workerIndex)?.get(id);
+	}
+
+	/** @internal Builds the proxy context for objects on a shard. */
+	proxyContext(shard: ShardRecord): { worker: WorkerHandle; shardId: string; resolve: (id: string) => unknown } {
+		return { worker: shard.worker, shardId: shard.shardId, resolve: (id) => this.resolve(shard.workerIndex, id) };
+	}
+
+	/** @internal */
+	watermarksOf(router: MafaldaRouter): Watermarks {
+		return router.watermarks;
+	}
+
+	async #startWorker(workerSettings: Record<string, unknown>): Promise<WorkerHandle> {
+		// One start at a time: two placements that both see every worker full must not start two.
+		while (this.#workerStarting) await this.#workerStarting.catch(() => undefined);
+		const supervisor = this.supervisor();
+		if (!supervisor.canGrow() && supervisor.workers().length > 0) return supervisor.workers()[0];
+		this.#workerStarting = supervisor.startWorker(workerSettings);
+		try {
+			return await this.#workerStarting;
+		} finally {
+			this.#workerStarting = undefined;
+		}
+	}
+
+	#onWorkerStarted(handle: WorkerHandle, restarted: boolean): void {
+		const worker = new RemoteWorker(handle);
+		this.#remoteWorkers.set(handle.index, worker);
+		this.#common.addWorker(worker);
+		const info = { workerIndex: handle.index, pid: handle.pid };
+		this.emit(restarted ? 'workerrestarted' : 'workerstarted', info);
+	}
+
+	#onWorkerDied(index: number, error: string, willRestart: boolean): void {
+		const transportIds: string[] = [];
+		const routerIds: string[] = [];
+		for (const router of this.mafaldaRouters.values()) {
+			if (router.hasShardOn(index)) routerIds.push(router.id);
+		}
+		const objects = [...(this.#directory.get(index)?.values() ?? [])];
+		for (const object of objects) {
+			if (object.remoteKind.endsWith('-transport') && !object.internal) transportIds.push(object.id);
+		}
+		// Transports first, so their children close as 'transportclose' like mediasoup does.
+		for (const object of objects) if (object.remoteKind.endsWith('-transport')) object.markClosed('workerdied');
+		for (const object of objects) object.markClosed('workerdied');
+		this.#directory.delete(index);
+		for (const router of this.mafaldaRouters.values()) router.workerDied(index, error);
+		this.#remoteWorkers.get(index)?.markClosed(error);
+		this.#remoteWorkers.delete(index);
+		this.emit('workerdied', { workerIndex: index, error, willRestart, routerIds, transportIds });
+	}
+
+	#onHostEvent(index: number, event: HostEvent): void {
+		switch (event.type) {
+			case 'load-report':
+				this.emit('loadreport', event.report);
+				return;
+			case 'object-event':
+				this.#directory.get(index)?.get(event.objectId)?.handleEvent(event.event, event.args, event.snapshot);
+				return;
+			case 'object-closed':
+				this.#directory.get(index)?.get(event.objectId)?.markClosed(event.reason);
+				return;
+			case 'worker-died':
+				// The supervisor handles deaths; it never forwards this one.
+				return;
+		}
+	}
+
+	#routerOf(shard: ShardRecord): MafaldaRouter {
+		const router = this.mafaldaRouters.get(shard.routerId);
+		if (!router) throw new MafaldaClosedError();
+		return router;
+	}
+
+	#routerOfTransport(transport: RemoteObject): MafaldaRouter {
+		for (const router of this.mafaldaRouters.values()) if (router.ownsShard(transport.shardId)) return router;
+		throw new MafaldaClosedError();
+	}
+}
+
+export type { ObjectRef };

@@ -1,0 +1,562 @@
+import { EventEmitter } from 'eventemitter3';
+import * as path from 'node:path';
+import type { types } from 'mediasoup';
+import type { ObjectRef, TransportKind, Watermarks } from '../actors/protocol';
+import { CommonApi } from './common-api';
+import { InvalidArgumentError, ObjectClosedError, RouterClosedError, UnknownDataProducerError, UnknownProducerError } from './errors';
+import type { Mafalda } from './Mafalda';
+import type { ResolvedRouterOptions } from './options';
+import { RemoteConsumer } from './remote/remote-consumer';
+import { RemoteDataConsumer, RemoteDataProducer } from './remote/remote-data';
+import type { RemoteObject } from './remote/remote-object';
+import { RemoteProducer } from './remote/remote-producer';
+import { RemoteRouter } from './remote/remote-router';
+import { RemoteRtpObserver } from './remote/remote-rtp-observer';
+import {
+	RemoteDirectTransport,
+	RemotePipeTransport,
+	RemotePlainTransport,
+	RemoteTransport,
+	RemoteWebRtcTransport,
+	type TransportOwner,
+} from './remote/remote-transport';
+import type { RemoteWorker } from './remote/remote-worker';
+import type { ShardRecord } from './shard-record';
+import type { AppData } from './types';
+import { forHost, optionalObject, requireObject, requireString } from './validate';
+
+export interface MafaldaRouterEvents {
+	close: [];
+	error: [Error];
+	/** A shard opened: its mediasoup Router (proxy) and Worker. */
+	newrouter: [RemoteRouter, RemoteWorker | undefined];
+	workerdied: [{ workerIndex: number; error: string }];
+}
+
+export interface MafaldaRouterObserverEvents {
+	close: [];
+	newtransport: [RemoteTransport];
+	newrtpobserver: [RemoteRtpObserver];
+}
+
+export interface PipeToMafaldaRouterOptions {
+	producerId?: string;
+	dataProducerId?: string;
+	mafaldaRouter: MafaldaRouter;
+}
+
+export interface PipeToMafaldaRouterResult {
+	pipeConsumer?: RemoteConsumer;
+	pipeProducer?: RemoteProducer;
+}
+
+const TRANSPORT_CLASSES = {
+	webrtc: RemoteWebRtcTransport,
+	plain: RemotePlainTransport,
+	pipe: RemotePipeTransport,
+	direct: RemoteDirectTransport,
+} as const;
+
+/**
+ * One logical mediasoup Router spread over router shards on several workers.
+ * It is used like a mediasoup Router: mafalda places each new transport on a
+ * shard with headroom and pipes producers to wherever they are consumed.
+ */
+export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
+	readonly id: string;
+	appData: AppData;
+	readonly observer = new EventEmitter<MafaldaRouterObserverEvents>();
+	readonly #mafalda: Mafalda;
+	readonly #options: ResolvedRouterOptions;
+	readonly #common: CommonApi;
+	readonly #shards = new Map<number, ShardRecord>();
+	readonly #opening = new Map<number, Promise<ShardRecord>>();
+	/** Producers consumable here: made here, or piped in with pipeToMafaldaRouter. */
+	readonly #producerIds = new Set<string>();
+	readonly #dataProducers = new Map<string, RemoteDataProducer>();
+	#rtpCapabilities: types.RtpCapabilities | undefined;
+	#closed = false;
+	readonly #owner: TransportOwner;
+
+	/** @internal Use mafalda.createMafaldaRouter(). */
+	constructor(mafalda: Mafalda, options: ResolvedRouterOptions) {
+		super();
+		this.#mafalda = mafalda;
+		this.#options = options;
+		this.id = options.id;
+		this.appData = options.appData;
+		this.#common = new CommonApi(mafalda.common);
+		this.#owner = {
+			produce: (t, o) => this.#produce(t, o),
+			consume: (t, o) => this.#consume(t, o),
+			produceData: (t, o) => this.#produceData(t, o),
+			consumeData: (t, o) => this.#consumeData(t, o),
+		};
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	/** The router's RTP capabilities; every shard has the same ones. */
+	get rtpCapabilities(): types.RtpCapabilities {
+		if (!this.#rtpCapabilities) throw new RouterClosedError(this.id);
+		return this.#rtpCapabilities;
+	}
+
+	async getRtpCapabilities(): Promise<types.RtpCapabilities> {
+		this.#assertOpen();
+		if (!this.#rtpCapabilities) await this.#primaryShard();
+		return this.rtpCapabilities;
+	}
+
+	// Common API, over what this router made.
+	get routers(): CommonApi['routers'] {
+		return this.#common.routers;
+	}
+	get rtpObservers(): CommonApi['rtpObservers'] {
+		return this.#common.rtpObservers;
+	}
+	get transports(): CommonApi['transports'] {
+		return this.#common.transports;
+	}
+	get workers(): CommonApi['workers'] {
+		return this.#common.workers;
+	}
+	getResourceUsages(): Promise<Map<string, types.WorkerResourceUsage>> {
+		return this.#common.getResourceUsages();
+	}
+	async dump(): Promise<Record<string, unknown>> {
+		return {
+			id: this.id,
+			closed: this.#closed,
+			shards: [...this.#shards.values()].map((s) => ({ shardId: s.shardId, workerIndex: s.workerIndex })),
+			producerIds: [...this.#producerIds],
+			...(await this.#common.dump()),
+		};
+	}
+
+	/** @internal */
+	get watermarks(): Watermarks {
+		return { watermarkWorker: this.#options.watermarkWorker, maxConsumersPerWorker: this.#options.maxConsumersPerWorker };
+	}
+
+	/** @internal */
+	get workerSettings(): Record<string, unknown> {
+		return this.#options.workerSettings;
+	}
+
+	/** Shards by worker index (for stats and tests). */
+	shards(): ReadonlyMap<number, ShardRecord> {
+		return this.#shards;
+	}
+
+	/** @internal */
+	shardCount(): number {
+		return this.#shards.size;
+	}
+
+	/** @internal */
+	hasShardOn(workerIndex: number): boolean {
+		return this.#shards.has(workerIndex);
+	}
+
+	/** @internal */
+	ownsShard(shardId: string): boolean {
+		for (const shard of this.#shards.values()) if (shard.shardId === shardId) return true;
+		return false;
+	}
+
+	/** @internal Opens the first shard, which also gives the RTP capabilities. */
+	async open(): Promise<void> {
+		await this.#primaryShard();
+	}
+
+	/**
+	 * Whether a consumer with these capabilities can consume the producer, as
+	 * mediasoup's router.canConsume(). Synchronous, like mediasoup's: it uses the
+	 * producer's consumable parameters held in this thread.
+	 */
+	canConsume({ producerId, rtpCapabilities }: { producerId: string; rtpCapabilities: types.RtpCapabilities }): boolean {
+		requireString(producerId, 'producerId');
+		requireObject(rtpCapabilities, 'rtpCapabilities');
+		const producer = this.#mafalda.producers.get(producerId)?.producer as RemoteProducer | undefined;
+		if (!producer || !this.#producerIds.has(producerId)) return false;
+		return canConsumeParameters(this.#mafalda, producer.consumableRtpParameters, rtpCapabilities);
+	}
+
+	async createWebRtcTransport(options: types.WebRtcTransportOptions): Promise<RemoteWebRtcTransport> {
+		const o = requireObject(options, 'options');
+		if (o.webRtcServer !== undefined) {
+			throw new InvalidArgumentError('options.webRtcServer', 'is not supported: a WebRtcServer belongs to one worker, use listenInfos');
+		}
+		if (o.listenInfos === undefined && o.listenIps === undefined) {
+			throw new InvalidArgumentError('options.listenInfos', 'is required (or the older listenIps)');
+		}
+		return (await this.#createTransport('webrtc', o)) as RemoteWebRtcTransport;
+	}
+
+	async createPlainTransport(options: types.PlainTransportOptions): Promise<RemotePlainTransport> {
+		const o = requireObject(options, 'options');
+		if (o.listenInfo === undefined && o.listenIp === undefined) {
+			throw new InvalidArgumentError('options.listenInfo', 'is required (or the older listenIp)');
+		}
+		return (await this.#createTransport('plain', o)) as RemotePlainTransport;
+	}
+
+	async createPipeTransport(options: types.PipeTransportOptions): Promise<RemotePipeTransport> {
+		const o = requireObject(options, 'options');
+		if (o.listenInfo === undefined && o.listenIp === undefined) {
+			throw new InvalidArgumentError('options.listenInfo', 'is required (or the older listenIp)');
+		}
+		return (await this.#createTransport('pipe', o)) as RemotePipeTransport;
+	}
+
+	async createDirectTransport(options: Partial<types.DirectTransportOptions> = {}): Promise<RemoteDirectTransport> {
+		return (await this.#createTransport('direct', requireObject(options, 'options'))) as RemoteDirectTransport;
+	}
+
+	async createAudioLevelObserver(options: types.AudioLevelObserverOptions = {}): Promise<RemoteRtpObserver> {
+		return this.#createRtpObserver('audio-level', requireObject(options, 'options'));
+	}
+
+	async createActiveSpeakerObserver(options: types.ActiveSpeakerObserverOptions = {}): Promise<RemoteRtpObserver> {
+		return this.#createRtpObserver('active-speaker', requireObject(options, 'options'));
+	}
+
+	/**
+	 * Makes a producer of this router consumable in another MafaldaRouter of the
+	 * same Mafalda, as mediasoup's router.pipeToRouter().
+	 */
+	async pipeToMafaldaRouter(options: PipeToMafaldaRouterOptions): Promise<PipeToMafaldaRouterResult> {
+		const o = requireObject(options, 'options');
+		this.#assertOpen();
+		const target = o.mafaldaRouter;
+		if (!(target instanceof MafaldaRouter)) throw new InvalidArgumentError('options.mafaldaRouter', 'must be a MafaldaRouter');
+		if (target === this) throw new InvalidArgumentError('options.mafaldaRouter', 'cannot be the same MafaldaRouter');
+		if (o.dataProducerId !== undefined) {
+			throw new InvalidArgumentError('options.dataProducerId', 'is not supported yet: mafalda pipes media producers only');
+		}
+		const producerId = requireString(o.producerId, 'options.producerId');
+		if (!this.#producerIds.has(producerId)) throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}"`);
+		return target.acceptPipedProducer(producerId);
+	}
+
+	/** @internal The receiving side of pipeToMafaldaRouter. */
+	async acceptPipedProducer(producerId: string): Promise<PipeToMafaldaRouterResult> {
+		this.#assertOpen();
+		const record = this.#mafalda.producers.get(producerId);
+		if (!record) throw new UnknownProducerError(producerId, 'this Mafalda instance');
+		if (this.#producerIds.has(producerId)) return {};
+		const origin = record.producer.workerIndex;
+		const shard = this.#shards.get(origin) ?? (await this.#primaryShard());
+		await this.#mafalda.pipes.acquire(producerId, shard);
+		this.#producerIds.add(producerId);
+		// The pipe is held until the producer or this router closes.
+		record.producer.onClosed(() => this.#producerIds.delete(producerId));
+		this.once('close', () => this.#mafalda.pipes.release(producerId, shard.shardId));
+		return {};
+	}
+
+	/** Closes every shard and everything on them. */
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		const shards = [...this.#shards.values()];
+		this.#shards.clear();
+		for (const transport of [...this.#common.transports.values()]) transport.markClosed('routerclose');
+		for (const observer of [...this.#common.rtpObservers.values()]) observer.markClosed('routerclose');
+		for (const shard of shards) this.#mafalda.pipes.shardGone(shard.shardId);
+		await Promise.all(
+			shards.map(async (shard) => {
+				shard.router.markClosed('close');
+				await shard.worker.call((host) => host.call({ objectId: shard.shardId, method: 'close', args: [] })).catch(() => undefined);
+				this.#mafalda.emit('shardclosed', { routerId: this.id, shardId: shard.shardId, workerIndex: shard.workerIndex });
+			}),
+		);
+		await this.#mafalda.supervisor().balancer.routerClosed(this.id).catch(() => undefined);
+		this.emit('close');
+		this.observer.emit('close');
+	}
+
+	/** @internal A worker died: forget its shard; the next placements open a new one elsewhere. */
+	workerDied(workerIndex: number, error: string): void {
+		const shard = this.#shards.get(workerIndex);
+		if (!shard) return;
+		this.#shards.delete(workerIndex);
+		this.#opening.delete(workerIndex);
+		this.#common.workers.delete(String(workerIndex));
+		this.#mafalda.pipes.shardGone(shard.shardId);
+		this.#mafalda.emit('shardclosed', { routerId: this.id, shardId: shard.shardId, workerIndex });
+		this.emit('workerdied', { workerIndex, error });
+	}
+
+	// -------------------------------------------------------------------------
+	// Internals used by the pipe manager
+
+	/** @internal */
+	async createInternalPipeTransport(shard: ShardRecord, options: Record<string, unknown>): Promise<RemotePipeTransport> {
+		const ref = await shard.worker.call((host) =>
+			host.createTransport({ shardId: shard.shardId, transportKind: 'pipe', options, placed: false, internalPipe: true }),
+		);
+		const transport = new RemotePipeTransport(this.#mafalda.proxyContext(shard), ref, {}, true);
+		transport.owner = this.#owner;
+		this.#mafalda.register(transport);
+		return transport;
+	}
+
+	/** @internal */
+	async pipeConsume(transport: RemotePipeTransport, producerId: string): Promise<RemoteConsumer> {
+		const shard = this.#shardOf(transport);
+		const ref = await shard.worker.call((host) => host.consume({ transportId: transport.id, options: { producerId }, pipe: true }));
+		return this.#adopt(transport, new RemoteConsumer(this.#mafalda.proxyContext(shard), ref, {}, true));
+	}
+
+	/** @internal */
+	async pipeProduce(transport: RemotePipeTransport, options: types.ProducerOptions): Promise<RemoteProducer> {
+		const shard = this.#shardOf(transport);
+		const ref = await shard.worker.call((host) =>
+			host.produce({ transportId: transport.id, options: forHost(options as unknown as Record<string, unknown>), pipe: true }),
+		);
+		return this.#adopt(transport, new RemoteProducer(this.#mafalda.proxyContext(shard), ref, {}, true));
+	}
+
+	// -------------------------------------------------------------------------
+
+	#assertOpen(): void {
+		if (this.#closed) throw new RouterClosedError(this.id);
+	}
+
+	#adopt<T extends RemoteObject>(transport: RemoteTransport, child: T): T {
+		this.#mafalda.register(child);
+		transport.adopt(child);
+		// The transport closed while the child was being made: it goes with it.
+		if (transport.closed) child.markClosed('transportclose');
+		return child;
+	}
+
+	#shardOf(object: RemoteObject): ShardRecord {
+		const shard = this.#shards.get(object.workerIndex);
+		if (!shard || shard.shardId !== object.shardId) throw new RouterClosedError(this.id);
+		return shard;
+	}
+
+	async #primaryShard(): Promise<ShardRecord> {
+		const first = this.#shards.values().next();
+		if (!first.done) return first.value;
+		const handle = await this.#mafalda.anyWorker(this.#options.workerSettings);
+		return this.#shardOn(handle.index);
+	}
+
+	/** The shard on a worker, opening it on first use (once, however many callers). */
+	async #shardOn(workerIndex: number): Promise<ShardRecord> {
+		const existing = this.#shards.get(workerIndex);
+		if (existing) return existing;
+		let opening = this.#opening.get(workerIndex);
+		if (!opening) {
+			opening = this.#openShard(workerIndex).finally(() => this.#opening.delete(workerIndex));
+			this.#opening.set(workerIndex, opening);
+		}
+		return opening;
+	}
+
+	async #openShard(workerIndex: number): Promise<ShardRecord> {
+		this.#assertOpen();
+		const worker = this.#mafalda.workerHandle(workerIndex);
+		if (!worker) throw new RouterClosedError(this.id);
+		const ref = await worker.call((host) => host.createRouter(this.id, this.#options.routerOptions));
+		const router = new RemoteRouter(this.id, { worker, shardId: ref.id, resolve: (id) => this.#mafalda.resolve(workerIndex, id) }, ref, {});
+		const shard: ShardRecord = { shardId: ref.id, routerId: this.id, workerIndex, worker, router };
+		this.#mafalda.register(router);
+		if (this.#closed || !worker.alive) {
+			await worker.call((host) => host.call({ objectId: ref.id, method: 'close', args: [] })).catch(() => undefined);
+			throw new RouterClosedError(this.id);
+		}
+		this.#shards.set(workerIndex, shard);
+		this.#rtpCapabilities ??= router.rtpCapabilities;
+		this.#common.addRouter(router);
+		const remoteWorker = this.#mafalda.remoteWorker(workerIndex);
+		if (remoteWorker) this.#common.workers.set(remoteWorker.id, remoteWorker);
+		await this.#mafalda.supervisor().balancer.shardOpened(this.id, workerIndex);
+		this.#mafalda.emit('shardopened', { routerId: this.id, shardId: shard.shardId, workerIndex });
+		this.emit('newrouter', router, remoteWorker);
+		return shard;
+	}
+
+	async #createTransport(kind: TransportKind, options: Record<string, unknown>): Promise<RemoteTransport> {
+		this.#assertOpen();
+		const appData = optionalObject(options.appData, 'options.appData') as AppData | undefined;
+		const placement = await this.#mafalda.place(this, {
+			routerId: this.id,
+			maxWorkers: this.#options.maxWorkers,
+			...this.watermarks,
+		});
+		let ref: ObjectRef;
+		let shard: ShardRecord;
+		try {
+			shard = await this.#shardOn(placement.workerIndex);
+			const worker = shard.worker;
+			const shardId = shard.shardId;
+			ref = await worker.call((host) => host.createTransport({ shardId, transportKind: kind, options: forHost(options), placed: true }));
+		} catch (error) {
+			await this.#mafalda.supervisor().balancer.releasePlacement(placement.workerIndex).catch(() => undefined);
+			throw error;
+		}
+		const transport = new TRANSPORT_CLASSES[kind](this.#mafalda.proxyContext(shard), ref, appData);
+		transport.owner = this.#owner;
+		this.#mafalda.register(transport);
+		if (this.#closed) {
+			transport.close();
+			throw new RouterClosedError(this.id);
+		}
+		this.#common.addTransport(transport);
+		this.observer.emit('newtransport', transport);
+		return transport;
+	}
+
+	async #createRtpObserver(kind: 'audio-level' | 'active-speaker', options: Record<string, unknown>): Promise<RemoteRtpObserver> {
+		this.#assertOpen();
+		const appData = optionalObject(options.appData, 'options.appData') as AppData | undefined;
+		const shard = await this.#primaryShard();
+		const ref = await shard.worker.call((host) => host.createRtpObserver(shard.shardId, kind, forHost(options)));
+		const observer = new RemoteRtpObserver(this.#mafalda.proxyContext(shard), ref, appData);
+		this.#mafalda.register(observer);
+		observer.owner = {
+			addProducer: async (o, producerId) => {
+				requireString(producerId, 'producerId');
+				if (o.closed) throw new ObjectClosedError(o.remoteKind, o.id);
+				if (!this.#producerIds.has(producerId)) throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}"`);
+				if (o.producerIds.has(producerId)) return;
+				await this.#mafalda.pipes.acquire(producerId, shard);
+				try {
+					await o.callProducerMethod('addProducer', producerId);
+				} catch (error) {
+					this.#mafalda.pipes.release(producerId, shard.shardId);
+					throw error;
+				}
+				o.producerIds.add(producerId);
+			},
+			removeProducer: async (o, producerId) => {
+				requireString(producerId, 'producerId');
+				if (!o.producerIds.delete(producerId)) return;
+				await o.callProducerMethod('removeProducer', producerId).catch(() => undefined);
+				this.#mafalda.pipes.release(producerId, shard.shardId);
+			},
+		};
+		observer.onClosed(() => {
+			for (const producerId of observer.producerIds) this.#mafalda.pipes.release(producerId, shard.shardId);
+			observer.producerIds.clear();
+		});
+		this.#common.addRtpObserver(observer);
+		this.observer.emit('newrtpobserver', observer);
+		return observer;
+	}
+
+	async #produce(transport: RemoteTransport, options: types.ProducerOptions): Promise<RemoteProducer> {
+		this.#assertOpen();
+		const o = requireObject(options, 'options');
+		if (o.kind !== 'audio' && o.kind !== 'video') throw new InvalidArgumentError('options.kind', 'must be "audio" or "video"');
+		requireObject(o.rtpParameters, 'options.rtpParameters');
+		if (o.id !== undefined) throw new InvalidArgumentError('options.id', 'is reserved for pipe producers');
+		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
+		const shard = this.#shardOf(transport);
+		const ref = await shard.worker.call((host) => host.produce({ transportId: transport.id, options: forHost(o) }));
+		const producer = this.#adopt(transport, new RemoteProducer(this.#mafalda.proxyContext(shard), ref, appData));
+		if (producer.closed) throw new ObjectClosedError('transport', transport.id);
+		this.#producerIds.add(producer.id);
+		this.#mafalda.producers.set(producer.id, { producer, router: this });
+		this.#mafalda.pipes.addOrigin(producer.id, shard);
+		producer.onClosed(() => {
+			this.#producerIds.delete(producer.id);
+			this.#mafalda.producers.delete(producer.id);
+			this.#mafalda.pipes.removeProducer(producer.id);
+		});
+		transport.observer.emit('newproducer', producer);
+		return producer;
+	}
+
+	async #consume(transport: RemoteTransport, options: types.ConsumerOptions): Promise<RemoteConsumer> {
+		this.#assertOpen();
+		const o = requireObject(options, 'options');
+		const producerId = requireString(o.producerId, 'options.producerId');
+		const isPipe = transport instanceof RemotePipeTransport;
+		if (!isPipe) requireObject(o.rtpCapabilities, 'options.rtpCapabilities');
+		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
+		if (!this.#producerIds.has(producerId)) throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}"`);
+		const shard = this.#shardOf(transport);
+		await this.#mafalda.pipes.acquire(producerId, shard);
+		let ref: ObjectRef;
+		try {
+			ref = await shard.worker.call((host) => host.consume({ transportId: transport.id, options: forHost(o) }));
+		} catch (error) {
+			this.#mafalda.pipes.release(producerId, shard.shardId);
+			throw error;
+		}
+		const consumer = new RemoteConsumer(this.#mafalda.proxyContext(shard), ref, appData);
+		consumer.onClosed(() => this.#mafalda.pipes.release(producerId, shard.shardId));
+		this.#adopt(transport, consumer);
+		transport.observer.emit('newconsumer', consumer);
+		return consumer;
+	}
+
+	async #produceData(transport: RemoteTransport, options: types.DataProducerOptions): Promise<RemoteDataProducer> {
+		this.#assertOpen();
+		const o = requireObject(options, 'options');
+		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
+		const shard = this.#shardOf(transport);
+		const ref = await shard.worker.call((host) => host.produceData({ transportId: transport.id, options: forHost(o) }));
+		const dataProducer = this.#adopt(transport, new RemoteDataProducer(this.#mafalda.proxyContext(shard), ref, appData));
+		this.#dataProducers.set(dataProducer.id, dataProducer);
+		dataProducer.onClosed(() => this.#dataProducers.delete(dataProducer.id));
+		transport.observer.emit('newdataproducer', dataProducer);
+		return dataProducer;
+	}
+
+	async #consumeData(transport: RemoteTransport, options: types.DataConsumerOptions): Promise<RemoteDataConsumer> {
+		this.#assertOpen();
+		const o = requireObject(options, 'options');
+		const dataProducerId = requireString(o.dataProducerId, 'options.dataProducerId');
+		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
+		const dataProducer = this.#dataProducers.get(dataProducerId);
+		if (!dataProducer) throw new UnknownDataProducerError(dataProducerId, `MafaldaRouter "${this.id}"`);
+		const shard = this.#shardOf(transport);
+		if (dataProducer.shardId !== shard.shardId) {
+			throw new InvalidArgumentError(
+				'options.dataProducerId',
+				`names a data producer on another shard (worker ${dataProducer.workerIndex}); mafalda does not pipe data producers yet`,
+			);
+		}
+		const ref = await shard.worker.call((host) => host.consumeData({ transportId: transport.id, options: forHost(o) }));
+		const dataConsumer = this.#adopt(transport, new RemoteDataConsumer(this.#mafalda.proxyContext(shard), ref, appData));
+		transport.observer.emit('newdataconsumer', dataConsumer);
+		return dataConsumer;
+	}
+}
+
+type OrtcModule = { canConsume(params: types.RtpParameters, caps: types.RtpCapabilities): boolean };
+const ortcCache = new WeakMap<object, OrtcModule | null>();
+
+/** mediasoup's own matching rules (its ortc module), loaded from the app's mediasoup package. */
+function canConsumeParameters(mafalda: Mafalda, params: types.RtpParameters, caps: types.RtpCapabilities): boolean {
+	let ortc = ortcCache.get(mafalda);
+	if (ortc === undefined) {
+		try {
+			// eslint-disable-next-line @typescript-eslint/no-require-imports
+			ortc = require(path.join(mafalda.mediasoupEntryDir, 'ortc.js')) as OrtcModule;
+		} catch {
+			ortc = null;
+		}
+		ortcCache.set(mafalda, ortc);
+	}
+	if (ortc) {
+		try {
+			return ortc.canConsume(params, caps);
+		} catch {
+			return false;
+		}
+	}
+	// Without mediasoup's module: a codec with the same MIME type and clock rate is enough.
+	return (params.codecs ?? []).some(
+		(c) => !/\/(rtx)$/i.test(c.mimeType) && (caps.codecs ?? []).some((k) => k.mimeType.toLowerCase() === c.mimeType.toLowerCase() && k.clockRate === c.clockRate),
+	);
+}

@@ -1,0 +1,74 @@
+import type { types } from 'mediasoup';
+import type { RemoteRouter } from './remote/remote-router';
+import type { RemoteRtpObserver } from './remote/remote-rtp-observer';
+import type { RemoteTransport } from './remote/remote-transport';
+import type { RemoteWorker } from './remote/remote-worker';
+
+/**
+ * Mafalda's Common API: the same collections and stats at three levels, over
+ * everything (the package), one Mafalda instance, or one MafaldaRouter. A
+ * child level forwards each addition to its parent, so every object is in the
+ * collections of each level that contains it, and leaves them when it closes.
+ */
+export class CommonApi {
+	readonly routers = new Map<string, RemoteRouter>();
+	readonly rtpObservers = new Map<string, RemoteRtpObserver>();
+	readonly transports = new Map<string, RemoteTransport>();
+	readonly workers = new Map<string, RemoteWorker>();
+
+	constructor(private readonly parent?: CommonApi) {}
+
+	addRouter(router: RemoteRouter): void {
+		this.routers.set(router.id, router);
+		router.onClosed(() => this.routers.delete(router.id));
+		this.parent?.addRouter(router);
+	}
+
+	addRtpObserver(observer: RemoteRtpObserver): void {
+		this.rtpObservers.set(observer.id, observer);
+		observer.onClosed(() => this.rtpObservers.delete(observer.id));
+		this.parent?.addRtpObserver(observer);
+	}
+
+	addTransport(transport: RemoteTransport): void {
+		this.transports.set(transport.id, transport);
+		transport.onClosed(() => this.transports.delete(transport.id));
+		this.parent?.addTransport(transport);
+	}
+
+	addWorker(worker: RemoteWorker): void {
+		this.workers.set(worker.id, worker);
+		worker.once('@close', () => {
+			if (this.workers.get(worker.id) === worker) this.workers.delete(worker.id);
+		});
+		this.parent?.addWorker(worker);
+	}
+
+	/** Resource usage of every worker at this level, by worker id. */
+	async getResourceUsages(): Promise<Map<string, types.WorkerResourceUsage>> {
+		const entries = await Promise.all(
+			[...this.workers.values()].map(async (w) => [w.id, await w.getResourceUsage()] as const),
+		);
+		return new Map(entries);
+	}
+
+	/** A JSON description of everything at this level. */
+	async dump(): Promise<CommonDump> {
+		const workers = await Promise.all(
+			[...this.workers.values()].map(async (w) => ({ id: w.id, pid: w.pid, dump: await w.dump().catch((e: Error) => ({ error: e.message })) })),
+		);
+		return {
+			workers,
+			routers: [...this.routers.values()].map((r) => ({ id: r.id, mafaldaRouterId: r.mafaldaRouterId, workerIndex: r.workerIndex })),
+			transports: [...this.transports.values()].map((t) => ({ id: t.id, kind: t.remoteKind, workerIndex: t.workerIndex, children: t.children.size })),
+			rtpObservers: [...this.rtpObservers.values()].map((o) => ({ id: o.id, kind: o.remoteKind, workerIndex: o.workerIndex })),
+		};
+	}
+}
+
+export interface CommonDump {
+	workers: Array<{ id: string; pid: number; dump: unknown }>;
+	routers: Array<{ id: string; mafaldaRouterId: string; workerIndex: number }>;
+	transports: Array<{ id: string; kind: string; workerIndex: number; children: number }>;
+	rtpObservers: Array<{ id: string; kind: string; workerIndex: number }>;
+}

@@ -1,0 +1,12 @@
+import { CommonApi } from './common-api';
+import type { MafaldaRouter } from './MafaldaRouter';
+
+/** Everything every Mafalda instance of this process made (the package-level Common API). */
+export const globalCommon = new CommonApi();
+
+/** Every open MafaldaRouter of every Mafalda instance, by id. */
+export const globalMafaldaRouters = new Map<string, MafaldaRouter>();
+
+export async function closeAllMafaldaRouters(): Promise<void> {
+	await Promise.all([...globalMafaldaRouters.values()].map((r) => r.close()));
+}

@@ -1,0 +1,74 @@
+import type { types } from 'mediasoup';
+import { RemoteObject } from './remote-object';
+
+type Events = Omit<types.ConsumerEvents, '@close' | '@producerclose' | 'listenererror'>;
+
+/** A mediasoup Consumer living in a worker host thread. */
+export class RemoteConsumer extends RemoteObject<Events> {
+	get producerId(): string {
+		return this.field('producerId');
+	}
+	get kind(): types.MediaKind {
+		return this.field('kind');
+	}
+	get rtpParameters(): types.RtpParameters {
+		return this.field('rtpParameters');
+	}
+	get type(): types.ConsumerType {
+		return this.field('type');
+	}
+	get paused(): boolean {
+		return this.field('paused');
+	}
+	get producerPaused(): boolean {
+		return this.field('producerPaused');
+	}
+	get priority(): number {
+		return this.field('priority');
+	}
+	get score(): types.ConsumerScore {
+		return this.field('score');
+	}
+	get preferredLayers(): types.ConsumerLayers | undefined {
+		return this.field('preferredLayers');
+	}
+	get currentLayers(): types.ConsumerLayers | undefined {
+		return this.field('currentLayers');
+	}
+
+	override handleEvent(event: string, args: unknown[], snapshot: Record<string, unknown> | undefined): void {
+		super.handleEvent(event, args, snapshot);
+		// mediasoup's consumer observer reports pause/resume of its producer as its own.
+		if (event === 'producerpause' && !this.paused) this.observer.emit('pause');
+		if (event === 'producerresume' && !this.paused) this.observer.emit('resume');
+	}
+
+	async getStats(): Promise<Array<types.ConsumerStat | types.ProducerStat>> {
+		return (await this.call('getStats')) as Array<types.ConsumerStat | types.ProducerStat>;
+	}
+	async pause(): Promise<void> {
+		const was = this.paused;
+		await this.call('pause');
+		if (!was && !this.producerPaused) this.observer.emit('pause');
+	}
+	async resume(): Promise<void> {
+		const was = this.paused;
+		await this.call('resume');
+		if (was && !this.producerPaused) this.observer.emit('resume');
+	}
+	async setPreferredLayers(layers: types.ConsumerLayers): Promise<void> {
+		await this.call('setPreferredLayers', layers);
+	}
+	async setPriority(priority: number): Promise<void> {
+		await this.call('setPriority', priority);
+	}
+	async unsetPriority(): Promise<void> {
+		await this.call('unsetPriority');
+	}
+	async requestKeyFrame(): Promise<void> {
+		await this.call('requestKeyFrame');
+	}
+	async enableTraceEvent(types_: types.ConsumerTraceEventType[] = []): Promise<void> {
+		await this.call('enableTraceEvent', types_);
+	}
+}

@@ -1,0 +1,95 @@
+import type { types } from 'mediasoup';
+import { RemoteObject } from './remote-object';
+
+type ProducerEvents = Omit<types.DataProducerEvents, '@close' | 'listenererror'>;
+type ConsumerEvents = Omit<types.DataConsumerEvents, '@close' | '@dataproducerclose' | 'listenererror'>;
+
+/** A mediasoup DataProducer living in a worker host thread. */
+export class RemoteDataProducer extends RemoteObject<ProducerEvents> {
+	get type(): types.DataProducerType {
+		return this.field('type');
+	}
+	get sctpStreamParameters(): types.SctpStreamParameters | undefined {
+		return this.field('sctpStreamParameters');
+	}
+	get label(): string {
+		return this.field('label');
+	}
+	get protocol(): string {
+		return this.field('protocol');
+	}
+	get paused(): boolean {
+		return this.field('paused');
+	}
+	async getStats(): Promise<types.DataProducerStat[]> {
+		return (await this.call('getStats')) as types.DataProducerStat[];
+	}
+	async pause(): Promise<void> {
+		await this.call('pause');
+	}
+	async resume(): Promise<void> {
+		await this.call('resume');
+	}
+	/** For data producers of a DirectTransport. */
+	send(message: string | Buffer, ppid?: number, subchannels?: number[], requiredSubchannel?: number): void {
+		this.call('send', message, ppid, subchannels, requiredSubchannel).catch(() => undefined);
+	}
+}
+
+/** A mediasoup DataConsumer living in a worker host thread. */
+export class RemoteDataConsumer extends RemoteObject<ConsumerEvents> {
+	get dataProducerId(): string {
+		return this.field('dataProducerId');
+	}
+	get type(): types.DataConsumerType {
+		return this.field('type');
+	}
+	get sctpStreamParameters(): types.SctpStreamParameters | undefined {
+		return this.field('sctpStreamParameters');
+	}
+	get label(): string {
+		return this.field('label');
+	}
+	get protocol(): string {
+		return this.field('protocol');
+	}
+	get paused(): boolean {
+		return this.field('paused');
+	}
+	get dataProducerPaused(): boolean {
+		return this.field('dataProducerPaused');
+	}
+	get subchannels(): number[] {
+		return this.field('subchannels') ?? [];
+	}
+	protected override reasonEvent(reason: string): string | undefined {
+		return reason === 'producerclose' ? 'dataproducerclose' : super.reasonEvent(reason as never);
+	}
+	async getStats(): Promise<types.DataConsumerStat[]> {
+		return (await this.call('getStats')) as types.DataConsumerStat[];
+	}
+	async pause(): Promise<void> {
+		await this.call('pause');
+	}
+	async resume(): Promise<void> {
+		await this.call('resume');
+	}
+	async setBufferedAmountLowThreshold(threshold: number): Promise<void> {
+		await this.call('setBufferedAmountLowThreshold', threshold);
+	}
+	async getBufferedAmount(): Promise<number> {
+		return (await this.call('getBufferedAmount')) as number;
+	}
+	async send(message: string | Buffer, ppid?: number): Promise<void> {
+		await this.call('send', message, ppid);
+	}
+	async setSubchannels(subchannels: number[]): Promise<void> {
+		await this.call('setSubchannels', subchannels);
+	}
+	async addSubchannel(subchannel: number): Promise<void> {
+		await this.call('addSubchannel', subchannel);
+	}
+	async removeSubchannel(subchannel: number): Promise<void> {
+		await this.call('removeSubchannel', subchannel);
+	}
+}

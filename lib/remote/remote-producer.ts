@@ -1,0 +1,47 @@
+import type { types } from 'mediasoup';
+import { RemoteObject } from './remote-object';
+
+type Events = Omit<types.ProducerEvents, '@close' | 'listenererror'>;
+
+/** A mediasoup Producer living in a worker host thread. */
+export class RemoteProducer extends RemoteObject<Events> {
+	get kind(): types.MediaKind {
+		return this.field('kind');
+	}
+	get rtpParameters(): types.RtpParameters {
+		return this.field('rtpParameters');
+	}
+	get type(): types.ProducerType {
+		return this.field('type');
+	}
+	get consumableRtpParameters(): types.RtpParameters {
+		return this.field('consumableRtpParameters');
+	}
+	get paused(): boolean {
+		return this.field('paused');
+	}
+	get score(): types.ProducerScore[] {
+		return this.field('score') ?? [];
+	}
+
+	async getStats(): Promise<types.ProducerStat[]> {
+		return (await this.call('getStats')) as types.ProducerStat[];
+	}
+	async pause(): Promise<void> {
+		const was = this.paused;
+		await this.call('pause');
+		if (!was) this.observer.emit('pause');
+	}
+	async resume(): Promise<void> {
+		const was = this.paused;
+		await this.call('resume');
+		if (was) this.observer.emit('resume');
+	}
+	async enableTraceEvent(types_: types.ProducerTraceEventType[] = []): Promise<void> {
+		await this.call('enableTraceEvent', types_);
+	}
+	/** For producers of a DirectTransport: injects an RTP packet. */
+	send(rtpPacket: Buffer): void {
+		this.call('send', rtpPacket).catch(() => undefined);
+	}
+}

@@ -1,0 +1,22 @@
+import type { types } from 'mediasoup';
+import { RemoteObject } from './remote-object';
+
+/** One router shard: a mediasoup Router of a MafaldaRouter, on one worker. */
+export class RemoteRouter extends RemoteObject<Record<string, unknown[]>> {
+	/** The MafaldaRouter this shard belongs to. */
+	constructor(
+		readonly mafaldaRouterId: string,
+		...args: ConstructorParameters<typeof RemoteObject>
+	) {
+		super(...args);
+	}
+	get rtpCapabilities(): types.RtpCapabilities {
+		return this.field('rtpCapabilities');
+	}
+	protected override reasonEvent(reason: string): string | undefined {
+		return reason === 'workerdied' || reason === 'workerclose' ? 'workerclose' : undefined;
+	}
+	async canConsume(producerId: string, rtpCapabilities: types.RtpCapabilities): Promise<boolean> {
+		return this.ctx.worker.call((host) => host.canConsume(this.shardId, producerId, rtpCapabilities));
+	}
+}

@@ -1,0 +1,47 @@
+import type { types } from 'mediasoup';
+import { RemoteObject } from './remote-object';
+
+/** What an observer asks of its MafaldaRouter: a producer of another shard must be piped in first. */
+export interface RtpObserverOwner {
+	addProducer(observer: RemoteRtpObserver, producerId: string): Promise<void>;
+	removeProducer(observer: RemoteRtpObserver, producerId: string): Promise<void>;
+}
+
+/**
+ * A mediasoup AudioLevelObserver or ActiveSpeakerObserver. It lives on one
+ * shard; producers of other shards are piped to it, so it observes the whole
+ * MafaldaRouter.
+ */
+export class RemoteRtpObserver extends RemoteObject<Record<string, unknown[]>> {
+	owner: RtpObserverOwner | undefined;
+	/** Producers added, by id. */
+	readonly producerIds = new Set<string>();
+
+	get paused(): boolean {
+		return this.field('paused');
+	}
+	protected override reasonEvent(reason: string): string | undefined {
+		return reason === 'workerdied' || reason === 'transportclose' ? 'routerclose' : super.reasonEvent(reason as never);
+	}
+	async pause(): Promise<void> {
+		const was = this.paused;
+		await this.call('pause');
+		if (!was) this.observer.emit('pause');
+	}
+	async resume(): Promise<void> {
+		const was = this.paused;
+		await this.call('resume');
+		if (was) this.observer.emit('resume');
+	}
+	async addProducer({ producerId }: types.RtpObserverAddRemoveProducerOptions): Promise<void> {
+		await this.owner?.addProducer(this, producerId);
+	}
+	async removeProducer({ producerId }: types.RtpObserverAddRemoveProducerOptions): Promise<void> {
+		await this.owner?.removeProducer(this, producerId);
+	}
+	/** The RPC itself, used by the owner once the producer is on this shard. */
+	async callProducerMethod(method: 'addProducer' | 'removeProducer', producerId: string): Promise<void> {
+		await this.call(method, { producerId });
+		this.observer.emit(method === 'addProducer' ? 'addproducer' : 'removeproducer', this.ctx.resolve(producerId));
+	}
+}

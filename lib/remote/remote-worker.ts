@@ -1,0 +1,51 @@
+import { EventEmitter } from 'eventemitter3';
+import type { types } from 'mediasoup';
+import type { WorkerHandle } from '../../actors/supervisor/worker-handle';
+import { WorkerDiedError } from '../errors';
+import type { AppData } from '../types';
+
+/**
+ * A mediasoup Worker as the app sees it, though it is driven from a worker
+ * host thread. `died` and `closed` follow mediasoup's meaning.
+ */
+export class RemoteWorker extends EventEmitter<{ died: [Error]; '@close': [] }> {
+	readonly observer = new EventEmitter<{ close: [] }>();
+	appData: AppData = {};
+	died = false;
+	closed = false;
+
+	constructor(readonly handle: WorkerHandle) {
+		super();
+	}
+
+	/** mafalda's id for a worker is its index. */
+	get id(): string {
+		return String(this.handle.index);
+	}
+	get index(): number {
+		return this.handle.index;
+	}
+	get pid(): number {
+		return this.handle.pid;
+	}
+
+	async getResourceUsage(): Promise<types.WorkerResourceUsage> {
+		if (this.closed) throw new WorkerDiedError(this.index, 'closed');
+		return (await this.handle.call((host) => host.getResourceUsage())) as types.WorkerResourceUsage;
+	}
+
+	async dump(): Promise<unknown> {
+		return this.handle.call((host) => host.dump());
+	}
+
+	markClosed(died: string | undefined): void {
+		if (this.closed) return;
+		this.closed = true;
+		if (died !== undefined) {
+			this.died = true;
+			this.emit('died', new WorkerDiedError(this.index, died));
+		}
+		this.observer.emit('close');
+		this.emit('@close');
+	}
+}

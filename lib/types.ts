@@ -1,0 +1,103 @@
+import type { types } from 'mediasoup';
+import type { LoadReport, Placement } from '../actors/protocol';
+
+export type AppData = types.AppData;
+export type { LoadReport, Placement, ShardLoad, WorkerLoadView } from '../actors/protocol';
+
+/**
+ * A module with mediasoup's API: the `mediasoup` package itself, or a fork of
+ * it. mafalda loads the same module file inside its worker host threads.
+ */
+export interface MediasoupModule {
+	version: string;
+	createWorker: (...args: never[]) => Promise<unknown>;
+	[key: string]: unknown;
+}
+
+export interface RestartOptions {
+	/** Restarts allowed per worker within `restartWindowMs` (default 5); past that it stays down. */
+	maxRestarts?: number;
+	restartWindowMs?: number;
+	/** First restart delay in ms (default 100), doubled for each further death in the window, up to `maxRestartDelayMs` (default 5000). */
+	restartDelayMs?: number;
+	maxRestartDelayMs?: number;
+}
+
+export interface MafaldaOptions extends RestartOptions {
+	/** Most mediasoup Workers this instance runs; default: the CPU count (os.availableParallelism()). */
+	numWorkers?: number;
+	/** Interval of periodic load reports, ms (default 1000). Reports are also sent on every change. */
+	loadReportIntervalMs?: number;
+	/** IP the PipeTransports between shards listen on (default '127.0.0.1'). */
+	pipeListenIp?: string;
+	/** Encrypt pipes between shards with SRTP (default false, as mediasoup's pipeToRouter). */
+	pipeEnableSrtp?: boolean;
+	/**
+	 * Folder of the machine-wide CPU slot locks that keep all processes together
+	 * at one mediasoup Worker per CPU (default: $MAFALDA_CPU_SLOT_DIR or <tmpdir>/mafalda-cpu-slots).
+	 */
+	cpuSlotDir?: string;
+	/** Absolute path of the mediasoup module's entry file, when mafalda cannot find it from the module object. */
+	mediasoupEntry?: string;
+}
+
+export interface MafaldaRouterOptions {
+	/** Default: a random UUIDv4. */
+	id?: string;
+	/** Most distinct workers this router's shards may use; default the CPU count. 0: only workers that already exist. */
+	maxWorkers?: number;
+	/** mediasoup RouterOptions, used for every shard (e.g. mediaCodecs). */
+	routerOptions?: types.RouterOptions;
+	/** mediasoup WorkerSettings for workers started for this router. */
+	workerSettings?: types.WorkerSettings;
+	/** CPU % of a worker above which it takes no more placements while another can (default 60). */
+	watermarkWorker?: number;
+	/** Consumers per worker above which it takes no more placements while another can (default 500). */
+	maxConsumersPerWorker?: number;
+	appData?: AppData;
+}
+
+export interface WorkerDiedInfo {
+	workerIndex: number;
+	error: string;
+	/** Whether the supervisor will start a replacement. */
+	willRestart: boolean;
+	/** Ids of the MafaldaRouters that had a shard on the worker. */
+	routerIds: string[];
+	/** Ids of the app's transports that were closed with it. */
+	transportIds: string[];
+}
+
+export interface ShardInfo {
+	routerId: string;
+	shardId: string;
+	workerIndex: number;
+}
+
+export interface PipeInfo {
+	producerId: string;
+	fromShardId: string;
+	toShardId: string;
+	fromWorker: number;
+	toWorker: number;
+	/** Depth of the receiving shard in the producer's pipe tree (1 = fed by the producer's own shard). */
+	depth: number;
+}
+
+export interface OverloadedInfo {
+	routerId: string;
+	placement: Placement;
+}
+
+/** Supervisor events, emitted by every Mafalda instance. */
+export interface SupervisorEvents {
+	workerdied: [WorkerDiedInfo];
+	workerrestarted: [{ workerIndex: number; pid: number }];
+	workerstarted: [{ workerIndex: number; pid: number }];
+	shardopened: [ShardInfo];
+	shardclosed: [ShardInfo];
+	pipeopened: [PipeInfo];
+	pipeclosed: [PipeInfo];
+	loadreport: [LoadReport];
+	overloaded: [OverloadedInfo];
+}

@@ -228,7 +228,8 @@ export class Mafalda extends EventEmitter<SupervisorEvents> {
 
 	/** @internal Resolves an object reference of a host event: the app's proxy first. */
 	resolve(workerIndex: number, id: string): unknown {
-		return this.producers.get(id)?.producer ?? this.#directory.get(workerIndex)?.get(id);
+		const publicId = this.pipes.publicId(id) ?? id;
+		return this.producers.get(publicId)?.producer ?? this.#directory.get(workerIndex)?.get(id);
 	}
 
 	/** @internal Builds the proxy context for objects on a shard. */

@@ -427,9 +427,9 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 				if (o.closed) throw new ObjectClosedError(o.remoteKind, o.id);
 				if (!this.#producerIds.has(producerId)) throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}"`);
 				if (o.producerIds.has(producerId)) return;
-				await this.#mafalda.pipes.acquire(producerId, shard);
+				const localId = await this.#mafalda.pipes.acquire(producerId, shard);
 				try {
-					await o.callProducerMethod('addProducer', producerId);
+					await o.callProducerMethod('addProducer', localId);
 				} catch (error) {
 					this.#mafalda.pipes.release(producerId, shard.shardId);
 					throw error;
@@ -439,7 +439,8 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 			removeProducer: async (o, producerId) => {
 				requireString(producerId, 'producerId');
 				if (!o.producerIds.delete(producerId)) return;
-				await o.callProducerMethod('removeProducer', producerId).catch(() => undefined);
+				const localId = this.#mafalda.pipes.localIdOn(producerId, shard.shardId) ?? producerId;
+				await o.callProducerMethod('removeProducer', localId).catch(() => undefined);
 				this.#mafalda.pipes.release(producerId, shard.shardId);
 			},
 		};
@@ -484,15 +485,16 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
 		if (!this.#producerIds.has(producerId)) throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}"`);
 		const shard = this.#shardOf(transport);
-		await this.#mafalda.pipes.acquire(producerId, shard);
+		const localId = await this.#mafalda.pipes.acquire(producerId, shard);
 		let ref: ObjectRef;
 		try {
-			ref = await shard.worker.call((host) => host.consume({ transportId: transport.id, options: forHost(o) }));
+			ref = await shard.worker.call((host) => host.consume({ transportId: transport.id, options: { ...forHost(o), producerId: localId } }));
 		} catch (error) {
 			this.#mafalda.pipes.release(producerId, shard.shardId);
 			throw error;
 		}
 		const consumer = new RemoteConsumer(this.#mafalda.proxyContext(shard), ref, appData);
+		consumer.publicProducerId = producerId;
 		consumer.onClosed(() => this.#mafalda.pipes.release(producerId, shard.shardId));
 		this.#adopt(transport, consumer);
 		transport.observer.emit('newconsumer', consumer);

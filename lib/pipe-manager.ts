@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import type { Watermarks } from '../actors/protocol';
 import type { ShardRecord } from './shard-record';
@@ -15,6 +16,12 @@ interface Carrier {
 	depth: number;
 	/** For piped carriers: the pipe feeding it. */
 	pipe?: Pipe;
+	/**
+	 * The id of the stream's producer on this shard. The producer's own id,
+	 * except on a second shard of the same worker (another MafaldaRouter there):
+	 * mediasoup ids are unique per worker, so that pipe producer gets a new one.
+	 */
+	localId: string;
 }
 
 interface Pipe {
@@ -61,12 +68,15 @@ export class PipeManager {
 	readonly #carriers = new Map<string, Map<string, Carrier>>();
 	readonly #opening = new Map<string, Promise<Carrier>>();
 	readonly #pairs = new Map<string, Promise<TransportPair>>();
+	/** Local producer id on some shard -> the app's producer id. */
+	readonly #aliases = new Map<string, string>();
 
 	constructor(private readonly host: PipeHost) {}
 
 	/** A producer was created on `shard`: the root of its pipe tree. */
 	addOrigin(producerId: string, shard: ShardRecord): void {
-		this.#carriersOf(producerId).set(shard.shardId, { producerId, shard, depth: 0 });
+		this.#carriersOf(producerId).set(shard.shardId, { producerId, shard, depth: 0, localId: producerId });
+		this.#aliases.set(producerId, producerId);
 		this.host.streamAdded(shard.routerId, producerId, shard.workerIndex, 0);
 	}
 
@@ -79,6 +89,16 @@ export class PipeManager {
 		}
 		for (const carrier of [...carriers.values()]) if (carrier.pipe) this.#closePipe(carrier.pipe);
 		this.#carriers.delete(producerId);
+		this.#aliases.delete(producerId);
+	}
+
+	/** The app's producer id for a producer id seen on a shard (see Carrier.localId). */
+	publicId(localId: string): string | undefined {
+		return this.#aliases.get(localId);
+	}
+
+	localIdOn(producerId: string, shardId: string): string | undefined {
+		return this.#carriers.get(producerId)?.get(shardId)?.localId;
 	}
 
 	isCarried(producerId: string, shardId: string): boolean {
@@ -101,10 +121,12 @@ export class PipeManager {
 	/**
 	 * Makes the producer's stream available on `shard`, piping it there if
 	 * needed, and takes one use of it. Every acquire needs one release.
+	 * Returns the producer's id on that shard.
 	 */
-	async acquire(producerId: string, shard: ShardRecord): Promise<void> {
+	async acquire(producerId: string, shard: ShardRecord): Promise<string> {
 		const carrier = await this.#ensure(producerId, shard);
 		if (carrier.pipe) carrier.pipe.users++;
+		return carrier.localId;
 	}
 
 	release(producerId: string, shardId: string): void {
@@ -139,11 +161,13 @@ export class PipeManager {
 			pair.pipes++;
 			let opened = false;
 			try {
-			const pipeConsumer = await this.host.pipeConsume(pair.ends.get(source.shard.shardId)!, producerId);
+			const pipeConsumer = await this.host.pipeConsume(pair.ends.get(source.shard.shardId)!, source.localId);
+			const sharesWorker = [...(this.#carriers.get(producerId)?.values() ?? [])].some((c) => c.shard.workerIndex === dest.workerIndex);
+			const localId = sharesWorker ? randomUUID() : producerId;
 			let pipeProducer: RemoteProducer;
 			try {
 				pipeProducer = await this.host.pipeProduce(pair.ends.get(dest.shardId)!, {
-					id: producerId,
+					id: localId,
 					kind: pipeConsumer.kind,
 					rtpParameters: pipeConsumer.rtpParameters,
 					paused: pipeConsumer.producerPaused,
@@ -167,7 +191,7 @@ export class PipeManager {
 			pipeConsumer.on('producerresume', () => void pipeProducer.resume().catch(() => undefined));
 			pipeConsumer.onClosed(() => this.#closePipe(pipe));
 			pipeProducer.onClosed(() => this.#closePipe(pipe));
-			const carrier: Carrier = { producerId, shard: dest, depth: info.depth, pipe };
+			const carrier: Carrier = { producerId, shard: dest, depth: info.depth, pipe, localId };
 			const carriers = this.#carriers.get(producerId);
 			if (!carriers || pipeConsumer.closed || pipeProducer.closed) {
 				// The producer or an end closed while we were opening.
@@ -175,6 +199,7 @@ export class PipeManager {
 				throw new UnknownProducerError(producerId, 'this Mafalda instance (it closed while being piped)');
 			}
 			carriers.set(dest.shardId, carrier);
+			this.#aliases.set(localId, producerId);
 			// A child pipe keeps its parent open.
 			if (source.pipe) source.pipe.users++;
 			this.host.streamAdded(dest.routerId, producerId, dest.workerIndex, info.depth);
@@ -190,7 +215,7 @@ export class PipeManager {
 
 	async #chooseSource(producerId: string, dest: ShardRecord): Promise<Carrier> {
 		const carriers = [...(this.#carriers.get(producerId)?.values() ?? [])];
-		// Another router's shard on the same worker already has it: no need to ask.
+		// Another router's shard on the same worker already has it: no need to ask the balancer.
 		const sameWorker = carriers.filter((c) => c.shard.workerIndex === dest.workerIndex).sort((a, b) => a.depth - b.depth)[0];
 		if (sameWorker) return sameWorker;
 		const worker = await this.host.choosePipeSource(producerId, dest.workerIndex, this.host.watermarks(dest));
@@ -244,7 +269,11 @@ export class PipeManager {
 		if (pipe.closed) return;
 		pipe.closed = true;
 		const carriers = this.#carriers.get(pipe.info.producerId);
-		if (carriers?.get(pipe.info.toShardId)?.pipe === pipe) carriers.delete(pipe.info.toShardId);
+		const carrier = carriers?.get(pipe.info.toShardId);
+		if (carrier?.pipe === pipe) {
+			carriers!.delete(pipe.info.toShardId);
+			if (carrier.localId !== pipe.info.producerId) this.#aliases.delete(carrier.localId);
+		}
 		// Consumers on the receiving shard see 'producerclose' from mediasoup itself.
 		pipe.pipeProducer.close();
 		pipe.pipeConsumer.close();

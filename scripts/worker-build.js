@@ -82,6 +82,15 @@ function prepareSources(mediasoupDir, srcDir) {
 	const mesonBuild = path.join(srcDir, 'meson.build');
 	fs.writeFileSync(mesonBuild, fs.readFileSync(mesonBuild, 'utf8').replace(/meson_version:\s*'>=\s*1\.1\.0'/, "meson_version: '>= 1.0.0'"));
 
+	// mediasoup 3.14's BIO callback answers 1 to every BIO_CB_RETURN except a
+	// bare one, so Debian's KTLS-enabled libssl reads BIO_get_ktls_send() as
+	// true, allocates no write buffer and segfaults on the first DTLS record.
+	const dtls = path.join(srcDir, 'src', 'RTC', 'DtlsTransport.cpp');
+	const dtlsSrc = fs.readFileSync(dtls, 'utf8');
+	const fixed = dtlsSrc.replace('(operationType == BIO_CB_RETURN)', '((operationType & BIO_CB_RETURN) != 0)');
+	if (fixed === dtlsSrc) throw new Error('DtlsTransport.cpp: BIO callback patch did not apply');
+	fs.writeFileSync(dtls, fixed);
+
 	const subprojectsDir = path.join(srcDir, 'subprojects');
 	for (const entry of fs.readdirSync(subprojectsDir)) {
 		fs.rmSync(path.join(subprojectsDir, entry), { recursive: true, force: true });

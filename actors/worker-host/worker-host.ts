@@ -41,7 +41,19 @@ export class WorkerHost implements WorkerHostApi {
 		private readonly postEvent: (event: HostEvent) => void,
 		private readonly postLoad: (report: LoadReport) => void,
 	) {
-		this.#table = new ObjectTable(postEvent, (entry) => this.#removed(entry));
+		this.#table = new ObjectTable(
+			(event) => {
+				// A dying mediasoup Worker first closes all its routers (their
+				// objects report 'routerclose', 'transportclose'...) and only then
+				// emits 'died'. Those closes must not reach the main thread before
+				// 'worker-died': the supervisor's death handling closes every proxy
+				// of this worker with the 'workerdied' reason and lists the affected
+				// transports, which it cannot do for proxies already closed.
+				if (event.type === 'object-closed' && this.#worker?.died) return;
+				postEvent(event);
+			},
+			(entry) => this.#removed(entry),
+		);
 	}
 
 	async start(options: HostStartOptions): Promise<WorkerInfo> {

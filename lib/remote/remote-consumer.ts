@@ -5,8 +5,11 @@ type Events = Omit<types.ConsumerEvents, '@close' | '@producerclose' | 'listener
 
 /** A mediasoup Consumer living in a worker host thread. */
 export class RemoteConsumer extends RemoteObject<Events> {
+	/** @internal The app's producer id, when the producer has another id on this shard. */
+	publicProducerId: string | undefined;
+
 	get producerId(): string {
-		return this.field('producerId');
+		return this.publicProducerId ?? this.field('producerId');
 	}
 	get kind(): types.MediaKind {
 		return this.field('kind');

@@ -1,5 +1,14 @@
 import type { types } from 'mediasoup';
 import { RemoteObject } from './remote-object';
+import type { RemoteProducer } from './remote-producer';
+
+/** mediasoup's AudioLevelObserver and ActiveSpeakerObserver events, with mafalda's producer proxies. */
+export interface RtpObserverEvents {
+	volumes: [Array<{ producer: RemoteProducer; volume: number }>];
+	silence: [];
+	dominantspeaker: [{ producer: RemoteProducer }];
+	routerclose: [];
+}
 
 /** What an observer asks of its MafaldaRouter: a producer of another shard must be piped in first. */
 export interface RtpObserverOwner {
@@ -12,7 +21,7 @@ export interface RtpObserverOwner {
  * shard; producers of other shards are piped to it, so it observes the whole
  * MafaldaRouter.
  */
-export class RemoteRtpObserver extends RemoteObject<Record<string, unknown[]>> {
+export class RemoteRtpObserver extends RemoteObject<RtpObserverEvents> {
 	owner: RtpObserverOwner | undefined;
 	/** Producers added, by id. */
 	readonly producerIds = new Set<string>();

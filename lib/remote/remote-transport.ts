@@ -41,7 +41,11 @@ export class RemoteTransport extends RemoteObject<Events> {
 
 	override markClosed(reason: ProxyCloseReason): boolean {
 		if (!super.markClosed(reason)) return false;
-		for (const child of [...this.children.values()]) child.markClosed('transportclose');
+		// A worker's death is passed down as it is: children still emit
+		// 'transportclose' (their reasonEvent maps it), but their closeReason
+		// stays 'workerdied', so the app can tell a crash from an ordinary close.
+		const childReason = reason === 'workerdied' ? 'workerdied' : 'transportclose';
+		for (const child of [...this.children.values()]) child.markClosed(childReason);
 		return true;
 	}
 

@@ -3,6 +3,7 @@
 // another worker, and a second werift peer receives it from router 2.
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import { Mafalda, type RemoteWebRtcTransport } from '../lib';
 import {
 	LOOPBACK_IP,
 	createReceivingPeer,
@@ -101,5 +102,46 @@ describe('real WebRTC through mediasoup with werift peers', () => {
 		expect(sendStats?.rtpBytesReceived ?? 0).toBeGreaterThan(0);
 		const [recvStats] = await recvTransport.getStats();
 		expect(recvStats?.rtpBytesSent ?? 0).toBeGreaterThan(0);
+	}, 30_000);
+});
+
+describe('real WebRTC through one MafaldaRouter spread over two workers', () => {
+	let mafalda: Mafalda | undefined;
+	let sender: SendingPeer | undefined;
+	let receiver: ReceivingPeer | undefined;
+
+	afterEach(async () => {
+		await Promise.allSettled([sender?.close(), receiver?.close()]);
+		await mafalda?.close();
+		sender = receiver = mafalda = undefined;
+	});
+
+	test('a werift peer sends on one shard, another receives on the other shard, through mafalda', async () => {
+		mafalda = new Mafalda(mediasoup, { numWorkers: 2 });
+		// One unit per worker: the sending transport fills worker 0, so the
+		// receiving transport opens a shard on worker 1 and the producer is piped.
+		const router = await mafalda.createMafaldaRouter({ maxConsumersPerWorker: 1, routerOptions: { mediaCodecs } });
+		const listenInfos: types.TransportListenInfo[] = [{ protocol: 'udp', ip: LOOPBACK_IP }];
+		const sendTransport = await router.createWebRtcTransport({ listenInfos });
+		const recvTransport = await router.createWebRtcTransport({ listenInfos });
+		expect([sendTransport.workerIndex, recvTransport.workerIndex]).toEqual([0, 1]);
+
+		const dtlsConnected = (t: RemoteWebRtcTransport): Promise<void> =>
+			t.dtlsState === 'connected'
+				? Promise.resolve()
+				: new Promise((resolve) => t.on('dtlsstatechange', (state) => state === 'connected' && resolve()));
+
+		sender = await createSendingPeer(sendTransport, router.rtpCapabilities);
+		sender.start(20);
+		await Promise.all([sender.waitConnected(), dtlsConnected(sendTransport)]);
+
+		receiver = await createReceivingPeer(recvTransport, router.rtpCapabilities, sender.producerId);
+		await Promise.all([receiver.waitConnected(), dtlsConnected(recvTransport)]);
+		expect(recvTransport.dtlsState).toBe('connected');
+		expect(mafalda.pipes.pipes()).toEqual([expect.objectContaining({ producerId: sender.producerId, fromWorker: 0, toWorker: 1 })]);
+
+		const received = await receiver.waitForPackets(20);
+		expect(received).toBeGreaterThanOrEqual(20);
+		expect(receiver.vp8KeyFramesReceived).toBe(receiver.packetsReceived);
 	}, 30_000);
 });

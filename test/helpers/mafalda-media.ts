@@ -106,11 +106,16 @@ export interface Viewer {
 
 export async function view(router: MafaldaRouter, producerId: string): Promise<Viewer> {
 	const receiver = await RtpReceiver.bind();
-	const transport = await router.createPlainTransport(plainOptions());
-	await transport.connect({ ip: LOCALHOST, port: receiver.port });
-	const consumer = await transport.consume({ producerId, rtpCapabilities: router.rtpCapabilities });
-	receiver.codecFor(consumer.rtpParameters.codecs[0].payloadType, consumer.kind === 'video' ? 'vp8' : 'opus');
-	return { transport, consumer, receiver };
+	try {
+		const transport = await router.createPlainTransport(plainOptions());
+		await transport.connect({ ip: LOCALHOST, port: receiver.port });
+		const consumer = await transport.consume({ producerId, rtpCapabilities: router.rtpCapabilities });
+		receiver.codecFor(consumer.rtpParameters.codecs[0].payloadType, consumer.kind === 'video' ? 'vp8' : 'opus');
+		return { transport, consumer, receiver };
+	} catch (error) {
+		await receiver.close();
+		throw error;
+	}
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -274,7 +274,10 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 				this.#mafalda.emit('shardclosed', { routerId: this.id, shardId: shard.shardId, workerIndex: shard.workerIndex });
 			}),
 		);
-		await this.#mafalda.supervisor().balancer.routerClosed(this.id).catch(() => undefined);
+		// Bookkeeping only: when the whole Mafalda is closing, the balancer may be gone already.
+		await Promise.resolve()
+			.then(() => this.#mafalda.supervisor().balancer.routerClosed(this.id))
+			.catch(() => undefined);
 		this.emit('close');
 		this.observer.emit('close');
 	}
@@ -399,7 +402,9 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 			const shardId = shard.shardId;
 			ref = await worker.call((host) => host.createTransport({ shardId, transportKind: kind, options: forHost(options), placed: true }));
 		} catch (error) {
-			await this.#mafalda.supervisor().balancer.releasePlacement(placement.workerIndex).catch(() => undefined);
+			await Promise.resolve()
+				.then(() => this.#mafalda.supervisor().balancer.releasePlacement(placement.workerIndex))
+				.catch(() => undefined);
 			throw error;
 		}
 		const transport = new TRANSPORT_CLASSES[kind](this.#mafalda.proxyContext(shard), ref, appData);

@@ -59,7 +59,12 @@ export interface LoadReport {
 	 * placements to know which placements the report does not include yet.
 	 */
 	placedTransports: number;
-	/** Bytes/s received and sent by this worker's pipe and plain transports, when measured; null otherwise. */
+	/**
+	 * Bits/s received and sent by this worker's pipes to other shards (mediasoup's
+	 * transport recvBitrate/sendBitrate), sampled each interval; null before the
+	 * first sample. The app's own transports are not sampled: a getStats() per
+	 * transport per interval would cost the worker more than it tells.
+	 */
 	bitrateIn: number | null;
 	bitrateOut: number | null;
 	shards: ShardLoad[];

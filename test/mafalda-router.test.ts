@@ -92,7 +92,13 @@ describe('one producer, consumers on both workers', () => {
 		const reports = new Map<number, LoadReport>();
 		const listener = (r: LoadReport): void => void reports.set(r.workerIndex, r);
 		mafalda.on('loadreport', listener);
-		await waitFor(() => reports.size === 2, 'a load report from each worker');
+		// Media flowing meanwhile, so the pipe's bitrate shows in the reports.
+		const sending = sendVideo(pub, 300);
+		await waitFor(
+			() => (reports.get(0)?.bitrateOut ?? 0) > 0 && (reports.get(1)?.bitrateIn ?? 0) > 0,
+			'load reports from both workers with the pipe bitrate',
+		);
+		await sending;
 		mafalda.off('loadreport', listener);
 		const shardLoad = (w: number): { consumers: number; pipeConsumers: number } => {
 			const shard = reports.get(w)!.shards.find((s) => s.routerId === router.id)!;

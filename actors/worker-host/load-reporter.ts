@@ -4,8 +4,10 @@ export interface LoadSource {
 	workerIndex: number;
 	/** Cumulative CPU time (user + system) of the mediasoup worker, in ms. */
 	cpuTimeMs(): Promise<number>;
+	/** Bitrates to sample each interval (see LoadReport.bitrateIn). */
+	bitrates(): Promise<{ in: number; out: number }>;
 	/** The report without its timing and CPU fields. */
-	counts(): Omit<LoadReport, 'workerIndex' | 'seq' | 'at' | 'cpuPercent'>;
+	counts(): Omit<LoadReport, 'workerIndex' | 'seq' | 'at' | 'cpuPercent' | 'bitrateIn' | 'bitrateOut'>;
 }
 
 /**
@@ -16,6 +18,7 @@ export interface LoadSource {
 export class LoadReporter {
 	#seq = 0;
 	#cpuPercent = 0;
+	#bitrate: { in: number; out: number } | undefined;
 	#lastCpu: { at: number; cpuMs: number } | undefined;
 	#timer: NodeJS.Timeout | undefined;
 	#pending: NodeJS.Immediate | undefined;
@@ -43,6 +46,8 @@ export class LoadReporter {
 			seq: ++this.#seq,
 			at: Date.now(),
 			cpuPercent: this.#cpuPercent,
+			bitrateIn: this.#bitrate?.in ?? null,
+			bitrateOut: this.#bitrate?.out ?? null,
 			...this.source.counts(),
 		};
 		this.send(report);
@@ -57,6 +62,7 @@ export class LoadReporter {
 				this.#cpuPercent = Math.max(0, (100 * (cpuMs - this.#lastCpu.cpuMs)) / (at - this.#lastCpu.at));
 			}
 			this.#lastCpu = { at, cpuMs };
+			this.#bitrate = await this.source.bitrates();
 		} catch {
 			// The worker is closing or dead; the supervisor hears of it elsewhere.
 			return;

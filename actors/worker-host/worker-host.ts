@@ -73,6 +73,7 @@ export class WorkerHost implements WorkerHostApi {
 					const usage = await worker.getResourceUsage();
 					return usage.ru_utime + usage.ru_stime;
 				},
+				bitrates: () => this.#pipeBitrates(),
 				counts: () => this.#counts(),
 			},
 			(report) => {
@@ -210,7 +211,20 @@ export class WorkerHost implements WorkerHostApi {
 		});
 	}
 
-	#counts(): Omit<LoadReport, 'workerIndex' | 'seq' | 'at' | 'cpuPercent'> {
+	async #pipeBitrates(): Promise<{ in: number; out: number }> {
+		let bitsIn = 0;
+		let bitsOut = 0;
+		for (const id of this.#pipeTransports) {
+			const transport = this.#table.get(id)?.object as unknown as types.PipeTransport | undefined;
+			if (!transport || transport.closed) continue;
+			const [stats] = await transport.getStats().catch(() => []);
+			bitsIn += stats?.recvBitrate ?? 0;
+			bitsOut += stats?.sendBitrate ?? 0;
+		}
+		return { in: bitsIn, out: bitsOut };
+	}
+
+	#counts(): Omit<LoadReport, 'workerIndex' | 'seq' | 'at' | 'cpuPercent' | 'bitrateIn' | 'bitrateOut'> {
 		let transports = 0;
 		let producers = 0;
 		let consumers = 0;
@@ -234,8 +248,6 @@ export class WorkerHost implements WorkerHostApi {
 			pipeConsumers,
 			idleTransports,
 			placedTransports: this.#placedTransports,
-			bitrateIn: null,
-			bitrateOut: null,
 			shards,
 		};
 	}

@@ -20,28 +20,41 @@ export class RouterShard {
 		readonly router: types.Router,
 	) {}
 
+	/** Kept as a count, not scanned: a report is built on every change. */
+	#idle = 0;
+
 	idleTransports(): number {
-		let idle = 0;
-		for (const consumers of this.placedTransports.values()) if (consumers === 0) idle++;
-		return idle;
+		return this.#idle;
+	}
+
+	transportPlaced(transportId: string): void {
+		this.placedTransports.set(transportId, 0);
+		this.#idle++;
 	}
 
 	consumerAdded(transportId: string, consumerId: string, pipe: boolean): void {
 		(pipe ? this.pipeConsumers : this.consumers).add(consumerId);
-		const n = this.placedTransports.get(transportId);
-		if (n !== undefined) this.placedTransports.set(transportId, n + 1);
+		this.#setConsumers(transportId, +1);
 	}
 
 	consumerRemoved(transportId: string | undefined, consumerId: string): void {
-		this.consumers.delete(consumerId);
-		this.pipeConsumers.delete(consumerId);
-		const n = transportId === undefined ? undefined : this.placedTransports.get(transportId);
-		if (transportId !== undefined && n !== undefined) this.placedTransports.set(transportId, Math.max(0, n - 1));
+		const known = this.consumers.delete(consumerId) || this.pipeConsumers.delete(consumerId);
+		if (known && transportId !== undefined) this.#setConsumers(transportId, -1);
 	}
 
 	transportRemoved(transportId: string): void {
 		this.transports.delete(transportId);
+		if (this.placedTransports.get(transportId) === 0) this.#idle--;
 		this.placedTransports.delete(transportId);
+	}
+
+	#setConsumers(transportId: string, delta: number): void {
+		const before = this.placedTransports.get(transportId);
+		if (before === undefined) return;
+		const after = Math.max(0, before + delta);
+		this.placedTransports.set(transportId, after);
+		if (before === 0 && after > 0) this.#idle--;
+		if (before > 0 && after === 0) this.#idle++;
 	}
 
 	load(): ShardLoad {

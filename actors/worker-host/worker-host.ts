@@ -124,7 +124,7 @@ export class WorkerHost implements WorkerHostApi {
 		shard.transports.add(transport.id);
 		if (request.internalPipe) this.#pipeTransports.add(transport.id);
 		if (request.placed) {
-			shard.placedTransports.set(transport.id, 0);
+			shard.transportPlaced(transport.id);
 			this.#placedTransports++;
 		}
 		const ref = this.#table.add({ kind, object: transport as unknown as MediasoupObject, shardId: shard.shardId });
@@ -202,7 +202,18 @@ export class WorkerHost implements WorkerHostApi {
 	async close(): Promise<void> {
 		this.#reporter?.stop();
 		this.#reporter = undefined;
-		if (this.#worker && !this.#worker.closed) this.#worker.close();
+		const worker = this.#worker;
+		if (!worker || worker.closed) return;
+		// Wait for the subprocess to exit before answering: the supervisor then
+		// terminates this thread, and a child still running at that moment is
+		// never reaped (it stays a zombie of the app's process for good).
+		const exited = worker.subprocessClosed
+			? Promise.resolve()
+			: new Promise<void>((resolve) => worker.once('subprocessclose', () => resolve()));
+		worker.close();
+		let timer: NodeJS.Timeout | undefined;
+		await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
+		clearTimeout(timer);
 	}
 
 	async crashForTest(): Promise<void> {

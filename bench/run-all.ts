@@ -1,0 +1,91 @@
+import { Args, runMain } from './cli/args';
+import { CAPACITY_HELP, capacitySummary, capacityTable, readCapacityOptions, runCapacity, writeCapacityResult, type CapacityResult } from './comparisons/capacity';
+import { CONTROL_PLANE_DEFAULTS, controlPlaneSummary, controlPlaneTable, runControlPlane, type ControlPlaneResult } from './comparisons/control-plane';
+import { GROWTH_DEFAULTS, growthSummary, growthTable, placementTable, runCostGrowth, type GrowthResult } from './comparisons/cost-growth';
+import { PIPE_DEFAULTS, pipeOverheadSummary, pipeOverheadTable, runPipeOverhead, type PipeOverheadResult } from './comparisons/pipe-overhead';
+import { backgroundBusyPct, machineInfo, machineLine, sharedCpuWarning } from './report/machine';
+import { LiveLine } from './report/progress';
+import { writeJsonResult } from './report/results-file';
+
+const PARTS = ['capacity', 'control', 'pipe', 'growth'] as const;
+type Part = (typeof PARTS)[number];
+
+const HELP = `npm run bench [-- options]: the four comparisons, with plain mediasoup as the baseline.
+
+  --only LIST            among capacity, control, pipe, growth (default all, in that order)
+Capacity (1):
+${CAPACITY_HELP}
+Control plane (2):
+  --cp-consumers N       consumers created per configuration (default ${CONTROL_PLANE_DEFAULTS.consumers})
+Pipe overhead (3):
+  --pipe-receivers N     receivers of the broadcast, half of them piped (default ${PIPE_DEFAULTS.receivers})
+Cost growth (4) and placement decision time (2):
+  --growth-consumers N   consumers at the end (default ${GROWTH_DEFAULTS.consumers}); placement is timed at 0, 1,000, 10,000, 100,000 and N
+
+Each comparison also runs alone: node dist/bench/comparisons/<capacity|control-plane|pipe-overhead|cost-growth>.js --help`;
+
+function section(title: string): void {
+	console.log(`\n=== ${title} ===`);
+}
+
+async function main(): Promise<void> {
+	const args = new Args();
+	if (args.help) return console.log(HELP);
+	const parts = args.list<Part>('only', PARTS, PARTS);
+	const capacityOptions = readCapacityOptions(args);
+	const cpConsumers = args.num('cp-consumers', CONTROL_PLANE_DEFAULTS.consumers);
+	const pipeReceivers = args.num('pipe-receivers', PIPE_DEFAULTS.receivers);
+	const growthConsumers = args.num('growth-consumers', GROWTH_DEFAULTS.consumers);
+	args.assertAllKnown();
+
+	const machine = machineInfo();
+	const background = await backgroundBusyPct();
+	const started = Date.now();
+	console.log(`mafalda bench: ${parts.join(', ')}`);
+	console.log(`machine: ${machineLine(machine)}`);
+	if (background !== undefined) console.log(`machine busy before the run (other processes): ${background.toFixed(0)}%${background > 25 ? '  <- figures will be lower than on an idle machine' : ''}`);
+	console.log(sharedCpuWarning(machine));
+
+	const line = new LiveLine();
+	let capacity: CapacityResult | undefined;
+	let control: ControlPlaneResult | undefined;
+	let pipe: PipeOverheadResult | undefined;
+	let growth: GrowthResult | undefined;
+
+	if (parts.includes('capacity')) {
+		section('1. Capacity: largest broadcast under 1% loss and 50 ms p99');
+		capacity = await runCapacity(capacityOptions, line);
+		console.log(capacityTable(capacity));
+		for (const file of writeCapacityResult(capacity)) console.log(`wrote ${file}`);
+	}
+	if (parts.includes('control')) {
+		section('2. Control plane: consumers created per second');
+		control = await runControlPlane({ ...CONTROL_PLANE_DEFAULTS, consumers: cpConsumers }, (s) => line.log(s));
+		console.log(controlPlaneTable(control));
+		console.log(`wrote ${writeJsonResult('control-plane', { machine, ...control })}`);
+	}
+	if (parts.includes('pipe')) {
+		section('3. Pipe overhead: one pipe hop, latency and CPU');
+		pipe = await runPipeOverhead({ ...PIPE_DEFAULTS, receivers: pipeReceivers, threads: capacityOptions.threads }, line);
+		line.log(pipeOverheadTable(pipe));
+		console.log(`wrote ${writeJsonResult('pipe-overhead', { machine, ...pipe })}`);
+	}
+	if (parts.includes('growth')) {
+		section('4. Cost growth (and 2. placement decision time vs load table size)');
+		const placementAt = [...new Set([...GROWTH_DEFAULTS.placementAt.filter((n) => n <= growthConsumers), growthConsumers])];
+		growth = await runCostGrowth({ ...GROWTH_DEFAULTS, consumers: growthConsumers, placementAt }, line);
+		console.log(growthTable(growth));
+		console.log(placementTable(growth));
+		console.log(`wrote ${writeJsonResult('cost-growth', { machine, ...growth })}`);
+	}
+
+	section(`Ratios (baseline: plain mediasoup), ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+	if (capacity) console.log(`1. ${capacitySummary(capacity)}`);
+	if (control) console.log(`2. ${controlPlaneSummary(control)}`);
+	if (growth) console.log(`2. ${growthSummary(growth).split('\n')[2]}`);
+	if (pipe) console.log(`3. ${pipeOverheadSummary(pipe)}`);
+	if (growth) for (const l of growthSummary(growth).split('\n').slice(0, 2)) console.log(`4. ${l}`);
+	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, capacity, control, pipe, growth })}`);
+}
+
+runMain(main);

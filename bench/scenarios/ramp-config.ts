@@ -1,0 +1,29 @@
+import * as os from 'node:os';
+import type { Args } from '../cli/args';
+
+/** Simulator threads by default: one sender, and receiver threads for half the cores (at least two). */
+export function defaultThreads(): number {
+	return 1 + Math.max(2, Math.floor(os.availableParallelism() / 2));
+}
+
+export interface RampTiming {
+	warmupMs: number;
+	measureMs: number;
+	threads: number;
+	concurrency: number;
+}
+
+/** Options every ramp shares: --duration, --warmup (seconds), --threads, --concurrency. */
+export function readRampTiming(args: Args, defaults: { duration: number; warmup: number }): RampTiming {
+	return {
+		measureMs: args.num('duration', defaults.duration) * 1000,
+		warmupMs: args.num('warmup', defaults.warmup) * 1000,
+		threads: args.num('threads', defaultThreads()),
+		concurrency: args.num('concurrency', 8),
+	};
+}
+
+export const RAMP_TIMING_HELP = `  --duration S      seconds measured per step
+  --warmup S        seconds between adding receivers and measuring (new consumers wait for a key frame)
+  --threads N       simulator pool threads: 1 sender + N-1 receiver threads (default ${defaultThreads()})
+  --concurrency N   receivers being created at once (default 8)`;

@@ -1,0 +1,193 @@
+import type { BackendName, SfuBackend, WorkerRow } from '../sfu/backend';
+import { fmtMs, fmtPct } from '../report/format';
+import { LiveLine, progressBar } from '../report/progress';
+import type { LatencySummary } from '../sim/latency-histogram';
+import type { ReceiverTotals, SentCounters } from '../sim/session-api';
+import { type Receiver, SimWorld, type WindowResult, type WorldOptions } from './sim-world';
+import { DISTURBED_PCT, passes, type Thresholds } from './thresholds';
+
+export interface RampOptions extends WorldOptions {
+	/** Receivers after each step (ascending). */
+	steps: number[];
+	warmupMs: number;
+	measureMs: number;
+	/**
+	 * Stop after this many steps failed the thresholds: 1 for a capacity
+	 * search, more to see past the knee, 0 to run every step.
+	 */
+	stopAfterFailures: number;
+	/**
+	 * A step that fails while other processes took more than DISTURBED_PCT of
+	 * the machine is measured again, up to `max` times, each after waiting up
+	 * to `quietWaitMs` for them to calm down. With `confirm`, any failing step
+	 * is measured a second time and fails only if that window fails too: one
+	 * stall of a few tens of ms anywhere on a small machine is enough to put a
+	 * 4-second window's p99 over 50 ms, and that is not the SFU's capacity.
+	 */
+	remeasure: { max: number; quietWaitMs: number; confirm: boolean };
+	thresholds: Thresholds;
+	line: LiveLine;
+}
+
+export type StepResult = Omit<WindowResult, 'histogram'> & {
+	target: number;
+	consumers: number;
+	passed: boolean;
+	/** Time to create this step's receivers (transports and consumers). */
+	setupMs: number;
+	/** Times the step was measured again because other processes disturbed a failing window. */
+	remeasured: number;
+	error?: string;
+};
+
+export interface RampResult {
+	backend: BackendName;
+	steps: StepResult[];
+	/** Receivers at the largest step that passed (0 if none). */
+	capacity: number;
+	/** Whether every step passed: the capacity is at least the last step, the true figure may be higher. */
+	reachedMax: boolean;
+	latency: LatencySummary;
+	workers: WorkerRow[];
+	sent: SentCounters[];
+	received: ReceiverTotals;
+	error?: string;
+}
+
+/** How a scenario grows its population to a step's size. */
+export interface Population {
+	/** Sets up what exists before the first step (publishers). */
+	setUp(world: SimWorld): Promise<void>;
+	/** Grows to `target` receivers; calls `placed` after each new receiver. */
+	grow(world: SimWorld, target: number, placed: (r: Receiver) => void): Promise<void>;
+	/** Consumers the population has at its current size. */
+	consumers(world: SimWorld): number;
+}
+
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits, a second at a time and at most `maxMs`, until other processes take less than DISTURBED_PCT. */
+async function waitForQuiet(world: SimWorld, maxMs: number, onBusy: (otherPct: number) => void): Promise<void> {
+	const t0 = performance.now();
+	while (performance.now() - t0 < maxMs) {
+		const other = await world.otherProcessesPct(1000);
+		if (other === undefined || other < DISTURBED_PCT) return;
+		onBusy(other);
+	}
+}
+
+function workerSummary(rows: WorkerRow[]): string {
+	return rows.map((w) => `w${w.workerIndex}:${w.consumers}c/${w.shards}sh`).join(' ');
+}
+
+/**
+ * Runs a population up a ramp of steps on one backend: grow, let new
+ * consumers get their first key frame (warm-up), measure a window, judge it.
+ */
+export async function runRamp(backend: SfuBackend, population: Population, options: RampOptions): Promise<RampResult> {
+	const world = new SimWorld(backend, options);
+	const steps: StepResult[] = [];
+	const tag = `[${backend.name}]`;
+	let lostSoFar = 0;
+	let receivedSoFar = 0;
+	let error: string | undefined;
+	try {
+		await population.setUp(world);
+		for (const [i, target] of options.steps.entries()) {
+			const stepTag = `${tag} ${i + 1}/${options.steps.length}`;
+			const logTag = `${tag} step ${i + 1}/${options.steps.length}`;
+			const lossSoFar = (): string => fmtPct(lostSoFar, lostSoFar + receivedSoFar);
+			let rows = await backend.workers();
+			let lastRows = 0;
+			const before = world.receivers.length;
+			const t0 = performance.now();
+			try {
+				await population.grow(world, target, () => {
+					const placed = world.receivers.length + 1;
+					// Worker rows cost an RPC for mafalda: refresh them now and then, not per receiver.
+					if (performance.now() - lastRows > 500) {
+						lastRows = performance.now();
+						void backend.workers().then((r) => (rows = r));
+					}
+					options.line.update(
+						`${stepTag} ${progressBar(placed - before, target - before, 12)} ${placed}/${target} placed | loss so far ${lossSoFar()} | ${workerSummary(rows)}`,
+					);
+				});
+			} catch (e) {
+				error = `step ${target}: ${(e as Error).message}`;
+				options.line.log(`${logTag} failed to place receivers: ${(e as Error).message}`);
+				break;
+			}
+			const setupMs = performance.now() - t0;
+			rows = await backend.workers();
+			options.line.update(`${stepTag} warming up (new consumers wait for a key frame) | ${workerSummary(rows)}`, true);
+			await sleep(options.warmupMs);
+			let window: WindowResult | undefined;
+			let passed = false;
+			let remeasured = 0;
+			for (;;) {
+				window = await world.measure(options.measureMs, (elapsed) =>
+					options.line.update(
+						`${stepTag} measuring ${progressBar(elapsed, options.measureMs, 12)} ${world.receivers.length} receivers | loss so far ${lossSoFar()} | ${workerSummary(rows)}`,
+					),
+				);
+				passed = passes(options.thresholds, window.lossPct, window.latency.p99, window.silentReceivers);
+				// A failure while other processes took the CPU says little about the
+				// SFU: measure that step again, a bounded number of times.
+				if (passed) break;
+				const disturbed = (window.otherProcessesPct ?? 0) >= DISTURBED_PCT;
+				const confirming = options.remeasure.confirm && remeasured === 0;
+				if (!confirming && (!disturbed || remeasured >= options.remeasure.max)) break;
+				remeasured++;
+				if (disturbed) {
+					options.line.log(`${logTag} failed while other processes took ${window.otherProcessesPct?.toFixed(0)}% of the machine: measuring again when they calm down`);
+					await waitForQuiet(world, options.remeasure.quietWaitMs, (other) => options.line.update(`${stepTag} waiting for other processes to calm down (${other.toFixed(0)}% of the machine)`, true));
+				} else {
+					options.line.log(`${logTag} failed (loss ${window.lossPct.toFixed(2)}%, p99 ${fmtMs(window.latency.p99)}): measuring again to confirm`);
+				}
+			}
+			lostSoFar += window.lostPackets;
+			receivedSoFar += window.receivedPackets;
+			const { histogram: _h, ...rest } = window;
+			const step: StepResult = { ...rest, target, consumers: population.consumers(world), passed, setupMs, remeasured };
+			steps.push(step);
+			options.line.log(stepLine(logTag, step));
+			if (options.stopAfterFailures > 0 && steps.filter((x) => !x.passed).length >= options.stopAfterFailures) break;
+		}
+	} catch (e) {
+		error = (e as Error).message;
+		options.line.log(`${tag} error: ${error}`);
+	}
+	const workers = await backend.workers().catch(() => []);
+	const sent = await world.sentCounters().catch(() => []);
+	const received = await world.receiverTotals().catch(() => ({ receivers: 0, packets: 0, lost: 0, rtcpPackets: 0, probationPackets: 0, socketErrors: 0 }));
+	const latency = world.runLatency;
+	await world.close();
+	const passedSteps = steps.filter((s) => s.passed);
+	// Capacity is the last passing step before the first failure: a pass after a failure is luck, not capacity.
+	const firstFail = steps.findIndex((s) => !s.passed);
+	const capacitySteps = firstFail === -1 ? passedSteps : steps.slice(0, firstFail);
+	return {
+		backend: backend.name,
+		steps,
+		capacity: capacitySteps.length > 0 ? capacitySteps[capacitySteps.length - 1].receivers : 0,
+		reachedMax: firstFail === -1 && steps.length === options.steps.length && error === undefined,
+		latency,
+		workers,
+		sent,
+		received,
+		error,
+	};
+}
+
+export function stepLine(tag: string, s: StepResult): string {
+	const cpu = s.workers.map((w) => `w${w.workerIndex} ${w.cpuPct.toFixed(0)}% (${w.consumers}c/${w.shards}sh)`).join(' ');
+	return (
+		`${tag} ${String(s.receivers).padStart(5)} receivers (${s.consumers} consumers, set up in ${(s.setupMs / 1000).toFixed(1)} s) | ` +
+		`loss ${s.lossPct.toFixed(2)}% | p50 ${fmtMs(s.latency.p50)} p95 ${fmtMs(s.latency.p95)} p99 ${fmtMs(s.latency.p99)} | ` +
+		`CPU ${cpu} | node ${s.nodeProcessCpuPct.toFixed(0)}% | machine busy ${s.machineBusyPct === undefined ? 'n/a' : s.machineBusyPct.toFixed(0) + '%'}` +
+		`${(s.otherProcessesPct ?? 0) >= 5 ? ` (other processes ${s.otherProcessesPct?.toFixed(0)}%)` : ''} | ` +
+		`${s.passed ? 'PASS' : 'FAIL'}${s.silentReceivers > 0 ? ` (${s.silentReceivers} silent)` : ''}`
+	);
+}

@@ -1,0 +1,20 @@
+/** What "works" means in every capacity figure: the issue's criteria. */
+export interface Thresholds {
+	/** Loss must stay under this, %. */
+	maxLossPct: number;
+	/** p99 one-way latency must stay under this, ms. */
+	maxP99Ms: number;
+}
+
+export const DEFAULT_THRESHOLDS: Thresholds = { maxLossPct: 1, maxP99Ms: 50 };
+
+export function passes(t: Thresholds, lossPct: number, p99Ms: number, silentReceivers: number): boolean {
+	// NaN p99 (no probe arrived at all) fails like an infinite one.
+	return lossPct < t.maxLossPct && p99Ms < t.maxP99Ms && silentReceivers === 0;
+}
+
+/**
+ * Other processes' share of the machine (%) above which a window is called
+ * disturbed: a failing one is measured again, and charts draw it hollow.
+ */
+export const DISTURBED_PCT = 15;

@@ -1,0 +1,117 @@
+import type { types } from 'mediasoup';
+import type { BackendName, PublisherHandle, ReceiverHandle, SfuBackend, WorkerRow } from './backend';
+import { MEDIA_CODECS, type StreamParameters } from './codecs';
+import type { MediasoupModule } from './mediasoup-loader';
+import { openPublisherTransport, openReceiverTransport, type PlainTransportLike } from './transport-like';
+
+interface DirectReceiver extends ReceiverHandle {
+	readonly transport: PlainTransportLike;
+	routerIndex: number;
+}
+
+/**
+ * mediasoup as its users drive it today, without mafalda. With one worker it
+ * is the plain baseline: one Router on one Worker. With several it is the
+ * usual hand-written pool: one Router per Worker, transports handed out in
+ * turn, and each producer piped with router.pipeToRouter() to a router the
+ * first time a consumer there needs it.
+ */
+export class DirectBackend implements SfuBackend {
+	readonly #workers: types.Worker[];
+	readonly #routers: types.Router[];
+	#next = 0;
+	/** Producer id -> index of the router it was produced on. */
+	readonly #origins = new Map<string, number>();
+	/** `${producerId}@${routerIndex}` -> the pipe to that router, opening or open. */
+	readonly #pipes = new Map<string, Promise<void>>();
+	readonly #consumers: number[];
+	readonly #pipeConsumers: number[];
+
+	private constructor(
+		readonly name: BackendName,
+		workers: types.Worker[],
+		routers: types.Router[],
+	) {
+		this.#workers = workers;
+		this.#routers = routers;
+		this.#consumers = routers.map(() => 0);
+		this.#pipeConsumers = routers.map(() => 0);
+	}
+
+	static async start(mediasoup: MediasoupModule, name: BackendName, numWorkers: number): Promise<DirectBackend> {
+		const workers = await Promise.all(Array.from({ length: numWorkers }, () => mediasoup.createWorker({ logLevel: 'error' })));
+		const routers = await Promise.all(workers.map((w) => w.createRouter({ mediaCodecs: MEDIA_CODECS })));
+		return new DirectBackend(name, workers, routers);
+	}
+
+	get rtpCapabilities(): types.RtpCapabilities {
+		return this.#routers[0].rtpCapabilities;
+	}
+
+	/** The routers, for benches that call mediasoup directly. */
+	get routers(): readonly types.Router[] {
+		return this.#routers;
+	}
+
+	async addPublisher(senderPort: number, streams: StreamParameters[]): Promise<PublisherHandle> {
+		const routerIndex = this.#take();
+		const { transport, producerIds } = await openPublisherTransport(this.#routers[routerIndex], senderPort, streams);
+		for (const id of producerIds) this.#origins.set(id, routerIndex);
+		return { transportPort: transport.tuple.localPort, producerIds, workerIndex: routerIndex };
+	}
+
+	async addReceiver(receiverPort: number): Promise<DirectReceiver> {
+		const routerIndex = this.#take();
+		const transport = await openReceiverTransport(this.#routers[routerIndex], receiverPort);
+		return { transport, routerIndex, workerIndex: routerIndex };
+	}
+
+	async consume(receiver: ReceiverHandle, producerIds: string[]): Promise<void> {
+		const r = receiver as DirectReceiver;
+		for (const producerId of producerIds) {
+			await this.#ensurePiped(producerId, r.routerIndex);
+			await r.transport.consume({ producerId, rtpCapabilities: this.rtpCapabilities });
+			this.#consumers[r.routerIndex]++;
+		}
+	}
+
+	async workers(): Promise<WorkerRow[]> {
+		return this.#workers.map((w, i) => ({
+			workerIndex: i,
+			pid: w.pid,
+			consumers: this.#consumers[i],
+			pipeConsumers: this.#pipeConsumers[i],
+			shards: 1,
+		}));
+	}
+
+	async workerCpuMs(): Promise<Map<number, number>> {
+		const usages = await Promise.all(this.#workers.map((w) => w.getResourceUsage()));
+		return new Map(usages.map((u, i) => [i, u.ru_utime + u.ru_stime]));
+	}
+
+	async close(): Promise<void> {
+		for (const w of this.#workers) w.close();
+	}
+
+	#take(): number {
+		const index = this.#next % this.#routers.length;
+		this.#next++;
+		return index;
+	}
+
+	async #ensurePiped(producerId: string, routerIndex: number): Promise<void> {
+		const origin = this.#origins.get(producerId);
+		if (origin === undefined) throw new Error(`unknown producer ${producerId}`);
+		if (origin === routerIndex) return;
+		const key = `${producerId}@${routerIndex}`;
+		let pipe = this.#pipes.get(key);
+		if (!pipe) {
+			pipe = this.#routers[origin].pipeToRouter({ producerId, router: this.#routers[routerIndex] }).then(() => {
+				this.#pipeConsumers[origin]++;
+			});
+			this.#pipes.set(key, pipe);
+		}
+		await pipe;
+	}
+}

@@ -186,7 +186,10 @@ export class Mafalda extends EventEmitter<SupervisorEvents> {
 			const handle = await this.#startWorker(router.workerSettings).catch(() => undefined);
 			if (handle) {
 				await supervisor.balancer.releasePlacement(placement.workerIndex);
-				placement = await supervisor.balancer.placeTransport(request);
+				// The others were all over a moment ago; a CPU sample dipping under the
+				// watermark meanwhile must not leave the new worker started and empty.
+				const others = supervisor.workers().map((w) => w.index).filter((i) => i !== handle.index);
+				placement = await supervisor.balancer.placeTransport({ ...request, excludeWorkers: [...(request.excludeWorkers ?? []), ...others] });
 			}
 		}
 		if (placement.overloaded) this.emit('overloaded', { routerId: router.id, placement });
@@ -243,10 +246,26 @@ export class Mafalda extends EventEmitter<SupervisorEvents> {
 	}
 
 	async #startWorker(workerSettings: Record<string, unknown>): Promise<WorkerHandle> {
-		// One start at a time: two placements that both see every worker full must not start two.
-		while (this.#workerStarting) await this.#workerStarting.catch(() => undefined);
+		// One start at a time: two placements that both see every worker full must
+		// not start two. A caller that had to wait uses the worker the other one
+		// started (a placement that still finds every worker full asks again).
+		let waited = false;
+		while (this.#workerStarting) {
+			waited = true;
+			await this.#workerStarting.catch(() => undefined);
+		}
 		const supervisor = this.supervisor();
-		if (!supervisor.canGrow() && supervisor.workers().length > 0) return supervisor.workers()[0];
+		const running = supervisor.workers();
+		if (running.length > 0 && (waited || !supervisor.canGrow())) return running[running.length - 1];
+		const starting = supervisor.starting();
+		if (running.length === 0 && !supervisor.canGrow() && starting.length > 0) {
+			// Every worker this instance may run is being (re)started, e.g. the
+			// only one just died: wait for it rather than start one too many.
+			return Promise.any(starting).catch((error: AggregateError) => {
+				// Why the (re)start failed, as the caller of that start would see it.
+				throw error.errors[0] as Error;
+			});
+		}
 		this.#workerStarting = supervisor.startWorker(workerSettings);
 		try {
 			return await this.#workerStarting;

@@ -23,7 +23,7 @@ import {
 import type { RemoteWorker } from './remote/remote-worker';
 import type { ShardRecord } from './shard-record';
 import type { AppData } from './types';
-import { forHost, optionalObject, requireObject, requireString } from './validate';
+import { checkListenInfo, forHost, optionalArray, optionalObject, requireObject, requireString } from './validate';
 
 export interface MafaldaRouterEvents {
 	close: [];
@@ -87,11 +87,25 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 		this.appData = options.appData;
 		this.#common = new CommonApi(mafalda.common);
 		this.#owner = {
-			produce: (t, o) => this.#produce(t, o),
-			consume: (t, o) => this.#consume(t, o),
-			produceData: (t, o) => this.#produceData(t, o),
-			consumeData: (t, o) => this.#consumeData(t, o),
+			produce: (t, o) => this.#unlessClosed(this.#produce(t, o)),
+			consume: (t, o) => this.#unlessClosed(this.#consume(t, o)),
+			produceData: (t, o) => this.#unlessClosed(this.#produceData(t, o)),
+			consumeData: (t, o) => this.#unlessClosed(this.#consumeData(t, o)),
 		};
+	}
+
+	/**
+	 * A call that fails because this router closed while it was under way
+	 * (a shard or pipe went from under it) reports the close, not whatever
+	 * the host said about the missing shard.
+	 */
+	async #unlessClosed<T>(work: Promise<T>): Promise<T> {
+		try {
+			return await work;
+		} catch (error) {
+			if (this.#closed && !(error instanceof InvalidArgumentError)) throw new RouterClosedError(this.id);
+			throw error;
+		}
 	}
 
 	get closed(): boolean {
@@ -177,9 +191,11 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 	 * mediasoup's router.canConsume(). Synchronous, like mediasoup's: it uses the
 	 * producer's consumable parameters held in this thread.
 	 */
-	canConsume({ producerId, rtpCapabilities }: { producerId: string; rtpCapabilities: types.RtpCapabilities }): boolean {
-		requireString(producerId, 'producerId');
-		requireObject(rtpCapabilities, 'rtpCapabilities');
+	canConsume(options: { producerId: string; rtpCapabilities: types.RtpCapabilities }): boolean {
+		// Not destructured in the signature: a missing argument must say so, not fail to destructure.
+		const o = requireObject(options, 'options');
+		const producerId = requireString(o.producerId, 'producerId');
+		const rtpCapabilities = requireObject(o.rtpCapabilities, 'rtpCapabilities') as types.RtpCapabilities;
 		const producer = this.#mafalda.producers.get(producerId)?.producer as RemoteProducer | undefined;
 		if (!producer || !this.#producerIds.has(producerId)) return false;
 		return canConsumeParameters(this.#mafalda, producer.consumableRtpParameters, rtpCapabilities);
@@ -193,6 +209,10 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 		if (o.listenInfos === undefined && o.listenIps === undefined) {
 			throw new InvalidArgumentError('options.listenInfos', 'is required (or the older listenIps)');
 		}
+		if (o.listenInfos !== undefined) {
+			const infos = optionalArray(o.listenInfos, 'options.listenInfos') ?? [];
+			infos.forEach((info, i) => checkListenInfo(info, `options.listenInfos[${i}]`));
+		}
 		return (await this.#createTransport('webrtc', o)) as RemoteWebRtcTransport;
 	}
 
@@ -201,6 +221,7 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 		if (o.listenInfo === undefined && o.listenIp === undefined) {
 			throw new InvalidArgumentError('options.listenInfo', 'is required (or the older listenIp)');
 		}
+		if (o.listenInfo !== undefined) checkListenInfo(o.listenInfo, 'options.listenInfo');
 		return (await this.#createTransport('plain', o)) as RemotePlainTransport;
 	}
 
@@ -209,6 +230,7 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 		if (o.listenInfo === undefined && o.listenIp === undefined) {
 			throw new InvalidArgumentError('options.listenInfo', 'is required (or the older listenIp)');
 		}
+		if (o.listenInfo !== undefined) checkListenInfo(o.listenInfo, 'options.listenInfo');
 		return (await this.#createTransport('pipe', o)) as RemotePipeTransport;
 	}
 
@@ -376,6 +398,19 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 			throw new RouterClosedError(this.id);
 		}
 		this.#shards.set(workerIndex, shard);
+		// The app can reach a shard's router (router.routers) and close it. Then
+		// forget the shard, as when its worker dies, so that later placements
+		// open a new one instead of failing on a router that is gone. (Closes by
+		// this MafaldaRouter or by a worker's death have their own clean-up.)
+		router.onClosed((reason) => {
+			if (reason !== 'close' || this.#shards.get(workerIndex) !== shard) return;
+			this.#shards.delete(workerIndex);
+			this.#mafalda.pipes.shardGone(shard.shardId);
+			void Promise.resolve()
+				.then(() => this.#mafalda.supervisor().balancer.shardClosed(this.id, workerIndex))
+				.catch(() => undefined);
+			this.#mafalda.emit('shardclosed', { routerId: this.id, shardId: shard.shardId, workerIndex });
+		});
 		this.#rtpCapabilities ??= router.rtpCapabilities;
 		this.#common.addRouter(router);
 		const remoteWorker = this.#mafalda.remoteWorker(workerIndex);
@@ -405,6 +440,9 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 			await Promise.resolve()
 				.then(() => this.#mafalda.supervisor().balancer.releasePlacement(placement.workerIndex))
 				.catch(() => undefined);
+			// The router closed while the transport was being made: its shard is
+			// gone, and "closed" says that better than the host's "no router shard".
+			if (this.#closed) throw new RouterClosedError(this.id);
 			throw error;
 		}
 		const transport = new TRANSPORT_CLASSES[kind](this.#mafalda.proxyContext(shard), ref, appData);
@@ -443,6 +481,11 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 			},
 			removeProducer: async (o, producerId) => {
 				requireString(producerId, 'producerId');
+				// As mediasoup: a closed observer or an unknown producer is an error; a known one not added is not.
+				if (o.closed) throw new ObjectClosedError(o.remoteKind, o.id);
+				if (!o.producerIds.has(producerId) && !this.#producerIds.has(producerId)) {
+					throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}"`);
+				}
 				if (!o.producerIds.delete(producerId)) return;
 				const localId = this.#mafalda.pipes.localIdOn(producerId, shard.shardId) ?? producerId;
 				await o.callProducerMethod('removeProducer', localId).catch(() => undefined);

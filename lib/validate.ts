@@ -39,6 +39,29 @@ export function optionalNumber(value: unknown, field: string, min: number, max: 
 	return value;
 }
 
+/** A number in [min, max] that must be given. */
+export function requireNumber(value: unknown, field: string, min: number, max: number, integer = false): number {
+	if (value === undefined) throw new InvalidArgumentError(field, `must be ${integer ? 'an integer' : 'a number'}, got undefined`);
+	return optionalNumber(value, field, min, max, integer) as number;
+}
+
+/** A Buffer (a Uint8Array is what a Buffer becomes across threads, and is accepted too). */
+export function requireBuffer(value: unknown, field: string): Buffer | Uint8Array {
+	if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(field, `must be a Buffer, got ${describe(value)}`);
+	return value;
+}
+
+/**
+ * A mediasoup TransportListenInfo. mediasoup packs the port into 16 bits
+ * without checking it, so 70000 would silently listen on 4464.
+ */
+export function checkListenInfo(value: unknown, field: string): void {
+	const info = requireObject(value, field);
+	if (info.protocol !== 'udp' && info.protocol !== 'tcp') throw new InvalidArgumentError(`${field}.protocol`, `must be "udp" or "tcp", got ${describe(info.protocol)}`);
+	requireString(info.ip, `${field}.ip`);
+	optionalNumber(info.port, `${field}.port`, 0, 65535, true);
+}
+
 export function optionalArray(value: unknown, field: string): unknown[] | undefined {
 	if (value !== undefined && !Array.isArray(value)) throw new InvalidArgumentError(field, `must be an array, got ${describe(value)}`);
 	return value;

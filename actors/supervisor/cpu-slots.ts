@@ -52,25 +52,97 @@ export class CpuSlots {
 
 	#tryLock(slot: number): boolean {
 		const file = this.#file(slot);
-		for (let attempt = 0; attempt < 2; attempt++) {
-			try {
-				fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-				return true;
-			} catch (error) {
-				if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-			}
-			const owner = readOwner(file);
-			if (owner !== undefined && (owner === process.pid || isAlive(owner))) return false;
-			// Stale: its process is gone. Remove and try once more; if another
-			// process wins that race, the 'wx' write above fails for us.
-			try {
-				fs.unlinkSync(file);
-			} catch {
-				return false;
-			}
+		if (createLock(file)) return true;
+		let lock = readLock(file);
+		// Released between our attempt and the read: one more attempt.
+		if (!lock.exists) {
+			if (createLock(file)) return true;
+			lock = readLock(file);
+			if (!lock.exists) return false;
 		}
-		return false;
+		const owner = lock.pid;
+		if (owner !== undefined && (owner === process.pid || isAlive(owner))) return false;
+		// Stale: its process is gone. Removing the stale file and creating ours
+		// are two steps, so two processes doing it at once could each remove the
+		// other's fresh lock and both hold the slot. Only the holder of the
+		// slot's takeover guard may do it; the others try another slot.
+		const guard = `${file}.takeover`;
+		if (!createLock(guard)) {
+			const guardLock = readLock(guard);
+			// A process that died while taking over leaves its guard behind:
+			// clear it, and a later acquire takes the slot over. (Two processes
+			// clearing the same dead guard at once is the one race left, and it
+			// needs a process to die in the middle of a takeover.)
+			if (guardLock.exists && guardLock.pid !== undefined && guardLock.pid !== process.pid && !isAlive(guardLock.pid)) {
+				removeQuietly(guard);
+			}
+			return false;
+		}
+		try {
+			// Only replace the lock we judged stale, not one a live process made meanwhile.
+			const current = readLock(file);
+			if (current.exists && current.pid !== owner) return false;
+			removeQuietly(file);
+			return createLock(file);
+		} finally {
+			removeQuietly(guard);
+		}
 	}
+}
+
+/**
+ * Creates a lock file holding our pid, atomically: the file appears with its
+ * content already written (a hard link of a finished temporary file). With a
+ * plain exclusive create, another process could read the file between its
+ * creation and the write, find no owner in it, judge it stale and take the
+ * slot too.
+ */
+function createLock(file: string): boolean {
+	const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+	fs.writeFileSync(tmp, String(process.pid));
+	try {
+		fs.linkSync(tmp, file);
+		return true;
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'EEXIST') return false;
+		// A file system without hard links: fall back to an exclusive create.
+		if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') return createExclusive(file);
+		throw error;
+	} finally {
+		removeQuietly(tmp);
+	}
+}
+
+function createExclusive(file: string): boolean {
+	try {
+		fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+		return true;
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+		throw error;
+	}
+}
+
+function removeQuietly(file: string): void {
+	try {
+		fs.unlinkSync(file);
+	} catch {
+		// Already gone.
+	}
+}
+
+/** A lock file's owner; `pid` is undefined when the file holds no valid pid. */
+function readLock(file: string): { exists: false } | { exists: true; pid: number | undefined } {
+	let text: string;
+	try {
+		text = fs.readFileSync(file, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false };
+		throw error;
+	}
+	const pid = Number.parseInt(text, 10);
+	return { exists: true, pid: Number.isFinite(pid) && pid > 0 ? pid : undefined };
 }
 
 export function defaultSlotDir(): string {

@@ -45,6 +45,8 @@ export class Supervisor {
 	readonly #handles = new Map<number, WorkerHandle>();
 	readonly #deaths = new Map<number, number[]>();
 	readonly #restartTimers = new Set<NodeJS.Timeout>();
+	/** Workers being started (restarts included), until they run or fail. */
+	readonly #spawning = new Map<number, Promise<WorkerHandle>>();
 	#closed = false;
 
 	constructor(
@@ -63,9 +65,11 @@ export class Supervisor {
 		return this.#closed;
 	}
 
-	/** Live workers, by index. */
+	/** Live workers that finished starting, by index. */
 	workers(): WorkerHandle[] {
-		return [...this.#handles.values()].filter((h) => h.alive);
+		// A handle is registered before its host has started its mediasoup
+		// Worker; a call on it then fails ("worker -1 is not running").
+		return [...this.#handles.values()].filter((h) => h.alive && h.started);
 	}
 
 	handle(index: number): WorkerHandle | undefined {
@@ -86,7 +90,22 @@ export class Supervisor {
 		return this.#spawn(index, slot, workerSettings, false);
 	}
 
-	async #spawn(index: number, slot: number, workerSettings: Record<string, unknown>, restarted: boolean): Promise<WorkerHandle> {
+	/** Workers still starting (a restart included): a caller may wait for one instead of starting another. */
+	starting(): Promise<WorkerHandle>[] {
+		return [...this.#spawning.values()];
+	}
+
+	#spawn(index: number, slot: number, workerSettings: Record<string, unknown>, restarted: boolean): Promise<WorkerHandle> {
+		const spawning = this.#startHost(index, slot, workerSettings, restarted);
+		this.#spawning.set(index, spawning);
+		const done = (): void => {
+			if (this.#spawning.get(index) === spawning) this.#spawning.delete(index);
+		};
+		spawning.then(done, done);
+		return spawning;
+	}
+
+	async #startHost(index: number, slot: number, workerSettings: Record<string, unknown>, restarted: boolean): Promise<WorkerHandle> {
 		const events = new MessageChannel();
 		const loads = new MessageChannel();
 		const data: HostWorkerData = { eventPort: events.port2, balancerPort: loads.port2 };
@@ -101,13 +120,13 @@ export class Supervisor {
 		const handle = new WorkerHandle(index, slot, thread, api, events.port1, workerSettings);
 		this.#handles.set(index, handle);
 		events.port1.on('message', (event: HostEvent) => {
-			if (event.type === 'worker-died') this.#onDeath(handle, `mediasoup worker died: ${event.error}`);
+			// mediasoup reports a death once its process has exited and been reaped.
+			if (event.type === 'worker-died') this.#onDeath(handle, `mediasoup worker died: ${event.error}`, true, true);
 			else this.hooks.hostEvent(index, event);
 		});
 		thread.on('error', (error) => this.#onDeath(handle, `worker host thread crashed: ${error.message}`));
 		thread.on('exit', (code) => this.#onDeath(handle, `worker host thread exited with code ${code}`));
 		try {
-			await this.balancer.addWorker(index, Comlink.transfer(loads.port1, [loads.port1]));
 			const info = await handle.call((host) =>
 				host.start({
 					workerIndex: index,
@@ -117,6 +136,11 @@ export class Supervisor {
 				}),
 			);
 			handle.pid = info.pid;
+			// Only a started worker goes into the balancer's table: placed there
+			// earlier, a transport would reach a host with no mediasoup Worker yet.
+			// The host's first load reports wait in the port meanwhile.
+			await this.balancer.addWorker(index, Comlink.transfer(loads.port1, [loads.port1]));
+			handle.started = true;
 		} catch (error) {
 			this.#onDeath(handle, `worker failed to start: ${(error as Error).message}`, false);
 			throw error;
@@ -130,12 +154,14 @@ export class Supervisor {
 		return this.#handles.get(index)?.pid;
 	}
 
-	#onDeath(handle: WorkerHandle, detail: string, mayRestart = true): void {
+	#onDeath(handle: WorkerHandle, detail: string, mayRestart = true, processGone = false): void {
 		if (!handle.alive || this.#handles.get(handle.index) !== handle) return;
 		handle.markDead(detail);
 		this.#handles.delete(handle.index);
 		handle.eventPort.close();
-		killQuietly(handle.pid);
+		// A reaped process's pid may already belong to another process: only
+		// kill a worker whose process may still run (its host thread failed).
+		if (!processGone) killQuietly(handle.pid);
 		void handle.thread.terminate();
 		void this.balancer.removeWorker(handle.index).catch(() => undefined);
 		if (this.#closed) {
@@ -178,6 +204,7 @@ export class Supervisor {
 		const handles = [...this.#handles.values()];
 		await Promise.all(
 			handles.map(async (handle) => {
+				handle.beginClose();
 				const closedCleanly = await handle.call((host) => host.close()).then(() => true, () => false);
 				handle.markDead('closed');
 				handle.eventPort.close();

@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import type { MessagePort, Worker } from 'node:worker_threads';
-import { fromRemote, WorkerDiedError } from '../../lib/errors';
+import { fromRemote, MafaldaClosedError, WorkerDiedError } from '../../lib/errors';
 import type { WorkerHostApi } from '../protocol';
 
 /**
@@ -10,9 +10,17 @@ import type { WorkerHostApi } from '../protocol';
  */
 export class WorkerHandle {
 	pid = 0;
+	/** Its mediasoup Worker runs and the balancer knows it: placements and calls may use it. */
+	started = false;
 	#alive = true;
-	#rejectDeath!: (error: Error) => void;
-	readonly #death: Promise<never>;
+	#closing = false;
+	/**
+	 * How to fail each call still waiting for its host. One short-lived
+	 * promise per call, not a race against one promise that lives as long as
+	 * the worker: each such race would leave a reaction on that promise, and
+	 * with it the call's result, until the worker died (a leak of KBs per call).
+	 */
+	readonly #waiting = new Set<(error: Error) => void>();
 
 	constructor(
 		readonly index: number,
@@ -22,30 +30,42 @@ export class WorkerHandle {
 		readonly eventPort: MessagePort,
 		/** The WorkerSettings this worker was started with, reused on restart. */
 		readonly workerSettings: Record<string, unknown>,
-	) {
-		this.#death = new Promise<never>((_, reject) => {
-			this.#rejectDeath = reject;
-		});
-		// Nobody may be waiting when the host dies; that must not be an unhandled rejection.
-		this.#death.catch(() => undefined);
-	}
+	) {}
 
 	get alive(): boolean {
 		return this.#alive;
 	}
 
+	/**
+	 * mafalda.close() is closing this worker. Calls still waiting then fail
+	 * with MafaldaClosedError: what they see (the channel closing, the handle
+	 * marked dead) is the close, not a crash, and the app should hear that.
+	 */
+	beginClose(): void {
+		this.#closing = true;
+	}
+
 	markDead(detail: string): void {
 		if (!this.#alive) return;
 		this.#alive = false;
-		this.#rejectDeath(new WorkerDiedError(this.index, detail));
+		const error = new WorkerDiedError(this.index, detail);
+		for (const reject of this.#waiting) reject(error);
+		this.#waiting.clear();
 	}
 
 	async call<T>(fn: (api: Comlink.Remote<WorkerHostApi>) => Promise<T>): Promise<T> {
-		if (!this.#alive) throw new WorkerDiedError(this.index);
+		if (!this.#alive) throw this.#closing ? new MafaldaClosedError() : new WorkerDiedError(this.index);
+		let rejectOnDeath!: (error: Error) => void;
+		const death = new Promise<never>((_, reject) => {
+			rejectOnDeath = reject;
+		});
+		this.#waiting.add(rejectOnDeath);
 		try {
-			return await Promise.race([fn(this.api), this.#death]);
+			return await Promise.race([fn(this.api), death]);
 		} catch (error) {
-			throw fromRemote(error);
+			throw this.#closing ? new MafaldaClosedError() : fromRemote(error);
+		} finally {
+			this.#waiting.delete(rejectOnDeath);
 		}
 	}
 }

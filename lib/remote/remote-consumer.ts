@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import { requireObject } from '../validate';
 import { RemoteObject } from './remote-object';
 
 type Events = Omit<types.ConsumerEvents, '@close' | '@producerclose' | 'listenererror'>;
@@ -60,6 +61,7 @@ export class RemoteConsumer extends RemoteObject<Events> {
 		if (was && !this.producerPaused) this.observer.emit('resume');
 	}
 	async setPreferredLayers(layers: types.ConsumerLayers): Promise<void> {
+		requireObject(layers, 'layers');
 		await this.call('setPreferredLayers', layers);
 	}
 	async setPriority(priority: number): Promise<void> {

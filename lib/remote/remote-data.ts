@@ -1,4 +1,6 @@
 import type { types } from 'mediasoup';
+import { InvalidArgumentError } from '../errors';
+import { optionalArray, requireNumber } from '../validate';
 import { RemoteObject } from './remote-object';
 
 type ProducerEvents = Omit<types.DataProducerEvents, '@close' | 'listenererror'>;
@@ -32,7 +34,11 @@ export class RemoteDataProducer extends RemoteObject<ProducerEvents> {
 	}
 	/** For data producers of a DirectTransport. */
 	send(message: string | Buffer, ppid?: number, subchannels?: number[], requiredSubchannel?: number): void {
-		this.call('send', message, ppid, subchannels, requiredSubchannel).catch(() => undefined);
+		// Checked here: the call runs in the background, so its error would reach nobody.
+		if (typeof message !== 'string' && !(message instanceof Uint8Array)) {
+			throw new InvalidArgumentError('message', 'must be a string or a Buffer');
+		}
+		this.notify('send', message, ppid, subchannels, requiredSubchannel);
 	}
 }
 
@@ -75,6 +81,7 @@ export class RemoteDataConsumer extends RemoteObject<ConsumerEvents> {
 		await this.call('resume');
 	}
 	async setBufferedAmountLowThreshold(threshold: number): Promise<void> {
+		requireNumber(threshold, 'threshold', 0, Number.MAX_SAFE_INTEGER, true);
 		await this.call('setBufferedAmountLowThreshold', threshold);
 	}
 	async getBufferedAmount(): Promise<number> {
@@ -83,13 +90,19 @@ export class RemoteDataConsumer extends RemoteObject<ConsumerEvents> {
 	async send(message: string | Buffer, ppid?: number): Promise<void> {
 		await this.call('send', message, ppid);
 	}
+	// mediasoup packs subchannels into 16 bits without checking them: checked here.
 	async setSubchannels(subchannels: number[]): Promise<void> {
+		const list = optionalArray(subchannels, 'subchannels');
+		if (!list) throw new InvalidArgumentError('subchannels', 'must be an array of integers');
+		list.forEach((s, i) => requireNumber(s, `subchannels[${i}]`, 0, 65535, true));
 		await this.call('setSubchannels', subchannels);
 	}
 	async addSubchannel(subchannel: number): Promise<void> {
+		requireNumber(subchannel, 'subchannel', 0, 65535, true);
 		await this.call('addSubchannel', subchannel);
 	}
 	async removeSubchannel(subchannel: number): Promise<void> {
+		requireNumber(subchannel, 'subchannel', 0, 65535, true);
 		await this.call('removeSubchannel', subchannel);
 	}
 }

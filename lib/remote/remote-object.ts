@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import type { WorkerHandle } from '../../actors/supervisor/worker-handle';
-import { type CloseReason, isObjectReference, type ObjectRef, type RemoteKind, type Snapshot } from '../../actors/protocol';
+import { type CallResult, type CloseReason, isObjectReference, type ObjectRef, type RemoteKind, type Snapshot } from '../../actors/protocol';
 import { ObjectClosedError } from '../errors';
 import type { AppData } from '../types';
 
@@ -109,9 +109,28 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 	/** Calls a method of the mediasoup object; rejects if the object is closed. */
 	protected async call(method: string, ...args: unknown[]): Promise<unknown> {
 		if (this.#closed) throw new ObjectClosedError(this.remoteKind, this.id);
-		const result = await this.ctx.worker.call((host) => host.call({ objectId: this.id, method, args }));
+		let result: CallResult;
+		try {
+			result = await this.ctx.worker.call((host) => host.call({ objectId: this.id, method, args }));
+		} catch (error) {
+			// Closed while the call was on its way (its transport, router or
+			// worker went): the host's "no live object" says less than this.
+			if (this.#closed) throw new ObjectClosedError(this.remoteKind, this.id);
+			throw error;
+		}
 		if (result.snapshot) this.snapshot = { ...this.snapshot, ...result.snapshot };
 		return result.value;
+	}
+
+	/**
+	 * For mediasoup's synchronous fire-and-forget methods (send, sendRtcp):
+	 * the closed check is synchronous, the call itself runs in the background.
+	 */
+	protected notify(method: string, ...args: unknown[]): void {
+		if (this.#closed) throw new ObjectClosedError(this.remoteKind, this.id);
+		this.call(method, ...args).catch(() => {
+			// As in mediasoup, a notification has no answer to wait for.
+		});
 	}
 
 	/** mediasoup's close() is synchronous: mark now, tell the host in the background. */

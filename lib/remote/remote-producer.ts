@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import { requireBuffer } from '../validate';
 import { RemoteObject } from './remote-object';
 
 type Events = Omit<types.ProducerEvents, '@close' | 'listenererror'>;
@@ -42,6 +43,8 @@ export class RemoteProducer extends RemoteObject<Events> {
 	}
 	/** For producers of a DirectTransport: injects an RTP packet. */
 	send(rtpPacket: Buffer): void {
-		this.call('send', rtpPacket).catch(() => undefined);
+		// Checked here: the call runs in the background, so its error would reach nobody.
+		requireBuffer(rtpPacket, 'rtpPacket');
+		this.notify('send', rtpPacket);
 	}
 }

@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import { ObjectClosedError } from '../errors';
 import { RemoteObject } from './remote-object';
 
 /** One router shard: a mediasoup Router of a MafaldaRouter, on one worker. */
@@ -17,6 +18,8 @@ export class RemoteRouter extends RemoteObject<Record<string, unknown[]>> {
 		return reason === 'workerdied' || reason === 'workerclose' ? 'workerclose' : undefined;
 	}
 	async canConsume(producerId: string, rtpCapabilities: types.RtpCapabilities): Promise<boolean> {
+		// A closed shard's router is gone from its host, whose error would name a missing shard instead.
+		if (this.closed) throw new ObjectClosedError(this.remoteKind, this.id);
 		return this.ctx.worker.call((host) => host.canConsume(this.shardId, producerId, rtpCapabilities));
 	}
 }

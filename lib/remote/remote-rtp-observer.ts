@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import { requireObject } from '../validate';
 import { RemoteObject } from './remote-object';
 import type { RemoteProducer } from './remote-producer';
 
@@ -42,11 +43,12 @@ export class RemoteRtpObserver extends RemoteObject<RtpObserverEvents> {
 		await this.call('resume');
 		if (was) this.observer.emit('resume');
 	}
-	async addProducer({ producerId }: types.RtpObserverAddRemoveProducerOptions): Promise<void> {
-		await this.owner?.addProducer(this, producerId);
+	// Not destructured in the signature: a missing argument must say so, not fail to destructure.
+	async addProducer(options: types.RtpObserverAddRemoveProducerOptions): Promise<void> {
+		await this.owner?.addProducer(this, requireObject(options, 'options').producerId as string);
 	}
-	async removeProducer({ producerId }: types.RtpObserverAddRemoveProducerOptions): Promise<void> {
-		await this.owner?.removeProducer(this, producerId);
+	async removeProducer(options: types.RtpObserverAddRemoveProducerOptions): Promise<void> {
+		await this.owner?.removeProducer(this, requireObject(options, 'options').producerId as string);
 	}
 	/** The RPC itself, used by the owner once the producer is on this shard. */
 	async callProducerMethod(method: 'addProducer' | 'removeProducer', producerId: string): Promise<void> {

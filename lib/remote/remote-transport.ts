@@ -1,5 +1,6 @@
 import type { types } from 'mediasoup';
 import { TransportClosedError } from '../errors';
+import { requireBuffer, requireNumber, requireObject } from '../validate';
 import type { RemoteConsumer } from './remote-consumer';
 import type { RemoteDataConsumer, RemoteDataProducer } from './remote-data';
 import { type ProxyCloseReason, RemoteObject } from './remote-object';
@@ -76,15 +77,20 @@ export class RemoteTransport extends RemoteObject<Events> {
 		return (await this.call('getStats')) as unknown[];
 	}
 	async connect(params: Record<string, unknown>): Promise<void> {
+		requireObject(params, 'params');
 		await this.call('connect', params);
 	}
+	// mediasoup packs bitrates into 32 bits without checking them ('x' becomes 0): checked here.
 	async setMaxIncomingBitrate(bitrate: number): Promise<void> {
+		requireNumber(bitrate, 'bitrate', 0, 0xffffffff, true);
 		await this.call('setMaxIncomingBitrate', bitrate);
 	}
 	async setMaxOutgoingBitrate(bitrate: number): Promise<void> {
+		requireNumber(bitrate, 'bitrate', 0, 0xffffffff, true);
 		await this.call('setMaxOutgoingBitrate', bitrate);
 	}
 	async setMinOutgoingBitrate(bitrate: number): Promise<void> {
+		requireNumber(bitrate, 'bitrate', 0, 0xffffffff, true);
 		await this.call('setMinOutgoingBitrate', bitrate);
 	}
 	async enableTraceEvent(types_: types.TransportTraceEventType[] = []): Promise<void> {
@@ -145,6 +151,8 @@ export class RemotePipeTransport extends RemoteTransport {
 
 export class RemoteDirectTransport extends RemoteTransport {
 	sendRtcp(rtcpPacket: Buffer): void {
-		this.call('sendRtcp', rtcpPacket).catch(() => undefined);
+		// Checked here: the call runs in the background, so its error would reach nobody.
+		requireBuffer(rtcpPacket, 'rtcpPacket');
+		this.notify('sendRtcp', rtcpPacket);
 	}
 }

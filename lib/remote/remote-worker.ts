@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { types } from 'mediasoup';
 import type { WorkerHandle } from '../../actors/supervisor/worker-handle';
-import { WorkerDiedError } from '../errors';
+import { ObjectClosedError, WorkerDiedError } from '../errors';
 import type { AppData } from '../types';
 
 /**
@@ -30,12 +30,19 @@ export class RemoteWorker extends EventEmitter<{ died: [Error]; '@close': [] }> 
 	}
 
 	async getResourceUsage(): Promise<types.WorkerResourceUsage> {
-		if (this.closed) throw new WorkerDiedError(this.index, 'closed');
+		this.#assertOpen();
 		return (await this.handle.call((host) => host.getResourceUsage())) as types.WorkerResourceUsage;
 	}
 
 	async dump(): Promise<unknown> {
+		this.#assertOpen();
 		return this.handle.call((host) => host.dump());
+	}
+
+	/** A worker that died says so; one closed by mafalda.close() says it is closed, not that it died. */
+	#assertOpen(): void {
+		if (!this.closed) return;
+		throw this.died ? new WorkerDiedError(this.index) : new ObjectClosedError('worker', this.id);
 	}
 
 	markClosed(died: string | undefined): void {

@@ -1,11 +1,10 @@
-import { EventEmitter } from 'eventemitter3';
 import * as path from 'node:path';
 import type { types } from 'mediasoup';
 import type { HostEvent, ObjectRef, Placement, PlaceTransportRequest, Watermarks } from '../actors/protocol';
 import { CpuSlots, defaultSlotDir } from '../actors/supervisor/cpu-slots';
 import { Supervisor } from '../actors/supervisor/supervisor';
 import type { WorkerHandle } from '../actors/supervisor/worker-handle';
-import { CommonApi } from './common-api';
+import { CommonApi, CommonApiLevel } from './common-api';
 import { InvalidArgumentError, MafaldaClosedError } from './errors';
 import { globalCommon, globalMafaldaRouters } from './global';
 import { MafaldaRouter } from './MafaldaRouter';
@@ -23,11 +22,11 @@ import { findWorkerBinary } from './worker-binary';
  * per CPU, each in a worker host thread), a balancer thread, and the
  * MafaldaRouters made with it. Supervisor events are emitted on the instance.
  */
-export class Mafalda extends EventEmitter<SupervisorEvents> {
+export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	/** The mediasoup-compatible module this instance was built with. */
 	readonly mediasoup: MediasoupModule;
 	readonly mafaldaRouters = new Map<string, MafaldaRouter>();
-	readonly #common = new CommonApi(globalCommon);
+	protected readonly commonApi = new CommonApi(globalCommon);
 	readonly #options: ResolvedMafaldaOptions;
 	readonly #entry: string;
 	readonly #workerBin: string | undefined;
@@ -79,25 +78,10 @@ export class Mafalda extends EventEmitter<SupervisorEvents> {
 		return path.dirname(this.#entry);
 	}
 
-	// Common API, over what this instance made.
-	get routers(): CommonApi['routers'] {
-		return this.#common.routers;
-	}
-	get rtpObservers(): CommonApi['rtpObservers'] {
-		return this.#common.rtpObservers;
-	}
-	get transports(): CommonApi['transports'] {
-		return this.#common.transports;
-	}
-	get workers(): CommonApi['workers'] {
-		return this.#common.workers;
-	}
-	getResourceUsages(): Promise<Map<string, types.WorkerResourceUsage>> {
-		return this.#common.getResourceUsages();
-	}
+	// Common API (collections from CommonApiLevel), over what this instance made.
 	async dump(): Promise<Record<string, unknown>> {
 		return {
-			...(await this.#common.dump()),
+			...(await this.commonApi.dump()),
 			mafaldaRouters: [...this.mafaldaRouters.keys()],
 			pipes: this.pipes.pipes(),
 			loadTable: this.#supervisor ? await this.#supervisor.balancer.loadTable() : [],
@@ -106,7 +90,7 @@ export class Mafalda extends EventEmitter<SupervisorEvents> {
 
 	/** @internal */
 	get common(): CommonApi {
-		return this.#common;
+		return this.commonApi;
 	}
 
 	/** @internal */
@@ -277,7 +261,7 @@ export class Mafalda extends EventEmitter<SupervisorEvents> {
 	#onWorkerStarted(handle: WorkerHandle, restarted: boolean): void {
 		const worker = new RemoteWorker(handle);
 		this.#remoteWorkers.set(handle.index, worker);
-		this.#common.addWorker(worker);
+		this.commonApi.addWorker(worker);
 		const info = { workerIndex: handle.index, pid: handle.pid };
 		this.emit(restarted ? 'workerrestarted' : 'workerstarted', info);
 	}

@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import * as path from 'node:path';
 import type { types } from 'mediasoup';
 import type { ObjectRef, TransportKind, Watermarks } from '../actors/protocol';
-import { CommonApi } from './common-api';
+import { CommonApi, CommonApiLevel } from './common-api';
 import { InvalidArgumentError, ObjectClosedError, RouterClosedError, UnknownDataProducerError, UnknownProducerError } from './errors';
 import type { Mafalda } from './Mafalda';
 import type { ResolvedRouterOptions } from './options';
@@ -62,13 +62,13 @@ const TRANSPORT_CLASSES = {
  * It is used like a mediasoup Router: mafalda places each new transport on a
  * shard with headroom and pipes producers to wherever they are consumed.
  */
-export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
+export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 	readonly id: string;
 	appData: AppData;
 	readonly observer = new EventEmitter<MafaldaRouterObserverEvents>();
 	readonly #mafalda: Mafalda;
 	readonly #options: ResolvedRouterOptions;
-	readonly #common: CommonApi;
+	protected readonly commonApi: CommonApi;
 	readonly #shards = new Map<number, ShardRecord>();
 	readonly #opening = new Map<number, Promise<ShardRecord>>();
 	/** Producers consumable here: made here, or piped in with pipeToMafaldaRouter. */
@@ -85,7 +85,7 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 		this.#options = options;
 		this.id = options.id;
 		this.appData = options.appData;
-		this.#common = new CommonApi(mafalda.common);
+		this.commonApi = new CommonApi(mafalda.common);
 		this.#owner = {
 			produce: (t, o) => this.#unlessClosed(this.#produce(t, o)),
 			consume: (t, o) => this.#unlessClosed(this.#consume(t, o)),
@@ -124,29 +124,14 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 		return this.rtpCapabilities;
 	}
 
-	// Common API, over what this router made.
-	get routers(): CommonApi['routers'] {
-		return this.#common.routers;
-	}
-	get rtpObservers(): CommonApi['rtpObservers'] {
-		return this.#common.rtpObservers;
-	}
-	get transports(): CommonApi['transports'] {
-		return this.#common.transports;
-	}
-	get workers(): CommonApi['workers'] {
-		return this.#common.workers;
-	}
-	getResourceUsages(): Promise<Map<string, types.WorkerResourceUsage>> {
-		return this.#common.getResourceUsages();
-	}
+	// Common API (collections from CommonApiLevel), over what this router made.
 	async dump(): Promise<Record<string, unknown>> {
 		return {
 			id: this.id,
 			closed: this.#closed,
 			shards: [...this.#shards.values()].map((s) => ({ shardId: s.shardId, workerIndex: s.workerIndex })),
 			producerIds: [...this.#producerIds],
-			...(await this.#common.dump()),
+			...(await this.commonApi.dump()),
 		};
 	}
 
@@ -286,8 +271,8 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 		this.#closed = true;
 		const shards = [...this.#shards.values()];
 		this.#shards.clear();
-		for (const transport of [...this.#common.transports.values()]) transport.markClosed('routerclose');
-		for (const observer of [...this.#common.rtpObservers.values()]) observer.markClosed('routerclose');
+		for (const transport of [...this.commonApi.transports.values()]) transport.markClosed('routerclose');
+		for (const observer of [...this.commonApi.rtpObservers.values()]) observer.markClosed('routerclose');
 		for (const shard of shards) this.#mafalda.pipes.shardGone(shard.shardId);
 		await Promise.all(
 			shards.map(async (shard) => {
@@ -310,7 +295,7 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 		if (!shard) return;
 		this.#shards.delete(workerIndex);
 		this.#opening.delete(workerIndex);
-		this.#common.workers.delete(String(workerIndex));
+		this.commonApi.workers.delete(String(workerIndex));
 		this.#mafalda.pipes.shardGone(shard.shardId);
 		this.#mafalda.emit('shardclosed', { routerId: this.id, shardId: shard.shardId, workerIndex });
 		this.emit('workerdied', { workerIndex, error });
@@ -412,9 +397,9 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 			this.#mafalda.emit('shardclosed', { routerId: this.id, shardId: shard.shardId, workerIndex });
 		});
 		this.#rtpCapabilities ??= router.rtpCapabilities;
-		this.#common.addRouter(router);
+		this.commonApi.addRouter(router);
 		const remoteWorker = this.#mafalda.remoteWorker(workerIndex);
-		if (remoteWorker) this.#common.workers.set(remoteWorker.id, remoteWorker);
+		if (remoteWorker) this.commonApi.workers.set(remoteWorker.id, remoteWorker);
 		await this.#mafalda.supervisor().balancer.shardOpened(this.id, workerIndex);
 		this.#mafalda.emit('shardopened', { routerId: this.id, shardId: shard.shardId, workerIndex });
 		this.emit('newrouter', router, remoteWorker);
@@ -452,7 +437,7 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 			transport.close();
 			throw new RouterClosedError(this.id);
 		}
-		this.#common.addTransport(transport);
+		this.commonApi.addTransport(transport);
 		this.observer.emit('newtransport', transport);
 		return transport;
 	}
@@ -496,7 +481,7 @@ export class MafaldaRouter extends EventEmitter<MafaldaRouterEvents> {
 			for (const producerId of observer.producerIds) this.#mafalda.pipes.release(producerId, shard.shardId);
 			observer.producerIds.clear();
 		});
-		this.#common.addRtpObserver(observer);
+		this.commonApi.addRtpObserver(observer);
 		this.observer.emit('newrtpobserver', observer);
 		return observer;
 	}

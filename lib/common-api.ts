@@ -1,3 +1,4 @@
+import { EventEmitter } from 'eventemitter3';
 import type { types } from 'mediasoup';
 import type { RemoteRouter } from './remote/remote-router';
 import type { RemoteRtpObserver } from './remote/remote-rtp-observer';
@@ -71,4 +72,28 @@ export interface CommonDump {
 	routers: Array<{ id: string; mafaldaRouterId: string; workerIndex: number }>;
 	transports: Array<{ id: string; kind: string; workerIndex: number; children: number }>;
 	rtpObservers: Array<{ id: string; kind: string; workerIndex: number }>;
+}
+
+/**
+ * A class that exposes one level of the Common API (Mafalda, MafaldaRouter):
+ * the collections and resource usages of its own CommonApi.
+ */
+export abstract class CommonApiLevel<Events extends object> extends EventEmitter<Events> {
+	protected abstract readonly commonApi: CommonApi;
+
+	get routers(): CommonApi['routers'] {
+		return this.commonApi.routers;
+	}
+	get rtpObservers(): CommonApi['rtpObservers'] {
+		return this.commonApi.rtpObservers;
+	}
+	get transports(): CommonApi['transports'] {
+		return this.commonApi.transports;
+	}
+	get workers(): CommonApi['workers'] {
+		return this.commonApi.workers;
+	}
+	getResourceUsages(): Promise<Map<string, types.WorkerResourceUsage>> {
+		return this.commonApi.getResourceUsages();
+	}
 }

@@ -397,7 +397,7 @@ const NOT_PUBLIC = new Set([
 	// MafaldaRouter
 	'hasShardOn', 'ownsShard', 'shardCount', 'open', 'acceptPipedProducer', 'workerDied', 'createInternalPipeTransport', 'pipeConsume', 'pipeProduce',
 	// RemoteObject and kin
-	'onClosed', 'markClosed', 'handleEvent', 'reasonEvent', 'emitUntyped', 'call', 'notify', 'closeRemote', 'field', 'adopt', 'callProducerMethod',
+	'onClosed', 'markClosed', 'handleEvent', 'reasonEvent', 'emitUntyped', 'call', 'notify', 'closeRemote', 'field', 'adopt', 'callProducerMethod', 'togglePause',
 ]);
 
 function publicMethods(cls: { prototype: object }): Array<{ owner: string; name: string }> {

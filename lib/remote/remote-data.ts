@@ -6,9 +6,9 @@ import { RemoteObject } from './remote-object';
 type ProducerEvents = Omit<types.DataProducerEvents, '@close' | 'listenererror'>;
 type ConsumerEvents = Omit<types.DataConsumerEvents, '@close' | '@dataproducerclose' | 'listenererror'>;
 
-/** A mediasoup DataProducer living in a worker host thread. */
-export class RemoteDataProducer extends RemoteObject<ProducerEvents> {
-	get type(): types.DataProducerType {
+/** What mediasoup's DataProducer and DataConsumer share. */
+abstract class RemoteDataObject<Events extends object> extends RemoteObject<Events> {
+	get type(): types.DataProducerType | types.DataConsumerType {
 		return this.field('type');
 	}
 	get sctpStreamParameters(): types.SctpStreamParameters | undefined {
@@ -23,14 +23,21 @@ export class RemoteDataProducer extends RemoteObject<ProducerEvents> {
 	get paused(): boolean {
 		return this.field('paused');
 	}
-	async getStats(): Promise<types.DataProducerStat[]> {
-		return (await this.call('getStats')) as types.DataProducerStat[];
-	}
 	async pause(): Promise<void> {
-		await this.call('pause');
+		await this.togglePause('pause');
 	}
 	async resume(): Promise<void> {
-		await this.call('resume');
+		await this.togglePause('resume');
+	}
+}
+
+/** A mediasoup DataProducer living in a worker host thread. */
+export class RemoteDataProducer extends RemoteDataObject<ProducerEvents> {
+	override get type(): types.DataProducerType {
+		return this.field('type');
+	}
+	async getStats(): Promise<types.DataProducerStat[]> {
+		return (await this.call('getStats')) as types.DataProducerStat[];
 	}
 	/** For data producers of a DirectTransport. */
 	send(message: string | Buffer, ppid?: number, subchannels?: number[], requiredSubchannel?: number): void {
@@ -43,24 +50,12 @@ export class RemoteDataProducer extends RemoteObject<ProducerEvents> {
 }
 
 /** A mediasoup DataConsumer living in a worker host thread. */
-export class RemoteDataConsumer extends RemoteObject<ConsumerEvents> {
+export class RemoteDataConsumer extends RemoteDataObject<ConsumerEvents> {
 	get dataProducerId(): string {
 		return this.field('dataProducerId');
 	}
-	get type(): types.DataConsumerType {
+	override get type(): types.DataConsumerType {
 		return this.field('type');
-	}
-	get sctpStreamParameters(): types.SctpStreamParameters | undefined {
-		return this.field('sctpStreamParameters');
-	}
-	get label(): string {
-		return this.field('label');
-	}
-	get protocol(): string {
-		return this.field('protocol');
-	}
-	get paused(): boolean {
-		return this.field('paused');
 	}
 	get dataProducerPaused(): boolean {
 		return this.field('dataProducerPaused');
@@ -73,12 +68,6 @@ export class RemoteDataConsumer extends RemoteObject<ConsumerEvents> {
 	}
 	async getStats(): Promise<types.DataConsumerStat[]> {
 		return (await this.call('getStats')) as types.DataConsumerStat[];
-	}
-	async pause(): Promise<void> {
-		await this.call('pause');
-	}
-	async resume(): Promise<void> {
-		await this.call('resume');
 	}
 	async setBufferedAmountLowThreshold(threshold: number): Promise<void> {
 		requireNumber(threshold, 'threshold', 0, Number.MAX_SAFE_INTEGER, true);

@@ -133,6 +133,13 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		});
 	}
 
+	/** pause()/resume() as mediasoup does them: the observer hears of it only when the state changes. */
+	protected async togglePause(method: 'pause' | 'resume'): Promise<void> {
+		const was = this.field<boolean>('paused');
+		await this.call(method);
+		if (was !== this.field<boolean>('paused')) this.observer.emit(method);
+	}
+
 	/** mediasoup's close() is synchronous: mark now, tell the host in the background. */
 	close(): void {
 		if (!this.markClosed('close')) return;

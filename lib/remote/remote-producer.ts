@@ -29,14 +29,10 @@ export class RemoteProducer extends RemoteObject<Events> {
 		return (await this.call('getStats')) as types.ProducerStat[];
 	}
 	async pause(): Promise<void> {
-		const was = this.paused;
-		await this.call('pause');
-		if (!was) this.observer.emit('pause');
+		await this.togglePause('pause');
 	}
 	async resume(): Promise<void> {
-		const was = this.paused;
-		await this.call('resume');
-		if (was) this.observer.emit('resume');
+		await this.togglePause('resume');
 	}
 	async enableTraceEvent(types_: types.ProducerTraceEventType[] = []): Promise<void> {
 		await this.call('enableTraceEvent', types_);

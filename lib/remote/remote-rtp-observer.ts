@@ -34,14 +34,10 @@ export class RemoteRtpObserver extends RemoteObject<RtpObserverEvents> {
 		return reason === 'workerdied' || reason === 'transportclose' ? 'routerclose' : super.reasonEvent(reason as never);
 	}
 	async pause(): Promise<void> {
-		const was = this.paused;
-		await this.call('pause');
-		if (!was) this.observer.emit('pause');
+		await this.togglePause('pause');
 	}
 	async resume(): Promise<void> {
-		const was = this.paused;
-		await this.call('resume');
-		if (was) this.observer.emit('resume');
+		await this.togglePause('resume');
 	}
 	// Not destructured in the signature: a missing argument must say so, not fail to destructure.
 	async addProducer(options: types.RtpObserverAddRemoveProducerOptions): Promise<void> {

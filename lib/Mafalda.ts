@@ -135,6 +135,11 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			await router.close();
 			throw error;
 		}
+		// close() ran while the router was opening: it must not come back alive.
+		if (this.#closed || router.closed) {
+			await router.close();
+			throw new MafaldaClosedError();
+		}
 		return router;
 	}
 

@@ -173,3 +173,17 @@ test('close() while a dead worker waits for its restart: no restart happens afte
 	expect(restarted).not.toHaveBeenCalled();
 	expect(locks()).toEqual([]);
 });
+
+test('a MafaldaRouter still opening when close() is called rejects instead of coming back alive', async () => {
+	const mafalda = new Mafalda(mediasoup, { numWorkers: 1 });
+	const creating = mafalda.createMafaldaRouter({ routerOptions: { mediaCodecs: VP8_CODECS } });
+	const closing = mafalda.close();
+	const outcome = await creating.then(
+		(router) => ({ router, code: undefined as string | undefined }),
+		(error: { code?: string }) => ({ router: undefined, code: error.code }),
+	);
+	await closing;
+	expect(outcome.router).toBeUndefined();
+	expect(['ERR_MAFALDA_CLOSED', 'ERR_MAFALDA_ROUTER_CLOSED']).toContain(outcome.code);
+	expect(mafalda.mafaldaRouters.size).toBe(0);
+});

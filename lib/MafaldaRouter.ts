@@ -202,21 +202,11 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 	}
 
 	async createPlainTransport(options: types.PlainTransportOptions): Promise<RemotePlainTransport> {
-		const o = requireObject(options, 'options');
-		if (o.listenInfo === undefined && o.listenIp === undefined) {
-			throw new InvalidArgumentError('options.listenInfo', 'is required (or the older listenIp)');
-		}
-		if (o.listenInfo !== undefined) checkListenInfo(o.listenInfo, 'options.listenInfo');
-		return (await this.#createTransport('plain', o)) as RemotePlainTransport;
+		return (await this.#createTransport('plain', withListenInfo(options))) as RemotePlainTransport;
 	}
 
 	async createPipeTransport(options: types.PipeTransportOptions): Promise<RemotePipeTransport> {
-		const o = requireObject(options, 'options');
-		if (o.listenInfo === undefined && o.listenIp === undefined) {
-			throw new InvalidArgumentError('options.listenInfo', 'is required (or the older listenIp)');
-		}
-		if (o.listenInfo !== undefined) checkListenInfo(o.listenInfo, 'options.listenInfo');
-		return (await this.#createTransport('pipe', o)) as RemotePipeTransport;
+		return (await this.#createTransport('pipe', withListenInfo(options))) as RemotePipeTransport;
 	}
 
 	async createDirectTransport(options: Partial<types.DirectTransportOptions> = {}): Promise<RemoteDirectTransport> {
@@ -566,6 +556,16 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		transport.observer.emit('newdataconsumer', dataConsumer);
 		return dataConsumer;
 	}
+}
+
+/** Plain and pipe transports listen on one address: `listenInfo` (or mediasoup's older `listenIp`). */
+function withListenInfo(options: unknown): Record<string, unknown> {
+	const o = requireObject(options, 'options');
+	if (o.listenInfo === undefined && o.listenIp === undefined) {
+		throw new InvalidArgumentError('options.listenInfo', 'is required (or the older listenIp)');
+	}
+	if (o.listenInfo !== undefined) checkListenInfo(o.listenInfo, 'options.listenInfo');
+	return o;
 }
 
 type OrtcModule = { canConsume(params: types.RtpParameters, caps: types.RtpCapabilities): boolean };

@@ -12,6 +12,7 @@ import type {
 	ObserverKind,
 	ProduceRequest,
 	RemoteKind,
+	TransportKind,
 	WorkerHostApi,
 	WorkerInfo,
 } from '../protocol';
@@ -20,6 +21,14 @@ import { type MediasoupObject, ObjectTable, type TableEntry, toCloneable } from 
 import { RouterShard } from './router-shard';
 
 type MediasoupModule = typeof import('mediasoup');
+
+/** How each kind of transport is made on a mediasoup Router, and what kind of remote object it is. */
+const TRANSPORT_FACTORIES: Readonly<Record<TransportKind, { kind: RemoteKind; make(router: types.Router, options: never): Promise<types.Transport> }>> = {
+	webrtc: { kind: 'webrtc-transport', make: (router, options) => router.createWebRtcTransport(options) },
+	plain: { kind: 'plain-transport', make: (router, options) => router.createPlainTransport(options) },
+	pipe: { kind: 'pipe-transport', make: (router, options) => router.createPipeTransport(options) },
+	direct: { kind: 'direct-transport', make: (router, options) => router.createDirectTransport(options) },
+};
 
 const TRANSPORT_KINDS: readonly RemoteKind[] = ['webrtc-transport', 'plain-transport', 'pipe-transport', 'direct-transport'];
 
@@ -99,35 +108,16 @@ export class WorkerHost implements WorkerHostApi {
 		const shard = this.#requireShard(request.shardId);
 		// Validated in the main thread; mediasoup validates again and its errors reach the caller.
 		const options = request.options as never;
-		let transport: types.Transport;
-		let kind: RemoteKind;
-		switch (request.transportKind) {
-			case 'webrtc':
-				transport = await shard.router.createWebRtcTransport(options);
-				kind = 'webrtc-transport';
-				break;
-			case 'plain':
-				transport = await shard.router.createPlainTransport(options);
-				kind = 'plain-transport';
-				break;
-			case 'pipe':
-				transport = await shard.router.createPipeTransport(options);
-				kind = 'pipe-transport';
-				break;
-			case 'direct':
-				transport = await shard.router.createDirectTransport(options);
-				kind = 'direct-transport';
-				break;
-			default:
-				throw new TypeError(`unknown transportKind "${String(request.transportKind)}"`);
-		}
+		const create = TRANSPORT_FACTORIES[request.transportKind];
+		if (!create) throw new TypeError(`unknown transportKind "${String(request.transportKind)}"`);
+		const transport = await create.make(shard.router, options);
 		shard.transports.add(transport.id);
 		if (request.internalPipe) this.#pipeTransports.add(transport.id);
 		if (request.placed) {
 			shard.transportPlaced(transport.id);
 			this.#placedTransports++;
 		}
-		const ref = this.#table.add({ kind, object: transport as unknown as MediasoupObject, shardId: shard.shardId });
+		const ref = this.#table.add({ kind: create.kind, object: transport as unknown as MediasoupObject, shardId: shard.shardId });
 		this.#reporter?.changed();
 		return ref;
 	}

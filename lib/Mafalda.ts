@@ -14,7 +14,7 @@ import { PipeManager } from './pipe-manager';
 import type { RemoteObject } from './remote/remote-object';
 import { RemoteWorker } from './remote/remote-worker';
 import type { ShardRecord } from './shard-record';
-import type { MafaldaRouterOptions, MediasoupModule, SupervisorEvents } from './types';
+import type { MafaldaRouterOptions, MediasoupModule, PipeInfo, SupervisorEvents } from './types';
 import { findWorkerBinary } from './worker-binary';
 
 /**
@@ -38,6 +38,8 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	#closed = false;
 	/** @internal */
 	readonly pipes: PipeManager;
+	/** @internal */
+	readonly dataPipes: PipeManager;
 	/** @internal The app's producers, by id, with the MafaldaRouter that owns them. */
 	readonly producers = new Map<string, { producer: RemoteObject; router: MafaldaRouter }>();
 
@@ -51,21 +53,36 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		const located = locateMediasoupModule(mediasoup, this.#options.mediasoupEntry);
 		this.#entry = located.entry;
 		this.#workerBin = findWorkerBinary(located.packageDir);
-		this.pipes = new PipeManager({
+		// One manager for media producers, one for data producers (whose pipes need SCTP).
+		const shared = {
 			pipeListenIp: this.#options.pipeListenIp,
 			pipeEnableSrtp: this.#options.pipeEnableSrtp,
-			watermarks: (shard) => this.#routerOf(shard).watermarks,
-			choosePipeSource: async (producerId, destWorker, w) =>
+			watermarks: (shard: ShardRecord) => this.#routerOf(shard).watermarks,
+			choosePipeSource: async (producerId: string, destWorker: number, w: Watermarks) =>
 				(await this.supervisor().balancer.choosePipeSource({ producerId, destWorker, ...w })).workerIndex,
-			streamAdded: (routerId, producerId, workerIndex, depth) =>
+			streamAdded: (routerId: string, producerId: string, workerIndex: number, depth: number) =>
 				void this.#supervisor?.balancer.streamAdded(routerId, producerId, workerIndex, depth).catch(() => undefined),
-			streamRemoved: (producerId, workerIndex) =>
+			streamRemoved: (producerId: string, workerIndex: number) =>
 				void this.#supervisor?.balancer.streamRemoved(producerId, workerIndex).catch(() => undefined),
-			createPipeTransport: (shard, opts) => this.#routerOf(shard).createInternalPipeTransport(shard, opts),
+			createPipeTransport: (shard: ShardRecord, opts: Record<string, unknown>) => this.#routerOf(shard).createInternalPipeTransport(shard, opts),
+			pipeOpened: (info: PipeInfo) => this.emit('pipeopened', info),
+			pipeClosed: (info: PipeInfo) => this.emit('pipeclosed', info),
+		};
+		this.pipes = new PipeManager({
+			...shared,
+			stream: 'media',
+			pipeEnableSctp: false,
+			pauseEvents: ['producerpause', 'producerresume'],
 			pipeConsume: (transport, producerId) => this.#routerOfTransport(transport).pipeConsume(transport, producerId),
-			pipeProduce: (transport, opts) => this.#routerOfTransport(transport).pipeProduce(transport, opts),
-			pipeOpened: (info) => this.emit('pipeopened', info),
-			pipeClosed: (info) => this.emit('pipeclosed', info),
+			pipeProduce: (transport, id, from) => this.#routerOfTransport(transport).pipeProduce(transport, id, from),
+		});
+		this.dataPipes = new PipeManager({
+			...shared,
+			stream: 'data',
+			pipeEnableSctp: true,
+			pauseEvents: ['dataproducerpause', 'dataproducerresume'],
+			pipeConsume: (transport, dataProducerId) => this.#routerOfTransport(transport).pipeConsumeData(transport, dataProducerId),
+			pipeProduce: (transport, id, from) => this.#routerOfTransport(transport).pipeProduceData(transport, id, from),
 		});
 	}
 
@@ -83,7 +100,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		return {
 			...(await this.commonApi.dump()),
 			mafaldaRouters: [...this.mafaldaRouters.keys()],
-			pipes: this.pipes.pipes(),
+			pipes: [...this.pipes.pipes(), ...this.dataPipes.pipes()],
 			loadTable: this.#supervisor ? await this.#supervisor.balancer.loadTable() : [],
 		};
 	}
@@ -202,6 +219,12 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		const alive = supervisor.workers();
 		if (alive.length > 0) return alive[0];
 		return this.#startWorker(workerSettings);
+	}
+
+	/** @internal A shard closed or its worker died: every pipe into or out of it goes. */
+	shardGone(shardId: string): void {
+		this.pipes.shardGone(shardId);
+		this.dataPipes.shardGone(shardId);
 	}
 
 	/** @internal Registers a proxy so host events reach it. */

@@ -232,7 +232,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		if (!(target instanceof MafaldaRouter)) throw new InvalidArgumentError('options.mafaldaRouter', 'must be a MafaldaRouter');
 		if (target === this) throw new InvalidArgumentError('options.mafaldaRouter', 'cannot be the same MafaldaRouter');
 		if (o.dataProducerId !== undefined) {
-			throw new InvalidArgumentError('options.dataProducerId', 'is not supported yet: mafalda pipes media producers only');
+			throw new InvalidArgumentError('options.dataProducerId', 'is not supported yet: data producers are piped between the shards of one MafaldaRouter only');
 		}
 		const producerId = requireString(o.producerId, 'options.producerId');
 		if (!this.#producerIds.has(producerId)) throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}"`);
@@ -263,7 +263,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		this.#shards.clear();
 		for (const transport of [...this.commonApi.transports.values()]) transport.markClosed('routerclose');
 		for (const observer of [...this.commonApi.rtpObservers.values()]) observer.markClosed('routerclose');
-		for (const shard of shards) this.#mafalda.pipes.shardGone(shard.shardId);
+		for (const shard of shards) this.#mafalda.shardGone(shard.shardId);
 		await Promise.all(
 			shards.map(async (shard) => {
 				shard.router.markClosed('close');
@@ -286,7 +286,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		this.#shards.delete(workerIndex);
 		this.#opening.delete(workerIndex);
 		this.commonApi.workers.delete(String(workerIndex));
-		this.#mafalda.pipes.shardGone(shard.shardId);
+		this.#mafalda.shardGone(shard.shardId);
 		this.#mafalda.emit('shardclosed', { routerId: this.id, shardId: shard.shardId, workerIndex });
 		this.emit('workerdied', { workerIndex, error });
 	}
@@ -312,13 +312,35 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return this.#adopt(transport, new RemoteConsumer(this.#mafalda.proxyContext(shard), ref, {}, true));
 	}
 
-	/** @internal */
-	async pipeProduce(transport: RemotePipeTransport, options: types.ProducerOptions): Promise<RemoteProducer> {
+	/** @internal Re-produces, on this side of a pipe, what a pipe consumer on the other side carries. */
+	async pipeProduce(transport: RemotePipeTransport, id: string, from: RemoteObject): Promise<RemoteProducer> {
 		const shard = this.#shardOf(transport);
-		const ref = await shard.worker.call((host) =>
-			host.produce({ transportId: transport.id, options: forHost(options as unknown as Record<string, unknown>), pipe: true }),
-		);
+		const pipeConsumer = from as RemoteConsumer;
+		const options = { id, kind: pipeConsumer.kind, rtpParameters: pipeConsumer.rtpParameters, paused: pipeConsumer.producerPaused };
+		const ref = await shard.worker.call((host) => host.produce({ transportId: transport.id, options, pipe: true }));
 		return this.#adopt(transport, new RemoteProducer(this.#mafalda.proxyContext(shard), ref, {}, true));
+	}
+
+	/** @internal */
+	async pipeConsumeData(transport: RemotePipeTransport, dataProducerId: string): Promise<RemoteDataConsumer> {
+		const shard = this.#shardOf(transport);
+		const ref = await shard.worker.call((host) => host.consumeData({ transportId: transport.id, options: { dataProducerId }, pipe: true }));
+		return this.#adopt(transport, new RemoteDataConsumer(this.#mafalda.proxyContext(shard), ref, {}, true));
+	}
+
+	/** @internal As pipeProduce, for a data producer (what router.pipeToRouter({ dataProducerId }) does). */
+	async pipeProduceData(transport: RemotePipeTransport, id: string, from: RemoteObject): Promise<RemoteDataProducer> {
+		const shard = this.#shardOf(transport);
+		const pipeConsumer = from as RemoteDataConsumer;
+		const options = {
+			id,
+			sctpStreamParameters: pipeConsumer.sctpStreamParameters,
+			label: pipeConsumer.label,
+			protocol: pipeConsumer.protocol,
+			paused: pipeConsumer.dataProducerPaused,
+		};
+		const ref = await shard.worker.call((host) => host.produceData({ transportId: transport.id, options, pipe: true }));
+		return this.#adopt(transport, new RemoteDataProducer(this.#mafalda.proxyContext(shard), ref, {}, true));
 	}
 
 	// -------------------------------------------------------------------------
@@ -380,7 +402,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		router.onClosed((reason) => {
 			if (reason !== 'close' || this.#shards.get(workerIndex) !== shard) return;
 			this.#shards.delete(workerIndex);
-			this.#mafalda.pipes.shardGone(shard.shardId);
+			this.#mafalda.shardGone(shard.shardId);
 			void Promise.resolve()
 				.then(() => this.#mafalda.supervisor().balancer.shardClosed(this.id, workerIndex))
 				.catch(() => undefined);
@@ -532,7 +554,11 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		const ref = await shard.worker.call((host) => host.produceData({ transportId: transport.id, options: forHost(o) }));
 		const dataProducer = this.#adopt(transport, new RemoteDataProducer(this.#mafalda.proxyContext(shard), ref, appData));
 		this.#dataProducers.set(dataProducer.id, dataProducer);
-		dataProducer.onClosed(() => this.#dataProducers.delete(dataProducer.id));
+		this.#mafalda.dataPipes.addOrigin(dataProducer.id, shard);
+		dataProducer.onClosed(() => {
+			this.#dataProducers.delete(dataProducer.id);
+			this.#mafalda.dataPipes.removeProducer(dataProducer.id);
+		});
 		transport.observer.emit('newdataproducer', dataProducer);
 		return dataProducer;
 	}
@@ -545,14 +571,19 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		const dataProducer = this.#dataProducers.get(dataProducerId);
 		if (!dataProducer) throw new UnknownDataProducerError(dataProducerId, `MafaldaRouter "${this.id}"`);
 		const shard = this.#shardOf(transport);
-		if (dataProducer.shardId !== shard.shardId) {
-			throw new InvalidArgumentError(
-				'options.dataProducerId',
-				`names a data producer on another shard (worker ${dataProducer.workerIndex}); mafalda does not pipe data producers yet`,
-			);
+		// A data producer of another shard is piped here first, as media producers are.
+		const localId = await this.#mafalda.dataPipes.acquire(dataProducerId, shard);
+		let ref: ObjectRef;
+		try {
+			ref = await shard.worker.call((host) => host.consumeData({ transportId: transport.id, options: { ...forHost(o), dataProducerId: localId } }));
+		} catch (error) {
+			this.#mafalda.dataPipes.release(dataProducerId, shard.shardId);
+			throw error;
 		}
-		const ref = await shard.worker.call((host) => host.consumeData({ transportId: transport.id, options: forHost(o) }));
-		const dataConsumer = this.#adopt(transport, new RemoteDataConsumer(this.#mafalda.proxyContext(shard), ref, appData));
+		const dataConsumer = new RemoteDataConsumer(this.#mafalda.proxyContext(shard), ref, appData);
+		dataConsumer.publicDataProducerId = dataProducerId;
+		dataConsumer.onClosed(() => this.#mafalda.dataPipes.release(dataProducerId, shard.shardId));
+		this.#adopt(transport, dataConsumer);
 		transport.observer.emit('newdataconsumer', dataConsumer);
 		return dataConsumer;
 	}

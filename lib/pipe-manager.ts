@@ -3,8 +3,7 @@ import type { types } from 'mediasoup';
 import type { Watermarks } from '../actors/protocol';
 import type { ShardRecord } from './shard-record';
 import { UnknownProducerError } from './errors';
-import type { RemoteConsumer } from './remote/remote-consumer';
-import type { RemoteProducer } from './remote/remote-producer';
+import type { RemoteObject } from './remote/remote-object';
 import type { RemotePipeTransport } from './remote/remote-transport';
 import type { PipeInfo } from './types';
 
@@ -27,8 +26,8 @@ interface Carrier {
 interface Pipe {
 	info: PipeInfo;
 	source: Carrier;
-	pipeConsumer: RemoteConsumer;
-	pipeProducer: RemoteProducer;
+	pipeConsumer: PipeEnd;
+	pipeProducer: PipeEnd & { pause(): Promise<void>; resume(): Promise<void> };
 	pair: TransportPair;
 	/** Consumers, observers and child pipes that use the piped stream on the receiving shard. */
 	users: number;
@@ -41,18 +40,28 @@ interface TransportPair {
 	pipes: number;
 }
 
+/** A pipe consumer or pipe producer: media or data, it closes and tells when it closed. */
+type PipeEnd = RemoteObject;
+
 /** What the pipe manager needs from its Mafalda instance. */
 export interface PipeHost {
 	readonly pipeListenIp: string;
 	readonly pipeEnableSrtp: boolean;
+	readonly pipeEnableSctp: boolean;
+	/** What this manager pipes: media producers or data producers. */
+	readonly stream: PipeInfo['stream'];
 	watermarks(shard: ShardRecord): Watermarks;
 	/** Which worker should feed `destWorker` (the balancer's tree choice). */
 	choosePipeSource(producerId: string, destWorker: number, watermarks: Watermarks): Promise<number>;
 	streamAdded(routerId: string, producerId: string, workerIndex: number, depth: number): void;
 	streamRemoved(producerId: string, workerIndex: number): void;
 	createPipeTransport(shard: ShardRecord, options: Record<string, unknown>): Promise<RemotePipeTransport>;
-	pipeConsume(transport: RemotePipeTransport, producerId: string): Promise<RemoteConsumer>;
-	pipeProduce(transport: RemotePipeTransport, options: types.ProducerOptions): Promise<RemoteProducer>;
+	/** Consumes the stream `producerId` on the source shard's pipe transport. */
+	pipeConsume(transport: RemotePipeTransport, producerId: string): Promise<PipeEnd>;
+	/** Re-produces what `pipeConsumer` carries, with id `id`, on the destination shard's pipe transport. */
+	pipeProduce(transport: RemotePipeTransport, id: string, pipeConsumer: PipeEnd): Promise<Pipe['pipeProducer']>;
+	/** The events of a pipe consumer that say its producer paused and resumed. */
+	readonly pauseEvents: readonly [pause: string, resume: string];
 	pipeOpened(info: PipeInfo): void;
 	pipeClosed(info: PipeInfo): void;
 }
@@ -164,19 +173,15 @@ export class PipeManager {
 			const pipeConsumer = await this.host.pipeConsume(pair.ends.get(source.shard.shardId)!, source.localId);
 			const sharesWorker = [...(this.#carriers.get(producerId)?.values() ?? [])].some((c) => c.shard.workerIndex === dest.workerIndex);
 			const localId = sharesWorker ? randomUUID() : producerId;
-			let pipeProducer: RemoteProducer;
+			let pipeProducer: Pipe['pipeProducer'];
 			try {
-				pipeProducer = await this.host.pipeProduce(pair.ends.get(dest.shardId)!, {
-					id: localId,
-					kind: pipeConsumer.kind,
-					rtpParameters: pipeConsumer.rtpParameters,
-					paused: pipeConsumer.producerPaused,
-				});
+				pipeProducer = await this.host.pipeProduce(pair.ends.get(dest.shardId)!, localId, pipeConsumer);
 			} catch (error) {
 				pipeConsumer.close();
 				throw error;
 			}
 			const info: PipeInfo = {
+				stream: this.host.stream,
 				producerId,
 				fromShardId: source.shard.shardId,
 				toShardId: dest.shardId,
@@ -187,8 +192,10 @@ export class PipeManager {
 			const pipe: Pipe = { info, source, pipeConsumer, pipeProducer, pair, users: 0, closed: false };
 			opened = true;
 			// Pause, resume and close travel through the pipe as they would on one router.
-			pipeConsumer.on('producerpause', () => void pipeProducer.pause().catch(() => undefined));
-			pipeConsumer.on('producerresume', () => void pipeProducer.resume().catch(() => undefined));
+			const [pauseEvent, resumeEvent] = this.host.pauseEvents;
+			const events = pipeConsumer as unknown as { on(event: string, listener: () => void): void };
+			events.on(pauseEvent, () => void pipeProducer.pause().catch(() => undefined));
+			events.on(resumeEvent, () => void pipeProducer.resume().catch(() => undefined));
 			pipeConsumer.onClosed(() => this.#closePipe(pipe));
 			pipeProducer.onClosed(() => this.#closePipe(pipe));
 			const carrier: Carrier = { producerId, shard: dest, depth: info.depth, pipe, localId };
@@ -237,7 +244,12 @@ export class PipeManager {
 	}
 
 	async #openPair(key: string, a: ShardRecord, b: ShardRecord): Promise<TransportPair> {
-		const options = { listenInfo: { protocol: 'udp', ip: this.host.pipeListenIp }, enableSrtp: this.host.pipeEnableSrtp, enableSctp: false };
+		const options = {
+			listenInfo: { protocol: 'udp', ip: this.host.pipeListenIp },
+			enableSrtp: this.host.pipeEnableSrtp,
+			// Data producers travel over SCTP; media pipes need none.
+			enableSctp: this.host.pipeEnableSctp,
+		};
 		const [ta, tb] = await Promise.allSettled([this.host.createPipeTransport(a, options), this.host.createPipeTransport(b, options)]);
 		if (ta.status === 'rejected' || tb.status === 'rejected') {
 			if (ta.status === 'fulfilled') ta.value.close();

@@ -75,6 +75,8 @@ export interface ShardInfo {
 }
 
 export interface PipeInfo {
+	/** A media producer's pipe, or a data producer's (then producerId is the data producer's id). */
+	stream: 'media' | 'data';
 	producerId: string;
 	fromShardId: string;
 	toShardId: string;

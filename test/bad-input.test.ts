@@ -396,6 +396,7 @@ const NOT_PUBLIC = new Set([
 	'supervisor', 'place', 'workerHandle', 'remoteWorker', 'anyWorker', 'register', 'resolve', 'proxyContext', 'watermarksOf',
 	// MafaldaRouter
 	'hasShardOn', 'ownsShard', 'shardCount', 'open', 'acceptPipedProducer', 'workerDied', 'createInternalPipeTransport', 'pipeConsume', 'pipeProduce',
+	'pipeConsumeData', 'pipeProduceData', 'shardGone',
 	// RemoteObject and kin
 	'onClosed', 'markClosed', 'handleEvent', 'reasonEvent', 'emitUntyped', 'call', 'notify', 'closeRemote', 'field', 'adopt', 'callProducerMethod', 'togglePause',
 ]);

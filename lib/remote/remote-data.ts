@@ -51,8 +51,11 @@ export class RemoteDataProducer extends RemoteDataObject<ProducerEvents> {
 
 /** A mediasoup DataConsumer living in a worker host thread. */
 export class RemoteDataConsumer extends RemoteDataObject<ConsumerEvents> {
+	/** @internal The app's data producer id, when it has another id on this shard. */
+	publicDataProducerId: string | undefined;
+
 	get dataProducerId(): string {
-		return this.field('dataProducerId');
+		return this.publicDataProducerId ?? this.field('dataProducerId');
 	}
 	override get type(): types.DataConsumerType {
 		return this.field('type');

@@ -530,17 +530,11 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
 		if (!this.#producerIds.has(producerId)) throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}"`);
 		const shard = this.#shardOf(transport);
-		const localId = await this.#mafalda.pipes.acquire(producerId, shard);
-		let ref: ObjectRef;
-		try {
-			ref = await shard.worker.call((host) => host.consume({ transportId: transport.id, options: { ...forHost(o), producerId: localId } }));
-		} catch (error) {
-			this.#mafalda.pipes.release(producerId, shard.shardId);
-			throw error;
-		}
-		const consumer = new RemoteConsumer(this.#mafalda.proxyContext(shard), ref, appData);
+		const consumer = await this.#mafalda.pipes.consumeOn(producerId, shard, async (localId) => {
+			const ref = await shard.worker.call((host) => host.consume({ transportId: transport.id, options: { ...forHost(o), producerId: localId } }));
+			return new RemoteConsumer(this.#mafalda.proxyContext(shard), ref, appData);
+		});
 		consumer.publicProducerId = producerId;
-		consumer.onClosed(() => this.#mafalda.pipes.release(producerId, shard.shardId));
 		this.#adopt(transport, consumer);
 		transport.observer.emit('newconsumer', consumer);
 		return consumer;
@@ -572,17 +566,13 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		if (!dataProducer) throw new UnknownDataProducerError(dataProducerId, `MafaldaRouter "${this.id}"`);
 		const shard = this.#shardOf(transport);
 		// A data producer of another shard is piped here first, as media producers are.
-		const localId = await this.#mafalda.dataPipes.acquire(dataProducerId, shard);
-		let ref: ObjectRef;
-		try {
-			ref = await shard.worker.call((host) => host.consumeData({ transportId: transport.id, options: { ...forHost(o), dataProducerId: localId } }));
-		} catch (error) {
-			this.#mafalda.dataPipes.release(dataProducerId, shard.shardId);
-			throw error;
-		}
-		const dataConsumer = new RemoteDataConsumer(this.#mafalda.proxyContext(shard), ref, appData);
+		const dataConsumer = await this.#mafalda.dataPipes.consumeOn(dataProducerId, shard, async (localId) => {
+			const ref = await shard.worker.call((host) =>
+				host.consumeData({ transportId: transport.id, options: { ...forHost(o), dataProducerId: localId } }),
+			);
+			return new RemoteDataConsumer(this.#mafalda.proxyContext(shard), ref, appData);
+		});
 		dataConsumer.publicDataProducerId = dataProducerId;
-		dataConsumer.onClosed(() => this.#mafalda.dataPipes.release(dataProducerId, shard.shardId));
 		this.#adopt(transport, dataConsumer);
 		transport.observer.emit('newdataconsumer', dataConsumer);
 		return dataConsumer;

@@ -138,6 +138,24 @@ export class PipeManager {
 		return carrier.localId;
 	}
 
+	/**
+	 * Makes a consumer of the stream on `shard` with `make` (given the
+	 * producer's id there), holding one use of the stream for as long as the
+	 * consumer lives, and none if making it fails.
+	 */
+	async consumeOn<T extends RemoteObject>(producerId: string, shard: ShardRecord, make: (localId: string) => Promise<T>): Promise<T> {
+		const localId = await this.acquire(producerId, shard);
+		let consumer: T;
+		try {
+			consumer = await make(localId);
+		} catch (error) {
+			this.release(producerId, shard.shardId);
+			throw error;
+		}
+		consumer.onClosed(() => this.release(producerId, shard.shardId));
+		return consumer;
+	}
+
 	release(producerId: string, shardId: string): void {
 		const carrier = this.#carriers.get(producerId)?.get(shardId);
 		const pipe = carrier?.pipe;

@@ -5,8 +5,11 @@ import * as path from 'node:path';
 /**
  * One lock file per CPU of the machine, shared by every process that uses
  * mafalda, so that all of them together never run more mediasoup Workers than
- * there are CPUs. A lock names its owner's pid; a lock whose process is gone is
- * stale and taken over, which is how a process that died releases its slots.
+ * there are CPUs. A lock names its owner's pid and, once started, the pid of
+ * the mediasoup-worker it holds the slot for; a lock whose process and worker
+ * are both gone is stale and taken over, which is how a process that died
+ * releases its slots. (The worker of a killed process outlives it for a
+ * moment: until it is gone, its CPU is still taken.)
  */
 export class CpuSlots {
 	readonly #held = new Set<number>();
@@ -27,6 +30,17 @@ export class CpuSlots {
 			}
 		}
 		return undefined;
+	}
+
+	/** Records the mediasoup-worker that runs in a held slot (see the class comment). */
+	setWorkerPid(slot: number, workerPid: number): void {
+		if (!this.#held.has(slot)) return;
+		const file = this.#file(slot);
+		if (readOwner(file) !== process.pid) return;
+		// Written aside and renamed over, so a reader never sees a half-written lock.
+		const tmp = `${file}.${process.pid}.worker.tmp`;
+		fs.writeFileSync(tmp, `${process.pid} ${workerPid}`);
+		fs.renameSync(tmp, file);
 	}
 
 	release(slot: number): void {
@@ -62,6 +76,7 @@ export class CpuSlots {
 		}
 		const owner = lock.pid;
 		if (owner !== undefined && (owner === process.pid || isAlive(owner))) return false;
+		if (lock.workerPid !== undefined && isAlive(lock.workerPid)) return false;
 		// Stale: its process is gone. Removing the stale file and creating ours
 		// are two steps, so two processes doing it at once could each remove the
 		// other's fresh lock and both hold the slot. Only the holder of the
@@ -133,7 +148,7 @@ function removeQuietly(file: string): void {
 }
 
 /** A lock file's owner; `pid` is undefined when the file holds no valid pid. */
-function readLock(file: string): { exists: false } | { exists: true; pid: number | undefined } {
+function readLock(file: string): { exists: false } | { exists: true; pid: number | undefined; workerPid?: number } {
 	let text: string;
 	try {
 		text = fs.readFileSync(file, 'utf8');
@@ -141,8 +156,9 @@ function readLock(file: string): { exists: false } | { exists: true; pid: number
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false };
 		throw error;
 	}
-	const pid = Number.parseInt(text, 10);
-	return { exists: true, pid: Number.isFinite(pid) && pid > 0 ? pid : undefined };
+	const [pid, workerPid] = text.trim().split(/\s+/).map((t) => Number.parseInt(t, 10));
+	const valid = (n: number | undefined): n is number => n !== undefined && Number.isFinite(n) && n > 0;
+	return { exists: true, pid: valid(pid) ? pid : undefined, ...(valid(workerPid) ? { workerPid } : {}) };
 }
 
 export function defaultSlotDir(): string {

@@ -136,6 +136,7 @@ export class Supervisor {
 				}),
 			);
 			handle.pid = info.pid;
+			this.options.cpuSlots.setWorkerPid(slot, info.pid);
 			// Only a started worker goes into the balancer's table: placed there
 			// earlier, a transport would reach a host with no mediasoup Worker yet.
 			// The host's first load reports wait in the port meanwhile.

@@ -169,8 +169,6 @@ export interface WorkerHostApi {
 	canConsume(shardId: string, producerId: string, rtpCapabilities: Cloneable): Promise<boolean>;
 	getResourceUsage(): Promise<Cloneable>;
 	dump(): Promise<Cloneable>;
-	/** Sends a load report now (besides the interval and change-driven ones). */
-	reportLoad(): Promise<LoadReport>;
 	/** Closes the mediasoup Worker and everything on it; the thread may then be terminated. */
 	close(): Promise<void>;
 	/** Test hook: throws inside the host thread outside any request, as a bug would. */

@@ -252,11 +252,6 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		return { worker: shard.worker, shardId: shard.shardId, resolve: (id) => this.resolve(shard.workerIndex, id) };
 	}
 
-	/** @internal */
-	watermarksOf(router: MafaldaRouter): Watermarks {
-		return router.watermarks;
-	}
-
 	async #startWorker(workerSettings: Record<string, unknown>): Promise<WorkerHandle> {
 		// One start at a time: two placements that both see every worker full must
 		// not start two. A caller that had to wait uses the worker the other one

@@ -1,14 +1,15 @@
 import { EventEmitter } from 'eventemitter3';
 import * as path from 'node:path';
 import type { types } from 'mediasoup';
-import type { ObjectRef, TransportKind, Watermarks } from '../actors/protocol';
+import type * as Comlink from 'comlink';
+import type { ObjectRef, TransportKind, Watermarks, WorkerHostApi } from '../actors/protocol';
 import { CommonApi, CommonApiLevel } from './common-api';
 import { InvalidArgumentError, ObjectClosedError, RouterClosedError, UnknownDataProducerError, UnknownProducerError } from './errors';
 import type { Mafalda } from './Mafalda';
 import type { ResolvedRouterOptions } from './options';
 import { RemoteConsumer } from './remote/remote-consumer';
 import { RemoteDataConsumer, RemoteDataProducer } from './remote/remote-data';
-import type { RemoteObject } from './remote/remote-object';
+import type { ProxyContext, RemoteObject } from './remote/remote-object';
 import { RemoteProducer } from './remote/remote-producer';
 import { RemoteRouter } from './remote/remote-router';
 import { RemoteRtpObserver } from './remote/remote-rtp-observer';
@@ -307,30 +308,25 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 
 	/** @internal */
 	async pipeConsume(transport: RemotePipeTransport, producerId: string): Promise<RemoteConsumer> {
-		const shard = this.#shardOf(transport);
-		const ref = await shard.worker.call((host) => host.consume({ transportId: transport.id, options: { producerId }, pipe: true }));
-		return this.#adopt(transport, new RemoteConsumer(this.#mafalda.proxyContext(shard), ref, {}, true));
+		return this.#pipeEnd(transport, RemoteConsumer, (host) => host.consume({ transportId: transport.id, options: { producerId }, pipe: true }));
 	}
 
 	/** @internal Re-produces, on this side of a pipe, what a pipe consumer on the other side carries. */
 	async pipeProduce(transport: RemotePipeTransport, id: string, from: RemoteObject): Promise<RemoteProducer> {
-		const shard = this.#shardOf(transport);
 		const pipeConsumer = from as RemoteConsumer;
 		const options = { id, kind: pipeConsumer.kind, rtpParameters: pipeConsumer.rtpParameters, paused: pipeConsumer.producerPaused };
-		const ref = await shard.worker.call((host) => host.produce({ transportId: transport.id, options, pipe: true }));
-		return this.#adopt(transport, new RemoteProducer(this.#mafalda.proxyContext(shard), ref, {}, true));
+		return this.#pipeEnd(transport, RemoteProducer, (host) => host.produce({ transportId: transport.id, options, pipe: true }));
 	}
 
 	/** @internal */
 	async pipeConsumeData(transport: RemotePipeTransport, dataProducerId: string): Promise<RemoteDataConsumer> {
-		const shard = this.#shardOf(transport);
-		const ref = await shard.worker.call((host) => host.consumeData({ transportId: transport.id, options: { dataProducerId }, pipe: true }));
-		return this.#adopt(transport, new RemoteDataConsumer(this.#mafalda.proxyContext(shard), ref, {}, true));
+		return this.#pipeEnd(transport, RemoteDataConsumer, (host) =>
+			host.consumeData({ transportId: transport.id, options: { dataProducerId }, pipe: true }),
+		);
 	}
 
 	/** @internal As pipeProduce, for a data producer (what router.pipeToRouter({ dataProducerId }) does). */
 	async pipeProduceData(transport: RemotePipeTransport, id: string, from: RemoteObject): Promise<RemoteDataProducer> {
-		const shard = this.#shardOf(transport);
 		const pipeConsumer = from as RemoteDataConsumer;
 		const options = {
 			id,
@@ -339,8 +335,18 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 			protocol: pipeConsumer.protocol,
 			paused: pipeConsumer.dataProducerPaused,
 		};
-		const ref = await shard.worker.call((host) => host.produceData({ transportId: transport.id, options, pipe: true }));
-		return this.#adopt(transport, new RemoteDataProducer(this.#mafalda.proxyContext(shard), ref, {}, true));
+		return this.#pipeEnd(transport, RemoteDataProducer, (host) => host.produceData({ transportId: transport.id, options, pipe: true }));
+	}
+
+	/** One end of a mafalda pipe: made by `request` on the transport's host, internal, owned by the transport. */
+	async #pipeEnd<T extends RemoteObject>(
+		transport: RemotePipeTransport,
+		Proxy: new (ctx: ProxyContext, ref: ObjectRef, appData: AppData, internal: boolean) => T,
+		request: (host: Comlink.Remote<WorkerHostApi>) => Promise<ObjectRef>,
+	): Promise<T> {
+		const shard = this.#shardOf(transport);
+		const ref = await shard.worker.call(request);
+		return this.#adopt(transport, new Proxy(this.#mafalda.proxyContext(shard), ref, {}, true));
 	}
 
 	// -------------------------------------------------------------------------

@@ -393,7 +393,7 @@ const CLASSES: Array<[string, { prototype: object }]> = [
 /** Methods marked @internal, or protected: not the app's to call. */
 const NOT_PUBLIC = new Set([
 	// Mafalda
-	'supervisor', 'place', 'workerHandle', 'remoteWorker', 'anyWorker', 'register', 'resolve', 'proxyContext', 'watermarksOf',
+	'supervisor', 'place', 'workerHandle', 'remoteWorker', 'anyWorker', 'register', 'resolve', 'proxyContext',
 	// MafaldaRouter
 	'hasShardOn', 'ownsShard', 'shardCount', 'open', 'acceptPipedProducer', 'workerDied', 'createInternalPipeTransport', 'pipeConsume', 'pipeProduce',
 	'pipeConsumeData', 'pipeProduceData', 'shardGone',

@@ -139,30 +139,26 @@ export class WorkerHost implements WorkerHostApi {
 		const { entry, transport } = this.#transport(request.transportId);
 		const producer = await transport.produce(request.options as unknown as types.ProducerOptions);
 		this.#requireShard(entry.shardId).producers.add(producer.id);
-		const ref = this.#table.add({ kind: 'producer', object: producer as unknown as MediasoupObject, shardId: entry.shardId, transportId: transport.id });
-		this.#reporter?.changed();
-		return ref;
+		return this.#addChild('producer', producer, entry, transport.id);
 	}
 
 	async consume(request: ConsumeRequest): Promise<ObjectRef> {
 		const { entry, transport } = this.#transport(request.transportId);
 		const consumer = await transport.consume(request.options as unknown as types.ConsumerOptions);
 		this.#requireShard(entry.shardId).consumerAdded(transport.id, consumer.id, this.#pipeTransports.has(transport.id));
-		const ref = this.#table.add({ kind: 'consumer', object: consumer as unknown as MediasoupObject, shardId: entry.shardId, transportId: transport.id });
-		this.#reporter?.changed();
-		return ref;
+		return this.#addChild('consumer', consumer, entry, transport.id);
 	}
 
 	async produceData(request: ProduceRequest): Promise<ObjectRef> {
 		const { entry, transport } = this.#transport(request.transportId);
 		const dataProducer = await transport.produceData(request.options as unknown as types.DataProducerOptions);
-		return this.#table.add({ kind: 'data-producer', object: dataProducer as unknown as MediasoupObject, shardId: entry.shardId, transportId: transport.id });
+		return this.#addChild('data-producer', dataProducer, entry, transport.id);
 	}
 
 	async consumeData(request: ConsumeRequest): Promise<ObjectRef> {
 		const { entry, transport } = this.#transport(request.transportId);
 		const dataConsumer = await transport.consumeData(request.options as unknown as types.DataConsumerOptions);
-		return this.#table.add({ kind: 'data-consumer', object: dataConsumer as unknown as MediasoupObject, shardId: entry.shardId, transportId: transport.id });
+		return this.#addChild('data-consumer', dataConsumer, entry, transport.id);
 	}
 
 	async call(request: CallRequest): Promise<CallResult> {
@@ -182,11 +178,6 @@ export class WorkerHost implements WorkerHostApi {
 		const worker = this.#requireWorker();
 		const routers = await Promise.all([...this.#shards.values()].map(async (s) => ({ routerId: s.routerId, dump: await s.router.dump() })));
 		return toCloneable({ worker: await worker.dump(), routers });
-	}
-
-	async reportLoad(): Promise<LoadReport> {
-		if (!this.#reporter) throw new Error('worker host not started');
-		return this.#reporter.report();
 	}
 
 	async close(): Promise<void> {
@@ -262,6 +253,13 @@ export class WorkerHost implements WorkerHostApi {
 		} else if (entry.kind === 'producer') shard?.producers.delete(entry.object.id);
 		else if (entry.kind === 'consumer') shard?.consumerRemoved(entry.transportId, entry.object.id);
 		this.#reporter?.changed();
+	}
+
+	/** Tracks an object made on a transport (producer, consumer, data ones) and reports the new load. */
+	#addChild(kind: RemoteKind, object: { id: string }, transportEntry: TableEntry, transportId: string): ObjectRef {
+		const ref = this.#table.add({ kind, object: object as unknown as MediasoupObject, shardId: transportEntry.shardId, transportId });
+		this.#reporter?.changed();
+		return ref;
 	}
 
 	#requireWorker(): types.Worker {

@@ -11,8 +11,8 @@ import { MafaldaRouter } from './MafaldaRouter';
 import { locateMediasoupModule } from './mediasoup-module';
 import { type ResolvedMafaldaOptions, resolveMafaldaOptions, resolveRouterOptions } from './options';
 import { PipeManager } from './pipe-manager';
-import type { RemoteObject } from './remote/remote-object';
-import { RemoteWorker } from './remote/remote-worker';
+import type { RemoteObject } from './remote/RemoteObject';
+import { Worker } from './remote/Worker';
 import type { ShardRecord } from './shard-record';
 import type { MafaldaRouterOptions, MediasoupModule, PipeInfo, SupervisorEvents } from './types';
 import { findWorkerBinary } from './worker-binary';
@@ -33,7 +33,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	#supervisor: Supervisor | undefined;
 	/** Proxies by worker, then by object id (a pipe producer shares its id with its producer, never its worker). */
 	readonly #directory = new Map<number, Map<string, RemoteObject>>();
-	readonly #remoteWorkers = new Map<number, RemoteWorker>();
+	readonly #remoteWorkers = new Map<number, Worker>();
 	#workerStarting: Promise<WorkerHandle> | undefined;
 	#closed = false;
 	/** @internal */
@@ -209,7 +209,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	}
 
 	/** @internal */
-	remoteWorker(index: number): RemoteWorker | undefined {
+	remoteWorker(index: number): Worker | undefined {
 		return this.#remoteWorkers.get(index);
 	}
 
@@ -282,7 +282,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	}
 
 	#onWorkerStarted(handle: WorkerHandle, restarted: boolean): void {
-		const worker = new RemoteWorker(handle);
+		const worker = new Worker(handle);
 		this.#remoteWorkers.set(handle.index, worker);
 		this.commonApi.addWorker(worker);
 		const info = { workerIndex: handle.index, pid: handle.pid };

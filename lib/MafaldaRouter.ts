@@ -7,21 +7,22 @@ import { CommonApi, CommonApiLevel } from './common-api';
 import { InvalidArgumentError, ObjectClosedError, RouterClosedError, UnknownDataProducerError, UnknownProducerError } from './errors';
 import type { Mafalda } from './Mafalda';
 import type { ResolvedRouterOptions } from './options';
-import { RemoteConsumer } from './remote/remote-consumer';
-import { RemoteDataConsumer, RemoteDataProducer } from './remote/remote-data';
-import type { ProxyContext, RemoteObject } from './remote/remote-object';
-import { RemoteProducer } from './remote/remote-producer';
-import { RemoteRouter } from './remote/remote-router';
-import { RemoteRtpObserver } from './remote/remote-rtp-observer';
-import {
-	RemoteDirectTransport,
-	RemotePipeTransport,
-	RemotePlainTransport,
-	RemoteTransport,
-	RemoteWebRtcTransport,
-	type TransportOwner,
-} from './remote/remote-transport';
-import type { RemoteWorker } from './remote/remote-worker';
+import { Consumer } from './remote/Consumer';
+import { DataConsumer } from './remote/DataConsumer';
+import { DataProducer } from './remote/DataProducer';
+import type { ProxyContext, RemoteObject } from './remote/RemoteObject';
+import { Producer } from './remote/Producer';
+import { Router } from './remote/Router';
+import { ActiveSpeakerObserver } from './remote/ActiveSpeakerObserver';
+import { AudioLevelObserver } from './remote/AudioLevelObserver';
+import type { RtpObserver } from './remote/RtpObserver';
+import { DirectTransport } from './remote/DirectTransport';
+import { PipeTransport } from './remote/PipeTransport';
+import { PlainTransport } from './remote/PlainTransport';
+import { Transport } from './remote/Transport';
+import { WebRtcTransport } from './remote/WebRtcTransport';
+import type { TransportOwner } from './remote/Transport';
+import type { Worker } from './remote/Worker';
 import type { ShardRecord } from './shard-record';
 import type { AppData } from './types';
 import { checkListenInfo, forHost, optionalArray, optionalObject, requireObject, requireString } from './validate';
@@ -30,14 +31,14 @@ export interface MafaldaRouterEvents {
 	close: [];
 	error: [Error];
 	/** A shard opened: its mediasoup Router (proxy) and Worker. */
-	newrouter: [RemoteRouter, RemoteWorker | undefined];
+	newrouter: [Router, Worker | undefined];
 	workerdied: [{ workerIndex: number; error: string }];
 }
 
 export interface MafaldaRouterObserverEvents {
 	close: [];
-	newtransport: [RemoteTransport];
-	newrtpobserver: [RemoteRtpObserver];
+	newtransport: [Transport];
+	newrtpobserver: [RtpObserver];
 }
 
 export interface PipeToMafaldaRouterOptions {
@@ -47,15 +48,15 @@ export interface PipeToMafaldaRouterOptions {
 }
 
 export interface PipeToMafaldaRouterResult {
-	pipeConsumer?: RemoteConsumer;
-	pipeProducer?: RemoteProducer;
+	pipeConsumer?: Consumer;
+	pipeProducer?: Producer;
 }
 
 const TRANSPORT_CLASSES = {
-	webrtc: RemoteWebRtcTransport,
-	plain: RemotePlainTransport,
-	pipe: RemotePipeTransport,
-	direct: RemoteDirectTransport,
+	webrtc: WebRtcTransport,
+	plain: PlainTransport,
+	pipe: PipeTransport,
+	direct: DirectTransport,
 } as const;
 
 /**
@@ -74,7 +75,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 	readonly #opening = new Map<number, Promise<ShardRecord>>();
 	/** Producers consumable here: made here, or piped in with pipeToMafaldaRouter. */
 	readonly #producerIds = new Set<string>();
-	readonly #dataProducers = new Map<string, RemoteDataProducer>();
+	readonly #dataProducers = new Map<string, DataProducer>();
 	#rtpCapabilities: types.RtpCapabilities | undefined;
 	#closed = false;
 	readonly #owner: TransportOwner;
@@ -182,12 +183,12 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		const o = requireObject(options, 'options');
 		const producerId = requireString(o.producerId, 'producerId');
 		const rtpCapabilities = requireObject(o.rtpCapabilities, 'rtpCapabilities') as types.RtpCapabilities;
-		const producer = this.#mafalda.producers.get(producerId)?.producer as RemoteProducer | undefined;
+		const producer = this.#mafalda.producers.get(producerId)?.producer as Producer | undefined;
 		if (!producer || !this.#producerIds.has(producerId)) return false;
 		return canConsumeParameters(this.#mafalda, producer.consumableRtpParameters, rtpCapabilities);
 	}
 
-	async createWebRtcTransport(options: types.WebRtcTransportOptions): Promise<RemoteWebRtcTransport> {
+	async createWebRtcTransport(options: types.WebRtcTransportOptions): Promise<WebRtcTransport> {
 		const o = requireObject(options, 'options');
 		if (o.webRtcServer !== undefined) {
 			throw new InvalidArgumentError('options.webRtcServer', 'is not supported: a WebRtcServer belongs to one worker, use listenInfos');
@@ -199,26 +200,26 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 			const infos = optionalArray(o.listenInfos, 'options.listenInfos') ?? [];
 			infos.forEach((info, i) => checkListenInfo(info, `options.listenInfos[${i}]`));
 		}
-		return (await this.#createTransport('webrtc', o)) as RemoteWebRtcTransport;
+		return (await this.#createTransport('webrtc', o)) as WebRtcTransport;
 	}
 
-	async createPlainTransport(options: types.PlainTransportOptions): Promise<RemotePlainTransport> {
-		return (await this.#createTransport('plain', withListenInfo(options))) as RemotePlainTransport;
+	async createPlainTransport(options: types.PlainTransportOptions): Promise<PlainTransport> {
+		return (await this.#createTransport('plain', withListenInfo(options))) as PlainTransport;
 	}
 
-	async createPipeTransport(options: types.PipeTransportOptions): Promise<RemotePipeTransport> {
-		return (await this.#createTransport('pipe', withListenInfo(options))) as RemotePipeTransport;
+	async createPipeTransport(options: types.PipeTransportOptions): Promise<PipeTransport> {
+		return (await this.#createTransport('pipe', withListenInfo(options))) as PipeTransport;
 	}
 
-	async createDirectTransport(options: Partial<types.DirectTransportOptions> = {}): Promise<RemoteDirectTransport> {
-		return (await this.#createTransport('direct', requireObject(options, 'options'))) as RemoteDirectTransport;
+	async createDirectTransport(options: Partial<types.DirectTransportOptions> = {}): Promise<DirectTransport> {
+		return (await this.#createTransport('direct', requireObject(options, 'options'))) as DirectTransport;
 	}
 
-	async createAudioLevelObserver(options: types.AudioLevelObserverOptions = {}): Promise<RemoteRtpObserver> {
+	async createAudioLevelObserver(options: types.AudioLevelObserverOptions = {}): Promise<AudioLevelObserver> {
 		return this.#createRtpObserver('audio-level', requireObject(options, 'options'));
 	}
 
-	async createActiveSpeakerObserver(options: types.ActiveSpeakerObserverOptions = {}): Promise<RemoteRtpObserver> {
+	async createActiveSpeakerObserver(options: types.ActiveSpeakerObserverOptions = {}): Promise<ActiveSpeakerObserver> {
 		return this.#createRtpObserver('active-speaker', requireObject(options, 'options'));
 	}
 
@@ -296,38 +297,38 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 	// Internals used by the pipe manager
 
 	/** @internal */
-	async createInternalPipeTransport(shard: ShardRecord, options: Record<string, unknown>): Promise<RemotePipeTransport> {
+	async createInternalPipeTransport(shard: ShardRecord, options: Record<string, unknown>): Promise<PipeTransport> {
 		const ref = await shard.worker.call((host) =>
 			host.createTransport({ shardId: shard.shardId, transportKind: 'pipe', options, placed: false, internalPipe: true }),
 		);
-		const transport = new RemotePipeTransport(this.#mafalda.proxyContext(shard), ref, {}, true);
+		const transport = new PipeTransport(this.#mafalda.proxyContext(shard), ref, {}, true);
 		transport.owner = this.#owner;
 		this.#mafalda.register(transport);
 		return transport;
 	}
 
 	/** @internal */
-	async pipeConsume(transport: RemotePipeTransport, producerId: string): Promise<RemoteConsumer> {
-		return this.#pipeEnd(transport, RemoteConsumer, (host) => host.consume({ transportId: transport.id, options: { producerId }, pipe: true }));
+	async pipeConsume(transport: PipeTransport, producerId: string): Promise<Consumer> {
+		return this.#pipeEnd(transport, Consumer, (host) => host.consume({ transportId: transport.id, options: { producerId }, pipe: true }));
 	}
 
 	/** @internal Re-produces, on this side of a pipe, what a pipe consumer on the other side carries. */
-	async pipeProduce(transport: RemotePipeTransport, id: string, from: RemoteObject): Promise<RemoteProducer> {
-		const pipeConsumer = from as RemoteConsumer;
+	async pipeProduce(transport: PipeTransport, id: string, from: RemoteObject): Promise<Producer> {
+		const pipeConsumer = from as Consumer;
 		const options = { id, kind: pipeConsumer.kind, rtpParameters: pipeConsumer.rtpParameters, paused: pipeConsumer.producerPaused };
-		return this.#pipeEnd(transport, RemoteProducer, (host) => host.produce({ transportId: transport.id, options, pipe: true }));
+		return this.#pipeEnd(transport, Producer, (host) => host.produce({ transportId: transport.id, options, pipe: true }));
 	}
 
 	/** @internal */
-	async pipeConsumeData(transport: RemotePipeTransport, dataProducerId: string): Promise<RemoteDataConsumer> {
-		return this.#pipeEnd(transport, RemoteDataConsumer, (host) =>
+	async pipeConsumeData(transport: PipeTransport, dataProducerId: string): Promise<DataConsumer> {
+		return this.#pipeEnd(transport, DataConsumer, (host) =>
 			host.consumeData({ transportId: transport.id, options: { dataProducerId }, pipe: true }),
 		);
 	}
 
 	/** @internal As pipeProduce, for a data producer (what router.pipeToRouter({ dataProducerId }) does). */
-	async pipeProduceData(transport: RemotePipeTransport, id: string, from: RemoteObject): Promise<RemoteDataProducer> {
-		const pipeConsumer = from as RemoteDataConsumer;
+	async pipeProduceData(transport: PipeTransport, id: string, from: RemoteObject): Promise<DataProducer> {
+		const pipeConsumer = from as DataConsumer;
 		const options = {
 			id,
 			sctpStreamParameters: pipeConsumer.sctpStreamParameters,
@@ -335,12 +336,12 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 			protocol: pipeConsumer.protocol,
 			paused: pipeConsumer.dataProducerPaused,
 		};
-		return this.#pipeEnd(transport, RemoteDataProducer, (host) => host.produceData({ transportId: transport.id, options, pipe: true }));
+		return this.#pipeEnd(transport, DataProducer, (host) => host.produceData({ transportId: transport.id, options, pipe: true }));
 	}
 
 	/** One end of a mafalda pipe: made by `request` on the transport's host, internal, owned by the transport. */
 	async #pipeEnd<T extends RemoteObject>(
-		transport: RemotePipeTransport,
+		transport: PipeTransport,
 		Proxy: new (ctx: ProxyContext, ref: ObjectRef, appData: AppData, internal: boolean) => T,
 		request: (host: Comlink.Remote<WorkerHostApi>) => Promise<ObjectRef>,
 	): Promise<T> {
@@ -355,7 +356,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		if (this.#closed) throw new RouterClosedError(this.id);
 	}
 
-	#adopt<T extends RemoteObject>(transport: RemoteTransport, child: T): T {
+	#adopt<T extends RemoteObject>(transport: Transport, child: T): T {
 		this.#mafalda.register(child);
 		transport.adopt(child);
 		// The transport closed while the child was being made: it goes with it.
@@ -393,7 +394,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		const worker = this.#mafalda.workerHandle(workerIndex);
 		if (!worker) throw new RouterClosedError(this.id);
 		const ref = await worker.call((host) => host.createRouter(this.id, this.#options.routerOptions));
-		const router = new RemoteRouter(this.id, { worker, shardId: ref.id, resolve: (id) => this.#mafalda.resolve(workerIndex, id) }, ref, {});
+		const router = new Router(this.id, { worker, shardId: ref.id, resolve: (id) => this.#mafalda.resolve(workerIndex, id) }, ref, {});
 		const shard: ShardRecord = { shardId: ref.id, routerId: this.id, workerIndex, worker, router };
 		this.#mafalda.register(router);
 		if (this.#closed || !worker.alive) {
@@ -424,7 +425,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return shard;
 	}
 
-	async #createTransport(kind: TransportKind, options: Record<string, unknown>): Promise<RemoteTransport> {
+	async #createTransport(kind: TransportKind, options: Record<string, unknown>): Promise<Transport> {
 		this.#assertOpen();
 		const appData = optionalObject(options.appData, 'options.appData') as AppData | undefined;
 		const placement = await this.#mafalda.place(this, {
@@ -460,12 +461,13 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return transport;
 	}
 
-	async #createRtpObserver(kind: 'audio-level' | 'active-speaker', options: Record<string, unknown>): Promise<RemoteRtpObserver> {
+	async #createRtpObserver(kind: 'audio-level' | 'active-speaker', options: Record<string, unknown>): Promise<RtpObserver> {
 		this.#assertOpen();
 		const appData = optionalObject(options.appData, 'options.appData') as AppData | undefined;
 		const shard = await this.#primaryShard();
 		const ref = await shard.worker.call((host) => host.createRtpObserver(shard.shardId, kind, forHost(options)));
-		const observer = new RemoteRtpObserver(this.#mafalda.proxyContext(shard), ref, appData);
+		const Observer = kind === 'audio-level' ? AudioLevelObserver : ActiveSpeakerObserver;
+		const observer = new Observer(this.#mafalda.proxyContext(shard), ref, appData);
 		this.#mafalda.register(observer);
 		observer.owner = {
 			addProducer: async (o, producerId) => {
@@ -504,7 +506,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return observer;
 	}
 
-	async #produce(transport: RemoteTransport, options: types.ProducerOptions): Promise<RemoteProducer> {
+	async #produce(transport: Transport, options: types.ProducerOptions): Promise<Producer> {
 		this.#assertOpen();
 		const o = requireObject(options, 'options');
 		if (o.kind !== 'audio' && o.kind !== 'video') throw new InvalidArgumentError('options.kind', 'must be "audio" or "video"');
@@ -513,7 +515,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
 		const shard = this.#shardOf(transport);
 		const ref = await shard.worker.call((host) => host.produce({ transportId: transport.id, options: forHost(o) }));
-		const producer = this.#adopt(transport, new RemoteProducer(this.#mafalda.proxyContext(shard), ref, appData));
+		const producer = this.#adopt(transport, new Producer(this.#mafalda.proxyContext(shard), ref, appData));
 		if (producer.closed) throw new ObjectClosedError('transport', transport.id);
 		this.#producerIds.add(producer.id);
 		this.#mafalda.producers.set(producer.id, { producer, router: this });
@@ -527,18 +529,18 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return producer;
 	}
 
-	async #consume(transport: RemoteTransport, options: types.ConsumerOptions): Promise<RemoteConsumer> {
+	async #consume(transport: Transport, options: types.ConsumerOptions): Promise<Consumer> {
 		this.#assertOpen();
 		const o = requireObject(options, 'options');
 		const producerId = requireString(o.producerId, 'options.producerId');
-		const isPipe = transport instanceof RemotePipeTransport;
+		const isPipe = transport instanceof PipeTransport;
 		if (!isPipe) requireObject(o.rtpCapabilities, 'options.rtpCapabilities');
 		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
 		if (!this.#producerIds.has(producerId)) throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}"`);
 		const shard = this.#shardOf(transport);
 		const consumer = await this.#mafalda.pipes.consumeOn(producerId, shard, async (localId) => {
 			const ref = await shard.worker.call((host) => host.consume({ transportId: transport.id, options: { ...forHost(o), producerId: localId } }));
-			return new RemoteConsumer(this.#mafalda.proxyContext(shard), ref, appData);
+			return new Consumer(this.#mafalda.proxyContext(shard), ref, appData);
 		});
 		consumer.publicProducerId = producerId;
 		this.#adopt(transport, consumer);
@@ -546,13 +548,13 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return consumer;
 	}
 
-	async #produceData(transport: RemoteTransport, options: types.DataProducerOptions): Promise<RemoteDataProducer> {
+	async #produceData(transport: Transport, options: types.DataProducerOptions): Promise<DataProducer> {
 		this.#assertOpen();
 		const o = requireObject(options, 'options');
 		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
 		const shard = this.#shardOf(transport);
 		const ref = await shard.worker.call((host) => host.produceData({ transportId: transport.id, options: forHost(o) }));
-		const dataProducer = this.#adopt(transport, new RemoteDataProducer(this.#mafalda.proxyContext(shard), ref, appData));
+		const dataProducer = this.#adopt(transport, new DataProducer(this.#mafalda.proxyContext(shard), ref, appData));
 		this.#dataProducers.set(dataProducer.id, dataProducer);
 		this.#mafalda.dataPipes.addOrigin(dataProducer.id, shard);
 		dataProducer.onClosed(() => {
@@ -563,7 +565,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return dataProducer;
 	}
 
-	async #consumeData(transport: RemoteTransport, options: types.DataConsumerOptions): Promise<RemoteDataConsumer> {
+	async #consumeData(transport: Transport, options: types.DataConsumerOptions): Promise<DataConsumer> {
 		this.#assertOpen();
 		const o = requireObject(options, 'options');
 		const dataProducerId = requireString(o.dataProducerId, 'options.dataProducerId');
@@ -576,7 +578,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 			const ref = await shard.worker.call((host) =>
 				host.consumeData({ transportId: transport.id, options: { ...forHost(o), dataProducerId: localId } }),
 			);
-			return new RemoteDataConsumer(this.#mafalda.proxyContext(shard), ref, appData);
+			return new DataConsumer(this.#mafalda.proxyContext(shard), ref, appData);
 		});
 		dataConsumer.publicDataProducerId = dataProducerId;
 		this.#adopt(transport, dataConsumer);

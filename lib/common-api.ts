@@ -1,9 +1,9 @@
 import { EventEmitter } from 'eventemitter3';
 import type { types } from 'mediasoup';
-import type { RemoteRouter } from './remote/remote-router';
-import type { RemoteRtpObserver } from './remote/remote-rtp-observer';
-import type { RemoteTransport } from './remote/remote-transport';
-import type { RemoteWorker } from './remote/remote-worker';
+import type { Router } from './remote/Router';
+import type { RtpObserver } from './remote/RtpObserver';
+import type { Transport } from './remote/Transport';
+import type { Worker } from './remote/Worker';
 
 /**
  * Mafalda's Common API: the same collections and stats at three levels, over
@@ -12,32 +12,32 @@ import type { RemoteWorker } from './remote/remote-worker';
  * collections of each level that contains it, and leaves them when it closes.
  */
 export class CommonApi {
-	readonly routers = new Map<string, RemoteRouter>();
-	readonly rtpObservers = new Map<string, RemoteRtpObserver>();
-	readonly transports = new Map<string, RemoteTransport>();
-	readonly workers = new Map<string, RemoteWorker>();
+	readonly routers = new Map<string, Router>();
+	readonly rtpObservers = new Map<string, RtpObserver>();
+	readonly transports = new Map<string, Transport>();
+	readonly workers = new Map<string, Worker>();
 
 	constructor(private readonly parent?: CommonApi) {}
 
-	addRouter(router: RemoteRouter): void {
+	addRouter(router: Router): void {
 		this.routers.set(router.id, router);
 		router.onClosed(() => this.routers.delete(router.id));
 		this.parent?.addRouter(router);
 	}
 
-	addRtpObserver(observer: RemoteRtpObserver): void {
+	addRtpObserver(observer: RtpObserver): void {
 		this.rtpObservers.set(observer.id, observer);
 		observer.onClosed(() => this.rtpObservers.delete(observer.id));
 		this.parent?.addRtpObserver(observer);
 	}
 
-	addTransport(transport: RemoteTransport): void {
+	addTransport(transport: Transport): void {
 		this.transports.set(transport.id, transport);
 		transport.onClosed(() => this.transports.delete(transport.id));
 		this.parent?.addTransport(transport);
 	}
 
-	addWorker(worker: RemoteWorker): void {
+	addWorker(worker: Worker): void {
 		this.workers.set(worker.id, worker);
 		worker.once('@close', () => {
 			if (this.workers.get(worker.id) === worker) this.workers.delete(worker.id);

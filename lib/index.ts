@@ -13,21 +13,22 @@ export { mafaldaRouterDefaultOptions } from './options';
 export * from './errors';
 export type * from './types';
 export type { CommonDump } from './common-api';
-export { RemoteObject } from './remote/remote-object';
-export type { ProxyCloseReason } from './remote/remote-object';
-export { RemoteProducer } from './remote/remote-producer';
-export { RemoteConsumer } from './remote/remote-consumer';
-export { RemoteDataProducer, RemoteDataConsumer } from './remote/remote-data';
-export { RemoteRouter } from './remote/remote-router';
-export { RemoteRtpObserver } from './remote/remote-rtp-observer';
-export { RemoteWorker } from './remote/remote-worker';
-export {
-	RemoteTransport,
-	RemoteWebRtcTransport,
-	RemotePlainTransport,
-	RemotePipeTransport,
-	RemoteDirectTransport,
-} from './remote/remote-transport';
+export { RemoteObject } from './remote/RemoteObject';
+export type { ProxyCloseReason } from './remote/RemoteObject';
+export { Producer } from './remote/Producer';
+export { Consumer } from './remote/Consumer';
+export { DataProducer } from './remote/DataProducer';
+export { DataConsumer } from './remote/DataConsumer';
+export { Router } from './remote/Router';
+export { RtpObserver } from './remote/RtpObserver';
+export { AudioLevelObserver } from './remote/AudioLevelObserver';
+export { ActiveSpeakerObserver } from './remote/ActiveSpeakerObserver';
+export { Worker } from './remote/Worker';
+export { Transport } from './remote/Transport';
+export { WebRtcTransport } from './remote/WebRtcTransport';
+export { PlainTransport } from './remote/PlainTransport';
+export { PipeTransport } from './remote/PipeTransport';
+export { DirectTransport } from './remote/DirectTransport';
 export { findWorkerBinary, useCachedWorkerBinary } from './worker-binary';
 
 export const version: string = packageVersion();

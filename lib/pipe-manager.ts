@@ -3,8 +3,8 @@ import type { types } from 'mediasoup';
 import type { Watermarks } from '../actors/protocol';
 import type { ShardRecord } from './shard-record';
 import { UnknownProducerError } from './errors';
-import type { RemoteObject } from './remote/remote-object';
-import type { RemotePipeTransport } from './remote/remote-transport';
+import type { RemoteObject } from './remote/RemoteObject';
+import type { PipeTransport } from './remote/PipeTransport';
 import type { PipeInfo } from './types';
 
 /** A shard that carries a producer's stream: its own shard, or one fed by a pipe. */
@@ -36,7 +36,7 @@ interface Pipe {
 
 interface TransportPair {
 	key: string;
-	ends: Map<string, RemotePipeTransport>;
+	ends: Map<string, PipeTransport>;
 	pipes: number;
 }
 
@@ -55,11 +55,11 @@ export interface PipeHost {
 	choosePipeSource(producerId: string, destWorker: number, watermarks: Watermarks): Promise<number>;
 	streamAdded(routerId: string, producerId: string, workerIndex: number, depth: number): void;
 	streamRemoved(producerId: string, workerIndex: number): void;
-	createPipeTransport(shard: ShardRecord, options: Record<string, unknown>): Promise<RemotePipeTransport>;
+	createPipeTransport(shard: ShardRecord, options: Record<string, unknown>): Promise<PipeTransport>;
 	/** Consumes the stream `producerId` on the source shard's pipe transport. */
-	pipeConsume(transport: RemotePipeTransport, producerId: string): Promise<PipeEnd>;
+	pipeConsume(transport: PipeTransport, producerId: string): Promise<PipeEnd>;
 	/** Re-produces what `pipeConsumer` carries, with id `id`, on the destination shard's pipe transport. */
-	pipeProduce(transport: RemotePipeTransport, id: string, pipeConsumer: PipeEnd): Promise<Pipe['pipeProducer']>;
+	pipeProduce(transport: PipeTransport, id: string, pipeConsumer: PipeEnd): Promise<Pipe['pipeProducer']>;
 	/** The events of a pipe consumer that say its producer paused and resumed. */
 	readonly pauseEvents: readonly [pause: string, resume: string];
 	pipeOpened(info: PipeInfo): void;

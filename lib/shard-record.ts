@@ -1,5 +1,5 @@
 import type { WorkerHandle } from '../actors/supervisor/worker-handle';
-import type { RemoteRouter } from './remote/remote-router';
+import type { Router } from './remote/Router';
 
 /** One shard of a MafaldaRouter: which mediasoup Router, on which worker. */
 export interface ShardRecord {
@@ -8,5 +8,5 @@ export interface ShardRecord {
 	readonly routerId: string;
 	readonly workerIndex: number;
 	readonly worker: WorkerHandle;
-	readonly router: RemoteRouter;
+	readonly router: Router;
 }

@@ -6,19 +6,18 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { Mafalda } from '../lib/Mafalda';
 import { MafaldaRouter } from '../lib/MafaldaRouter';
-import { RemoteConsumer } from '../lib/remote/remote-consumer';
-import { RemoteDataConsumer, RemoteDataProducer } from '../lib/remote/remote-data';
-import { RemoteProducer } from '../lib/remote/remote-producer';
-import { RemoteRouter } from '../lib/remote/remote-router';
-import { RemoteRtpObserver } from '../lib/remote/remote-rtp-observer';
-import {
-	RemoteDirectTransport,
-	RemotePipeTransport,
-	RemotePlainTransport,
-	RemoteTransport,
-	RemoteWebRtcTransport,
-} from '../lib/remote/remote-transport';
-import { RemoteWorker } from '../lib/remote/remote-worker';
+import { Consumer } from '../lib/remote/Consumer';
+import { DataConsumer } from '../lib/remote/DataConsumer';
+import { DataProducer } from '../lib/remote/DataProducer';
+import { Producer } from '../lib/remote/Producer';
+import { Router } from '../lib/remote/Router';
+import { RtpObserver } from '../lib/remote/RtpObserver';
+import { DirectTransport } from '../lib/remote/DirectTransport';
+import { PipeTransport } from '../lib/remote/PipeTransport';
+import { PlainTransport } from '../lib/remote/PlainTransport';
+import { Transport } from '../lib/remote/Transport';
+import { WebRtcTransport } from '../lib/remote/WebRtcTransport';
+import { Worker } from '../lib/remote/Worker';
 import { LOCALHOST, PacedProducer, ReceivingEnd, VP8_CODECS } from './helpers/faults-media';
 import { waitFor } from './helpers/faults-process';
 
@@ -36,30 +35,30 @@ interface Fixture {
 	router: MafaldaRouter;
 	otherRouter: MafaldaRouter;
 	closedRouter: MafaldaRouter;
-	webrtc: RemoteWebRtcTransport;
-	plain: RemotePlainTransport;
-	pipe: RemotePipeTransport;
-	direct: RemoteDirectTransport;
-	closedTransport: RemotePlainTransport;
-	closedWebRtc: RemoteWebRtcTransport;
-	closedDirect: RemoteDirectTransport;
-	producer: RemoteProducer;
-	closedProducer: RemoteProducer;
-	consumer: RemoteConsumer;
-	closedConsumer: RemoteConsumer;
-	dataProducer: RemoteDataProducer;
-	closedDataProducer: RemoteDataProducer;
-	dataConsumer: RemoteDataConsumer;
-	closedDataConsumer: RemoteDataConsumer;
-	audioLevel: RemoteRtpObserver;
-	activeSpeaker: RemoteRtpObserver;
-	closedObserver: RemoteRtpObserver;
-	shard: RemoteRouter;
-	closedShard: RemoteRouter;
-	worker: RemoteWorker;
-	closedWorker: RemoteWorker;
+	webrtc: WebRtcTransport;
+	plain: PlainTransport;
+	pipe: PipeTransport;
+	direct: DirectTransport;
+	closedTransport: PlainTransport;
+	closedWebRtc: WebRtcTransport;
+	closedDirect: DirectTransport;
+	producer: Producer;
+	closedProducer: Producer;
+	consumer: Consumer;
+	closedConsumer: Consumer;
+	dataProducer: DataProducer;
+	closedDataProducer: DataProducer;
+	dataConsumer: DataConsumer;
+	closedDataConsumer: DataConsumer;
+	audioLevel: RtpObserver;
+	activeSpeaker: RtpObserver;
+	closedObserver: RtpObserver;
+	shard: Router;
+	closedShard: Router;
+	worker: Worker;
+	closedWorker: Worker;
 	// The witness: another room whose media must keep flowing.
-	witness: { producer: PacedProducer; end: ReceivingEnd; consumer: RemoteConsumer };
+	witness: { producer: PacedProducer; end: ReceivingEnd; consumer: Consumer };
 	workerPids: number[];
 }
 
@@ -243,108 +242,108 @@ const CASES: Case[] = [
 	{ method: 'MafaldaRouter.shards', input: 'on a closed router', call: (f) => f.closedRouter.shards(), error: /^$/ },
 
 	// --- Transports
-	{ method: 'RemoteTransport.produce', input: 'no options', call: (f) => f.plain.produce(u(undefined)), error: /options must be an object/, code: FIELD },
-	{ method: 'RemoteTransport.produce', input: 'kind "data"', call: (f) => f.plain.produce(u({ kind: 'data', rtpParameters: AUDIO_RTP })), error: /options.kind must be "audio" or "video"/, code: FIELD },
-	{ method: 'RemoteTransport.produce', input: 'no rtpParameters', call: (f) => f.plain.produce(u({ kind: 'audio' })), error: /options.rtpParameters must be an object/, code: FIELD },
-	{ method: 'RemoteTransport.produce', input: 'codec the router lacks', call: (f) => f.plain.produce({ kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/H264', payloadType: 102, clockRate: 90000 }], encodings: [{ ssrc: 5 }] } }), error: /unsupported codec \[mimeType:video\/H264/ },
-	{ method: 'RemoteTransport.produce', input: 'an id', call: (f) => f.plain.produce(u({ id: 'x', kind: 'audio', rtpParameters: AUDIO_RTP })), error: /options.id is reserved/, code: FIELD },
-	{ method: 'RemoteTransport.produce', input: 'on a closed transport', call: (f) => f.closedTransport.produce({ kind: 'audio', rtpParameters: AUDIO_RTP }), error: /transport ".*" is closed/, code: 'ERR_MAFALDA_TRANSPORT_CLOSED' },
-	{ method: 'RemoteTransport.consume', input: 'no options', call: (f) => f.plain.consume(u(undefined)), error: /options must be an object/, code: FIELD },
-	{ method: 'RemoteTransport.consume', input: 'producerId 5', call: (f) => f.plain.consume(u({ producerId: 5, rtpCapabilities: f.router.rtpCapabilities })), error: /options.producerId must be a non-empty string/, code: FIELD },
-	{ method: 'RemoteTransport.consume', input: 'unknown producerId', call: (f) => f.plain.consume({ producerId: 'no-such-producer', rtpCapabilities: f.router.rtpCapabilities }), error: /no producer with id "no-such-producer"/, code: 'ERR_MAFALDA_UNKNOWN_PRODUCER' },
-	{ method: 'RemoteTransport.consume', input: 'no rtpCapabilities', call: (f) => f.plain.consume(u({ producerId: f.producer.id })), error: /options.rtpCapabilities must be an object/, code: FIELD },
-	{ method: 'RemoteTransport.consume', input: 'capabilities that cannot consume', call: (f) => f.plain.consume({ producerId: f.producer.id, rtpCapabilities: { codecs: [] } }), error: /no compatible media codecs/ },
-	{ method: 'RemoteTransport.consume', input: 'a producer of another room', call: (f) => f.plain.consume({ producerId: f.witness.producer.producer.id, rtpCapabilities: f.router.rtpCapabilities }), error: /no producer with id ".*" in MafaldaRouter/, code: 'ERR_MAFALDA_UNKNOWN_PRODUCER' },
-	{ method: 'RemoteTransport.consume', input: 'on a closed transport', call: (f) => f.closedTransport.consume({ producerId: f.producer.id, rtpCapabilities: f.router.rtpCapabilities }), error: /is closed/, code: 'ERR_MAFALDA_TRANSPORT_CLOSED' },
-	{ method: 'RemoteTransport.produceData', input: '"x"', call: (f) => f.direct.produceData(u('x')), error: /options must be an object/, code: FIELD },
-	{ method: 'RemoteTransport.produceData', input: 'on a transport without SCTP', call: (f) => f.pipe.produceData({ sctpStreamParameters: { streamId: 1 } }), error: /SCTP not enabled/ },
-	{ method: 'RemoteTransport.consumeData', input: 'no dataProducerId', call: (f) => f.direct.consumeData(u({})), error: /options.dataProducerId must be a non-empty string/, code: FIELD },
-	{ method: 'RemoteTransport.consumeData', input: 'unknown dataProducerId', call: (f) => f.direct.consumeData({ dataProducerId: 'no-such' }), error: /no data producer with id "no-such"/, code: 'ERR_MAFALDA_UNKNOWN_DATA_PRODUCER' },
-	{ method: 'RemoteTransport.connect', input: 'no params', call: (f) => f.pipe.connect(u(undefined)), error: /params must be an object/, code: FIELD },
-	{ method: 'RemoteTransport.connect', input: 'port "x"', call: (f) => f.pipe.connect(u({ ip: LOCALHOST, port: 'x' })), error: /missing port/ },
-	{ method: 'RemoteTransport.connect', input: 'dtlsParameters "x"', call: (f) => f.webrtc.connect(u({ dtlsParameters: 'x' })), error: /dtlsParameters.fingerprints/ },
-	{ method: 'RemoteTransport.connect', input: 'on a closed transport', call: (f) => f.closedTransport.connect({ ip: LOCALHOST, port: 1000 }), error: /plain-transport ".*" is closed/, code: CLOSED },
-	{ method: 'RemoteTransport.getStats', input: 'on a closed transport', call: (f) => f.closedTransport.getStats(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteTransport.dump', input: 'on a closed transport', call: (f) => f.closedTransport.dump(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteTransport.setMaxIncomingBitrate', input: '"x"', call: (f) => f.plain.setMaxIncomingBitrate(u('x')), error: /bitrate must be an integer, got "x"/, code: FIELD },
-	{ method: 'RemoteTransport.setMaxIncomingBitrate', input: '-1', call: (f) => f.plain.setMaxIncomingBitrate(-1), error: /bitrate must be between 0/, code: FIELD },
-	{ method: 'RemoteTransport.setMaxOutgoingBitrate', input: '"x"', call: (f) => f.webrtc.setMaxOutgoingBitrate(u('x')), error: /bitrate must be an integer/, code: FIELD },
-	{ method: 'RemoteTransport.setMaxOutgoingBitrate', input: 'missing', call: (f) => f.webrtc.setMaxOutgoingBitrate(u(undefined)), error: /bitrate must be an integer, got undefined/, code: FIELD },
-	{ method: 'RemoteTransport.setMinOutgoingBitrate', input: '-5', call: (f) => f.webrtc.setMinOutgoingBitrate(-5), error: /bitrate must be between 0/, code: FIELD },
-	{ method: 'RemoteTransport.enableTraceEvent', input: '"x"', call: (f) => f.plain.enableTraceEvent(u('x')), error: /types must be an array/ },
-	{ method: 'RemoteTransport.close', input: 'twice (no-op)', call: (f) => f.closedTransport.close(), error: /^$/ },
-	{ method: 'RemoteWebRtcTransport.restartIce', input: 'on a closed transport', call: (f) => f.closedWebRtc.restartIce(), error: /webrtc-transport ".*" is closed/, code: CLOSED },
-	{ method: 'RemoteDirectTransport.sendRtcp', input: 'on a closed transport', call: (f) => f.closedDirect.sendRtcp(Buffer.alloc(8)), error: /direct-transport ".*" is closed/, code: CLOSED },
-	{ method: 'RemoteDirectTransport.sendRtcp', input: '"x"', call: (f) => f.direct.sendRtcp(u('x')), error: /rtcpPacket must be a Buffer/, code: FIELD },
+	{ method: 'Transport.produce', input: 'no options', call: (f) => f.plain.produce(u(undefined)), error: /options must be an object/, code: FIELD },
+	{ method: 'Transport.produce', input: 'kind "data"', call: (f) => f.plain.produce(u({ kind: 'data', rtpParameters: AUDIO_RTP })), error: /options.kind must be "audio" or "video"/, code: FIELD },
+	{ method: 'Transport.produce', input: 'no rtpParameters', call: (f) => f.plain.produce(u({ kind: 'audio' })), error: /options.rtpParameters must be an object/, code: FIELD },
+	{ method: 'Transport.produce', input: 'codec the router lacks', call: (f) => f.plain.produce({ kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/H264', payloadType: 102, clockRate: 90000 }], encodings: [{ ssrc: 5 }] } }), error: /unsupported codec \[mimeType:video\/H264/ },
+	{ method: 'Transport.produce', input: 'an id', call: (f) => f.plain.produce(u({ id: 'x', kind: 'audio', rtpParameters: AUDIO_RTP })), error: /options.id is reserved/, code: FIELD },
+	{ method: 'Transport.produce', input: 'on a closed transport', call: (f) => f.closedTransport.produce({ kind: 'audio', rtpParameters: AUDIO_RTP }), error: /transport ".*" is closed/, code: 'ERR_MAFALDA_TRANSPORT_CLOSED' },
+	{ method: 'Transport.consume', input: 'no options', call: (f) => f.plain.consume(u(undefined)), error: /options must be an object/, code: FIELD },
+	{ method: 'Transport.consume', input: 'producerId 5', call: (f) => f.plain.consume(u({ producerId: 5, rtpCapabilities: f.router.rtpCapabilities })), error: /options.producerId must be a non-empty string/, code: FIELD },
+	{ method: 'Transport.consume', input: 'unknown producerId', call: (f) => f.plain.consume({ producerId: 'no-such-producer', rtpCapabilities: f.router.rtpCapabilities }), error: /no producer with id "no-such-producer"/, code: 'ERR_MAFALDA_UNKNOWN_PRODUCER' },
+	{ method: 'Transport.consume', input: 'no rtpCapabilities', call: (f) => f.plain.consume(u({ producerId: f.producer.id })), error: /options.rtpCapabilities must be an object/, code: FIELD },
+	{ method: 'Transport.consume', input: 'capabilities that cannot consume', call: (f) => f.plain.consume({ producerId: f.producer.id, rtpCapabilities: { codecs: [] } }), error: /no compatible media codecs/ },
+	{ method: 'Transport.consume', input: 'a producer of another room', call: (f) => f.plain.consume({ producerId: f.witness.producer.producer.id, rtpCapabilities: f.router.rtpCapabilities }), error: /no producer with id ".*" in MafaldaRouter/, code: 'ERR_MAFALDA_UNKNOWN_PRODUCER' },
+	{ method: 'Transport.consume', input: 'on a closed transport', call: (f) => f.closedTransport.consume({ producerId: f.producer.id, rtpCapabilities: f.router.rtpCapabilities }), error: /is closed/, code: 'ERR_MAFALDA_TRANSPORT_CLOSED' },
+	{ method: 'Transport.produceData', input: '"x"', call: (f) => f.direct.produceData(u('x')), error: /options must be an object/, code: FIELD },
+	{ method: 'Transport.produceData', input: 'on a transport without SCTP', call: (f) => f.pipe.produceData({ sctpStreamParameters: { streamId: 1 } }), error: /SCTP not enabled/ },
+	{ method: 'Transport.consumeData', input: 'no dataProducerId', call: (f) => f.direct.consumeData(u({})), error: /options.dataProducerId must be a non-empty string/, code: FIELD },
+	{ method: 'Transport.consumeData', input: 'unknown dataProducerId', call: (f) => f.direct.consumeData({ dataProducerId: 'no-such' }), error: /no data producer with id "no-such"/, code: 'ERR_MAFALDA_UNKNOWN_DATA_PRODUCER' },
+	{ method: 'Transport.connect', input: 'no params', call: (f) => f.pipe.connect(u(undefined)), error: /params must be an object/, code: FIELD },
+	{ method: 'Transport.connect', input: 'port "x"', call: (f) => f.pipe.connect(u({ ip: LOCALHOST, port: 'x' })), error: /missing port/ },
+	{ method: 'Transport.connect', input: 'dtlsParameters "x"', call: (f) => f.webrtc.connect(u({ dtlsParameters: 'x' })), error: /dtlsParameters.fingerprints/ },
+	{ method: 'Transport.connect', input: 'on a closed transport', call: (f) => f.closedTransport.connect({ ip: LOCALHOST, port: 1000 }), error: /plain-transport ".*" is closed/, code: CLOSED },
+	{ method: 'Transport.getStats', input: 'on a closed transport', call: (f) => f.closedTransport.getStats(), error: /is closed/, code: CLOSED },
+	{ method: 'Transport.dump', input: 'on a closed transport', call: (f) => f.closedTransport.dump(), error: /is closed/, code: CLOSED },
+	{ method: 'Transport.setMaxIncomingBitrate', input: '"x"', call: (f) => f.plain.setMaxIncomingBitrate(u('x')), error: /bitrate must be an integer, got "x"/, code: FIELD },
+	{ method: 'Transport.setMaxIncomingBitrate', input: '-1', call: (f) => f.plain.setMaxIncomingBitrate(-1), error: /bitrate must be between 0/, code: FIELD },
+	{ method: 'Transport.setMaxOutgoingBitrate', input: '"x"', call: (f) => f.webrtc.setMaxOutgoingBitrate(u('x')), error: /bitrate must be an integer/, code: FIELD },
+	{ method: 'Transport.setMaxOutgoingBitrate', input: 'missing', call: (f) => f.webrtc.setMaxOutgoingBitrate(u(undefined)), error: /bitrate must be an integer, got undefined/, code: FIELD },
+	{ method: 'Transport.setMinOutgoingBitrate', input: '-5', call: (f) => f.webrtc.setMinOutgoingBitrate(-5), error: /bitrate must be between 0/, code: FIELD },
+	{ method: 'Transport.enableTraceEvent', input: '"x"', call: (f) => f.plain.enableTraceEvent(u('x')), error: /types must be an array/ },
+	{ method: 'Transport.close', input: 'twice (no-op)', call: (f) => f.closedTransport.close(), error: /^$/ },
+	{ method: 'WebRtcTransport.restartIce', input: 'on a closed transport', call: (f) => f.closedWebRtc.restartIce(), error: /webrtc-transport ".*" is closed/, code: CLOSED },
+	{ method: 'DirectTransport.sendRtcp', input: 'on a closed transport', call: (f) => f.closedDirect.sendRtcp(Buffer.alloc(8)), error: /direct-transport ".*" is closed/, code: CLOSED },
+	{ method: 'DirectTransport.sendRtcp', input: '"x"', call: (f) => f.direct.sendRtcp(u('x')), error: /rtcpPacket must be a Buffer/, code: FIELD },
 
 	// --- Producer
-	{ method: 'RemoteProducer.pause', input: 'on a closed producer', call: (f) => f.closedProducer.pause(), error: /producer ".*" is closed/, code: CLOSED },
-	{ method: 'RemoteProducer.resume', input: 'on a closed producer', call: (f) => f.closedProducer.resume(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteProducer.getStats', input: 'on a closed producer', call: (f) => f.closedProducer.getStats(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteProducer.dump', input: 'on a closed producer', call: (f) => f.closedProducer.dump(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteProducer.enableTraceEvent', input: '[5]', call: (f) => f.producer.enableTraceEvent(u([5])), error: /every type must be a string/ },
-	{ method: 'RemoteProducer.send', input: '"x"', call: (f) => f.producer.send(u('x')), error: /rtpPacket must be a Buffer/, code: FIELD },
-	{ method: 'RemoteProducer.send', input: 'on a closed producer', call: (f) => f.closedProducer.send(Buffer.alloc(12)), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteProducer.close', input: 'twice (no-op)', call: (f) => f.closedProducer.close(), error: /^$/ },
+	{ method: 'Producer.pause', input: 'on a closed producer', call: (f) => f.closedProducer.pause(), error: /producer ".*" is closed/, code: CLOSED },
+	{ method: 'Producer.resume', input: 'on a closed producer', call: (f) => f.closedProducer.resume(), error: /is closed/, code: CLOSED },
+	{ method: 'Producer.getStats', input: 'on a closed producer', call: (f) => f.closedProducer.getStats(), error: /is closed/, code: CLOSED },
+	{ method: 'Producer.dump', input: 'on a closed producer', call: (f) => f.closedProducer.dump(), error: /is closed/, code: CLOSED },
+	{ method: 'Producer.enableTraceEvent', input: '[5]', call: (f) => f.producer.enableTraceEvent(u([5])), error: /every type must be a string/ },
+	{ method: 'Producer.send', input: '"x"', call: (f) => f.producer.send(u('x')), error: /rtpPacket must be a Buffer/, code: FIELD },
+	{ method: 'Producer.send', input: 'on a closed producer', call: (f) => f.closedProducer.send(Buffer.alloc(12)), error: /is closed/, code: CLOSED },
+	{ method: 'Producer.close', input: 'twice (no-op)', call: (f) => f.closedProducer.close(), error: /^$/ },
 
 	// --- Consumer
-	{ method: 'RemoteConsumer.setPreferredLayers', input: 'no layers', call: (f) => f.consumer.setPreferredLayers(u(undefined)), error: /layers must be an object, got undefined/, code: FIELD },
-	{ method: 'RemoteConsumer.setPreferredLayers', input: 'spatialLayer "x"', call: (f) => f.consumer.setPreferredLayers(u({ spatialLayer: 'x' })), error: /spatialLayer must be a number/ },
-	{ method: 'RemoteConsumer.setPriority', input: '-1', call: (f) => f.consumer.setPriority(-1), error: /priority must be a positive number/ },
-	{ method: 'RemoteConsumer.setPriority', input: '"x"', call: (f) => f.consumer.setPriority(u('x')), error: /priority must be a positive number/ },
-	{ method: 'RemoteConsumer.unsetPriority', input: 'on a closed consumer', call: (f) => f.closedConsumer.unsetPriority(), error: /consumer ".*" is closed/, code: CLOSED },
-	{ method: 'RemoteConsumer.requestKeyFrame', input: 'on a closed consumer', call: (f) => f.closedConsumer.requestKeyFrame(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteConsumer.pause', input: 'on a closed consumer', call: (f) => f.closedConsumer.pause(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteConsumer.resume', input: 'on a closed consumer', call: (f) => f.closedConsumer.resume(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteConsumer.getStats', input: 'on a closed consumer', call: (f) => f.closedConsumer.getStats(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteConsumer.dump', input: 'on a closed consumer', call: (f) => f.closedConsumer.dump(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteConsumer.enableTraceEvent', input: '"x"', call: (f) => f.consumer.enableTraceEvent(u('x')), error: /types must be an array/ },
-	{ method: 'RemoteConsumer.close', input: 'twice (no-op)', call: (f) => f.closedConsumer.close(), error: /^$/ },
+	{ method: 'Consumer.setPreferredLayers', input: 'no layers', call: (f) => f.consumer.setPreferredLayers(u(undefined)), error: /layers must be an object, got undefined/, code: FIELD },
+	{ method: 'Consumer.setPreferredLayers', input: 'spatialLayer "x"', call: (f) => f.consumer.setPreferredLayers(u({ spatialLayer: 'x' })), error: /spatialLayer must be a number/ },
+	{ method: 'Consumer.setPriority', input: '-1', call: (f) => f.consumer.setPriority(-1), error: /priority must be a positive number/ },
+	{ method: 'Consumer.setPriority', input: '"x"', call: (f) => f.consumer.setPriority(u('x')), error: /priority must be a positive number/ },
+	{ method: 'Consumer.unsetPriority', input: 'on a closed consumer', call: (f) => f.closedConsumer.unsetPriority(), error: /consumer ".*" is closed/, code: CLOSED },
+	{ method: 'Consumer.requestKeyFrame', input: 'on a closed consumer', call: (f) => f.closedConsumer.requestKeyFrame(), error: /is closed/, code: CLOSED },
+	{ method: 'Consumer.pause', input: 'on a closed consumer', call: (f) => f.closedConsumer.pause(), error: /is closed/, code: CLOSED },
+	{ method: 'Consumer.resume', input: 'on a closed consumer', call: (f) => f.closedConsumer.resume(), error: /is closed/, code: CLOSED },
+	{ method: 'Consumer.getStats', input: 'on a closed consumer', call: (f) => f.closedConsumer.getStats(), error: /is closed/, code: CLOSED },
+	{ method: 'Consumer.dump', input: 'on a closed consumer', call: (f) => f.closedConsumer.dump(), error: /is closed/, code: CLOSED },
+	{ method: 'Consumer.enableTraceEvent', input: '"x"', call: (f) => f.consumer.enableTraceEvent(u('x')), error: /types must be an array/ },
+	{ method: 'Consumer.close', input: 'twice (no-op)', call: (f) => f.closedConsumer.close(), error: /^$/ },
 
 	// --- Data producer and consumer
-	{ method: 'RemoteDataProducer.send', input: '5', call: (f) => f.dataProducer.send(u(5)), error: /message must be a string or a Buffer/, code: FIELD },
-	{ method: 'RemoteDataProducer.send', input: 'on a closed data producer', call: (f) => f.closedDataProducer.send('hi'), error: /data-producer ".*" is closed/, code: CLOSED },
-	{ method: 'RemoteDataProducer.pause', input: 'on a closed data producer', call: (f) => f.closedDataProducer.pause(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteDataProducer.resume', input: 'on a closed data producer', call: (f) => f.closedDataProducer.resume(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteDataProducer.getStats', input: 'on a closed data producer', call: (f) => f.closedDataProducer.getStats(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteDataProducer.dump', input: 'on a closed data producer', call: (f) => f.closedDataProducer.dump(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteDataProducer.close', input: 'twice (no-op)', call: (f) => f.closedDataProducer.close(), error: /^$/ },
-	{ method: 'RemoteDataConsumer.send', input: '5', call: (f) => f.dataConsumer.send(u(5)), error: /message must be a string or a Buffer/ },
-	{ method: 'RemoteDataConsumer.send', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.send('hi'), error: /data-consumer ".*" is closed/, code: CLOSED },
-	{ method: 'RemoteDataConsumer.setBufferedAmountLowThreshold', input: '"x"', call: (f) => f.dataConsumer.setBufferedAmountLowThreshold(u('x')), error: /threshold must be an integer, got "x"/, code: FIELD },
-	{ method: 'RemoteDataConsumer.setBufferedAmountLowThreshold', input: 'on a direct transport', call: (f) => f.dataConsumer.setBufferedAmountLowThreshold(10), error: /invalid DataConsumer type/ },
-	{ method: 'RemoteDataConsumer.getBufferedAmount', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.getBufferedAmount(), error: /data-consumer ".*" is closed/, code: CLOSED },
-	{ method: 'RemoteDataConsumer.setSubchannels', input: '"x"', call: (f) => f.dataConsumer.setSubchannels(u('x')), error: /subchannels must be an array/, code: FIELD },
-	{ method: 'RemoteDataConsumer.setSubchannels', input: '[1, 70000]', call: (f) => f.dataConsumer.setSubchannels([1, 70000]), error: /subchannels\[1\] must be between 0 and 65535/, code: FIELD },
-	{ method: 'RemoteDataConsumer.addSubchannel', input: '"x"', call: (f) => f.dataConsumer.addSubchannel(u('x')), error: /subchannel must be an integer, got "x"/, code: FIELD },
-	{ method: 'RemoteDataConsumer.removeSubchannel', input: '70000', call: (f) => f.dataConsumer.removeSubchannel(70000), error: /subchannel must be between 0 and 65535/, code: FIELD },
-	{ method: 'RemoteDataConsumer.pause', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.pause(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteDataConsumer.resume', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.resume(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteDataConsumer.getStats', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.getStats(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteDataConsumer.dump', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.dump(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteDataConsumer.close', input: 'twice (no-op)', call: (f) => f.closedDataConsumer.close(), error: /^$/ },
+	{ method: 'DataProducer.send', input: '5', call: (f) => f.dataProducer.send(u(5)), error: /message must be a string or a Buffer/, code: FIELD },
+	{ method: 'DataProducer.send', input: 'on a closed data producer', call: (f) => f.closedDataProducer.send('hi'), error: /data-producer ".*" is closed/, code: CLOSED },
+	{ method: 'DataProducer.pause', input: 'on a closed data producer', call: (f) => f.closedDataProducer.pause(), error: /is closed/, code: CLOSED },
+	{ method: 'DataProducer.resume', input: 'on a closed data producer', call: (f) => f.closedDataProducer.resume(), error: /is closed/, code: CLOSED },
+	{ method: 'DataProducer.getStats', input: 'on a closed data producer', call: (f) => f.closedDataProducer.getStats(), error: /is closed/, code: CLOSED },
+	{ method: 'DataProducer.dump', input: 'on a closed data producer', call: (f) => f.closedDataProducer.dump(), error: /is closed/, code: CLOSED },
+	{ method: 'DataProducer.close', input: 'twice (no-op)', call: (f) => f.closedDataProducer.close(), error: /^$/ },
+	{ method: 'DataConsumer.send', input: '5', call: (f) => f.dataConsumer.send(u(5)), error: /message must be a string or a Buffer/ },
+	{ method: 'DataConsumer.send', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.send('hi'), error: /data-consumer ".*" is closed/, code: CLOSED },
+	{ method: 'DataConsumer.setBufferedAmountLowThreshold', input: '"x"', call: (f) => f.dataConsumer.setBufferedAmountLowThreshold(u('x')), error: /threshold must be an integer, got "x"/, code: FIELD },
+	{ method: 'DataConsumer.setBufferedAmountLowThreshold', input: 'on a direct transport', call: (f) => f.dataConsumer.setBufferedAmountLowThreshold(10), error: /invalid DataConsumer type/ },
+	{ method: 'DataConsumer.getBufferedAmount', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.getBufferedAmount(), error: /data-consumer ".*" is closed/, code: CLOSED },
+	{ method: 'DataConsumer.setSubchannels', input: '"x"', call: (f) => f.dataConsumer.setSubchannels(u('x')), error: /subchannels must be an array/, code: FIELD },
+	{ method: 'DataConsumer.setSubchannels', input: '[1, 70000]', call: (f) => f.dataConsumer.setSubchannels([1, 70000]), error: /subchannels\[1\] must be between 0 and 65535/, code: FIELD },
+	{ method: 'DataConsumer.addSubchannel', input: '"x"', call: (f) => f.dataConsumer.addSubchannel(u('x')), error: /subchannel must be an integer, got "x"/, code: FIELD },
+	{ method: 'DataConsumer.removeSubchannel', input: '70000', call: (f) => f.dataConsumer.removeSubchannel(70000), error: /subchannel must be between 0 and 65535/, code: FIELD },
+	{ method: 'DataConsumer.pause', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.pause(), error: /is closed/, code: CLOSED },
+	{ method: 'DataConsumer.resume', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.resume(), error: /is closed/, code: CLOSED },
+	{ method: 'DataConsumer.getStats', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.getStats(), error: /is closed/, code: CLOSED },
+	{ method: 'DataConsumer.dump', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.dump(), error: /is closed/, code: CLOSED },
+	{ method: 'DataConsumer.close', input: 'twice (no-op)', call: (f) => f.closedDataConsumer.close(), error: /^$/ },
 
 	// --- RTP observers
-	{ method: 'RemoteRtpObserver.addProducer', input: 'no options', call: (f) => f.audioLevel.addProducer(u(undefined)), error: /options must be an object/, code: FIELD },
-	{ method: 'RemoteRtpObserver.addProducer', input: 'producerId 5', call: (f) => f.audioLevel.addProducer(u({ producerId: 5 })), error: /producerId must be a non-empty string/, code: FIELD },
-	{ method: 'RemoteRtpObserver.addProducer', input: 'unknown producerId', call: (f) => f.activeSpeaker.addProducer({ producerId: 'no-such-producer' }), error: /no producer with id "no-such-producer"/, code: 'ERR_MAFALDA_UNKNOWN_PRODUCER' },
-	{ method: 'RemoteRtpObserver.addProducer', input: 'on a closed observer', call: (f) => f.closedObserver.addProducer({ producerId: f.producer.id }), error: /audio-level-observer ".*" is closed/, code: CLOSED },
-	{ method: 'RemoteRtpObserver.removeProducer', input: 'unknown producerId', call: (f) => f.audioLevel.removeProducer({ producerId: 'no-such-producer' }), error: /no producer with id "no-such-producer"/, code: 'ERR_MAFALDA_UNKNOWN_PRODUCER' },
-	{ method: 'RemoteRtpObserver.removeProducer', input: 'on a closed observer', call: (f) => f.closedObserver.removeProducer({ producerId: f.producer.id }), error: /audio-level-observer ".*" is closed/, code: CLOSED },
-	{ method: 'RemoteRtpObserver.removeProducer', input: 'no options', call: (f) => f.audioLevel.removeProducer(u(undefined)), error: /options must be an object/, code: FIELD },
-	{ method: 'RemoteRtpObserver.pause', input: 'on a closed observer', call: (f) => f.closedObserver.pause(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteRtpObserver.resume', input: 'on a closed observer', call: (f) => f.closedObserver.resume(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteRtpObserver.dump', input: 'on a closed observer', call: (f) => f.closedObserver.dump(), error: /is closed/, code: CLOSED },
-	{ method: 'RemoteRtpObserver.close', input: 'twice (no-op)', call: (f) => f.closedObserver.close(), error: /^$/ },
+	{ method: 'RtpObserver.addProducer', input: 'no options', call: (f) => f.audioLevel.addProducer(u(undefined)), error: /options must be an object/, code: FIELD },
+	{ method: 'RtpObserver.addProducer', input: 'producerId 5', call: (f) => f.audioLevel.addProducer(u({ producerId: 5 })), error: /producerId must be a non-empty string/, code: FIELD },
+	{ method: 'RtpObserver.addProducer', input: 'unknown producerId', call: (f) => f.activeSpeaker.addProducer({ producerId: 'no-such-producer' }), error: /no producer with id "no-such-producer"/, code: 'ERR_MAFALDA_UNKNOWN_PRODUCER' },
+	{ method: 'RtpObserver.addProducer', input: 'on a closed observer', call: (f) => f.closedObserver.addProducer({ producerId: f.producer.id }), error: /audio-level-observer ".*" is closed/, code: CLOSED },
+	{ method: 'RtpObserver.removeProducer', input: 'unknown producerId', call: (f) => f.audioLevel.removeProducer({ producerId: 'no-such-producer' }), error: /no producer with id "no-such-producer"/, code: 'ERR_MAFALDA_UNKNOWN_PRODUCER' },
+	{ method: 'RtpObserver.removeProducer', input: 'on a closed observer', call: (f) => f.closedObserver.removeProducer({ producerId: f.producer.id }), error: /audio-level-observer ".*" is closed/, code: CLOSED },
+	{ method: 'RtpObserver.removeProducer', input: 'no options', call: (f) => f.audioLevel.removeProducer(u(undefined)), error: /options must be an object/, code: FIELD },
+	{ method: 'RtpObserver.pause', input: 'on a closed observer', call: (f) => f.closedObserver.pause(), error: /is closed/, code: CLOSED },
+	{ method: 'RtpObserver.resume', input: 'on a closed observer', call: (f) => f.closedObserver.resume(), error: /is closed/, code: CLOSED },
+	{ method: 'RtpObserver.dump', input: 'on a closed observer', call: (f) => f.closedObserver.dump(), error: /is closed/, code: CLOSED },
+	{ method: 'RtpObserver.close', input: 'twice (no-op)', call: (f) => f.closedObserver.close(), error: /^$/ },
 
 	// --- Router shards and workers
-	{ method: 'RemoteRouter.canConsume', input: 'unknown producerId', call: (f) => f.shard.canConsume('no-such-producer', f.router.rtpCapabilities), error: /^$/ },
-	{ method: 'RemoteRouter.canConsume', input: 'on a closed shard', call: (f) => f.closedShard.canConsume(f.producer.id, f.router.rtpCapabilities), error: /router ".*" is closed/, code: CLOSED },
-	{ method: 'RemoteRouter.dump', input: 'on a closed shard', call: (f) => f.closedShard.dump(), error: /router ".*" is closed/, code: CLOSED },
-	{ method: 'RemoteRouter.close', input: 'twice (no-op)', call: (f) => f.closedShard.close(), error: /^$/ },
-	{ method: 'RemoteWorker.getResourceUsage', input: '(none)', call: (f) => f.worker.getResourceUsage(), error: /^$/ },
-	{ method: 'RemoteWorker.getResourceUsage', input: 'on a closed worker', call: (f) => f.closedWorker.getResourceUsage(), error: /worker ".*" is closed/, code: CLOSED },
-	{ method: 'RemoteWorker.dump', input: 'on a closed worker', call: (f) => f.closedWorker.dump(), error: /worker ".*" is closed/, code: CLOSED },
+	{ method: 'Router.canConsume', input: 'unknown producerId', call: (f) => f.shard.canConsume('no-such-producer', f.router.rtpCapabilities), error: /^$/ },
+	{ method: 'Router.canConsume', input: 'on a closed shard', call: (f) => f.closedShard.canConsume(f.producer.id, f.router.rtpCapabilities), error: /router ".*" is closed/, code: CLOSED },
+	{ method: 'Router.dump', input: 'on a closed shard', call: (f) => f.closedShard.dump(), error: /router ".*" is closed/, code: CLOSED },
+	{ method: 'Router.close', input: 'twice (no-op)', call: (f) => f.closedShard.close(), error: /^$/ },
+	{ method: 'Worker.getResourceUsage', input: '(none)', call: (f) => f.worker.getResourceUsage(), error: /^$/ },
+	{ method: 'Worker.getResourceUsage', input: 'on a closed worker', call: (f) => f.closedWorker.getResourceUsage(), error: /worker ".*" is closed/, code: CLOSED },
+	{ method: 'Worker.dump', input: 'on a closed worker', call: (f) => f.closedWorker.dump(), error: /worker ".*" is closed/, code: CLOSED },
 ];
 
 /** Runs a case; returns the error it threw or rejected with, or undefined if it succeeded. */
@@ -377,17 +376,17 @@ describe.each(CASES.map((c) => [`${c.method}(${c.input})`, c] as const))('%s', (
 const CLASSES: Array<[string, { prototype: object }]> = [
 	['Mafalda', Mafalda],
 	['MafaldaRouter', MafaldaRouter],
-	['RemoteWebRtcTransport', RemoteWebRtcTransport],
-	['RemotePlainTransport', RemotePlainTransport],
-	['RemotePipeTransport', RemotePipeTransport],
-	['RemoteDirectTransport', RemoteDirectTransport],
-	['RemoteProducer', RemoteProducer],
-	['RemoteConsumer', RemoteConsumer],
-	['RemoteDataProducer', RemoteDataProducer],
-	['RemoteDataConsumer', RemoteDataConsumer],
-	['RemoteRtpObserver', RemoteRtpObserver],
-	['RemoteRouter', RemoteRouter],
-	['RemoteWorker', RemoteWorker],
+	['WebRtcTransport', WebRtcTransport],
+	['PlainTransport', PlainTransport],
+	['PipeTransport', PipeTransport],
+	['DirectTransport', DirectTransport],
+	['Producer', Producer],
+	['Consumer', Consumer],
+	['DataProducer', DataProducer],
+	['DataConsumer', DataConsumer],
+	['RtpObserver', RtpObserver],
+	['Router', Router],
+	['Worker', Worker],
 ];
 
 /** Methods marked @internal, or protected: not the app's to call. */

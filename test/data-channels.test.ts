@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as mediasoup from 'mediasoup';
-import { InvalidArgumentError, Mafalda, type RemoteDataConsumer } from '../lib';
+import { InvalidArgumentError, Mafalda, type DataConsumer } from '../lib';
 
 let mafalda: Mafalda;
 
@@ -24,8 +24,8 @@ test('a DirectTransport data producer reaches a data consumer with its appData a
 	const dataProducer = await sending.produceData({ label: 'chat', protocol: 'text', appData: { who: 'alice' } });
 	expect(dataProducer.label).toBe('chat');
 	expect(dataProducer.appData).toEqual({ who: 'alice' });
-	const newDataConsumers: RemoteDataConsumer[] = [];
-	receiving.observer.on('newdataconsumer', (c) => newDataConsumers.push(c as RemoteDataConsumer));
+	const newDataConsumers: DataConsumer[] = [];
+	receiving.observer.on('newdataconsumer', (c) => newDataConsumers.push(c as DataConsumer));
 	const dataConsumer = await receiving.consumeData({ dataProducerId: dataProducer.id });
 	expect(newDataConsumers).toEqual([dataConsumer]);
 	expect(dataConsumer.dataProducerId).toBe(dataProducer.id);

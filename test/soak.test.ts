@@ -9,8 +9,8 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { Mafalda } from '../lib/Mafalda';
 import type { MafaldaRouter } from '../lib/MafaldaRouter';
-import type { RemoteConsumer } from '../lib/remote/remote-consumer';
-import type { RemoteTransport } from '../lib/remote/remote-transport';
+import type { Consumer } from '../lib/remote/Consumer';
+import type { Transport } from '../lib/remote/Transport';
 import { LOCALHOST } from './helpers/faults-media';
 import { hostDump, mediasoupCounts } from './helpers/faults-mafalda';
 import { socketCount, udpPortsOf, waitFor } from './helpers/faults-process';
@@ -48,14 +48,14 @@ let ssrc = 1000;
  * everything closed in one of three orders.
  */
 async function round(router: MafaldaRouter, n: number, tally: Tally): Promise<void> {
-	const made: RemoteTransport[] = [];
+	const made: Transport[] = [];
 	const sendTransport = await router.createPlainTransport(PLAIN as unknown as types.PlainTransportOptions);
 	made.push(sendTransport);
 	const producer = await sendTransport.produce({
 		kind: 'audio',
 		rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: ssrc++ }] },
 	});
-	const consumers: RemoteConsumer[] = [];
+	const consumers: Consumer[] = [];
 	for (let i = 0; i < CONSUMERS_PER_ROUND; i++) {
 		const t = await router.createPlainTransport(PLAIN as unknown as types.PlainTransportOptions);
 		made.push(t);

@@ -3,7 +3,7 @@
 // another worker, and a second werift peer receives it from router 2.
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { Mafalda, type RemoteWebRtcTransport } from '../lib';
+import { Mafalda, type WebRtcTransport } from '../lib';
 import {
 	LOOPBACK_IP,
 	createReceivingPeer,
@@ -126,7 +126,7 @@ describe('real WebRTC through one MafaldaRouter spread over two workers', () => 
 		const recvTransport = await router.createWebRtcTransport({ listenInfos });
 		expect([sendTransport.workerIndex, recvTransport.workerIndex]).toEqual([0, 1]);
 
-		const dtlsConnected = (t: RemoteWebRtcTransport): Promise<void> =>
+		const dtlsConnected = (t: WebRtcTransport): Promise<void> =>
 			t.dtlsState === 'connected'
 				? Promise.resolve()
 				: new Promise((resolve) => t.on('dtlsstatechange', (state) => state === 'connected' && resolve()));

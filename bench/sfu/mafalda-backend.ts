@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { types } from 'mediasoup';
-import { Mafalda, type MafaldaRouter, type RemotePlainTransport } from '../../lib/index';
+import { Mafalda, type MafaldaRouter, type PlainTransport } from '../../lib/index';
 import type { MafaldaRouterOptions } from '../../lib/types';
 import type { PublisherHandle, ReceiverHandle, SfuBackend, WorkerRow } from './backend';
 import { MEDIA_CODECS, type StreamParameters } from './codecs';
@@ -10,7 +10,7 @@ import type { MediasoupModule } from './mediasoup-loader';
 import { openPublisherTransport, openReceiverTransport } from './transport-like';
 
 interface MafaldaReceiver extends ReceiverHandle {
-	readonly transport: RemotePlainTransport;
+	readonly transport: PlainTransport;
 }
 
 export interface MafaldaBackendOptions {
@@ -57,11 +57,11 @@ export class MafaldaBackend implements SfuBackend {
 
 	async addPublisher(senderPort: number, streams: StreamParameters[]): Promise<PublisherHandle> {
 		const { transport, producerIds } = await openPublisherTransport(this.router, senderPort, streams);
-		return { transportPort: transport.tuple.localPort, producerIds, workerIndex: (transport as RemotePlainTransport).workerIndex };
+		return { transportPort: transport.tuple.localPort, producerIds, workerIndex: (transport as PlainTransport).workerIndex };
 	}
 
 	async addReceiver(receiverPort: number): Promise<MafaldaReceiver> {
-		const transport = (await openReceiverTransport(this.router, receiverPort)) as RemotePlainTransport;
+		const transport = (await openReceiverTransport(this.router, receiverPort)) as PlainTransport;
 		return { transport, workerIndex: transport.workerIndex };
 	}
 

@@ -3,7 +3,7 @@ import { PLAIN_TRANSPORT_OPTIONS, type StreamParameters } from './codecs';
 
 /**
  * What the benches use of a PlainTransport: a mediasoup one and a mafalda
- * RemotePlainTransport both fit, so publishing and receiving are written once.
+ * PlainTransport both fit, so publishing and receiving are written once.
  */
 export interface PlainTransportLike {
 	readonly tuple: { localPort: number };

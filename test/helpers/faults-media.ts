@@ -5,9 +5,9 @@ import type { types } from 'mediasoup';
 import { buildRtpPacket, nowMs, writeProbe } from '../../bench/media/rtp-packet';
 import { RtpReceiver, RtpSender } from '../../bench/media/udp-peers';
 import type { MafaldaRouter } from '../../lib/MafaldaRouter';
-import type { RemoteConsumer } from '../../lib/remote/remote-consumer';
-import type { RemoteProducer } from '../../lib/remote/remote-producer';
-import type { RemotePlainTransport } from '../../lib/remote/remote-transport';
+import type { Consumer } from '../../lib/remote/Consumer';
+import type { Producer } from '../../lib/remote/Producer';
+import type { PlainTransport } from '../../lib/remote/PlainTransport';
 
 export const LOCALHOST = '127.0.0.1';
 export const VP8_CODECS: types.RtpCodecCapability[] = [{ kind: 'video', mimeType: 'video/VP8', clockRate: 90000 }];
@@ -25,8 +25,8 @@ export class PacedProducer {
 	#timer: NodeJS.Timeout | undefined;
 
 	private constructor(
-		readonly transport: RemotePlainTransport,
-		readonly producer: RemoteProducer,
+		readonly transport: PlainTransport,
+		readonly producer: Producer,
 		readonly sender: RtpSender,
 		readonly ssrc: number,
 	) {}
@@ -83,7 +83,7 @@ export class ReceivingEnd {
 	readonly arrivals = new Map<number, number[]>();
 
 	private constructor(
-		readonly transport: RemotePlainTransport,
+		readonly transport: PlainTransport,
 		readonly receiver: RtpReceiver,
 	) {
 		const original = receiver.onMessage.bind(receiver);
@@ -113,24 +113,24 @@ export class ReceivingEnd {
 		}
 	}
 
-	async consume(router: MafaldaRouter, producer: RemoteProducer): Promise<RemoteConsumer> {
+	async consume(router: MafaldaRouter, producer: Producer): Promise<Consumer> {
 		const consumer = await this.transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
 		this.receiver.codecFor(consumer.rtpParameters.codecs[0].payloadType, 'vp8');
 		return consumer;
 	}
 
 	/** RTP packets received from one consumer. */
-	received(consumer: RemoteConsumer): number {
+	received(consumer: Consumer): number {
 		return this.arrivals.get(consumerSsrc(consumer))?.length ?? 0;
 	}
 
 	/** Packets lost (sequence gaps) in one consumer's stream. */
-	lost(consumer: RemoteConsumer): number {
+	lost(consumer: Consumer): number {
 		return this.receiver.lost.get(consumerSsrc(consumer)) ?? 0;
 	}
 
 	/** The longest silence between two packets of a consumer that arrived in [from, to]. */
-	maxGapMs(consumer: RemoteConsumer, from: number, to: number): number {
+	maxGapMs(consumer: Consumer, from: number, to: number): number {
 		const times = (this.arrivals.get(consumerSsrc(consumer)) ?? []).filter((t) => t >= from && t <= to);
 		let gap = 0;
 		for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
@@ -142,7 +142,7 @@ export class ReceivingEnd {
 	}
 }
 
-export function consumerSsrc(consumer: RemoteConsumer): number {
+export function consumerSsrc(consumer: Consumer): number {
 	const ssrc = consumer.rtpParameters.encodings?.[0]?.ssrc;
 	if (ssrc === undefined) throw new Error(`consumer ${consumer.id} has no SSRC`);
 	return ssrc;

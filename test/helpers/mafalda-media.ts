@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { types } from 'mediasoup';
 import { buildRtpPacket, nowMs, writeProbe } from '../../bench/media/rtp-packet';
 import { RtpReceiver, RtpSender } from '../../bench/media/udp-peers';
-import type { MafaldaRouter, RemoteConsumer, RemotePlainTransport, RemoteProducer } from '../../lib';
+import type { MafaldaRouter, Consumer, PlainTransport, Producer } from '../../lib';
 
 export const LOCALHOST = '127.0.0.1';
 
@@ -32,8 +32,8 @@ export function plainOptions(): types.PlainTransportOptions {
 }
 
 export interface Publisher {
-	transport: RemotePlainTransport;
-	producer: RemoteProducer;
+	transport: PlainTransport;
+	producer: Producer;
 	sender: RtpSender;
 	ssrc: number;
 	seq: number;
@@ -99,8 +99,8 @@ function withAudioLevel(packet: Buffer, levelDbov: number): Buffer {
 }
 
 export interface Viewer {
-	transport: RemotePlainTransport;
-	consumer: RemoteConsumer;
+	transport: PlainTransport;
+	consumer: Consumer;
 	receiver: RtpReceiver;
 }
 

@@ -8,7 +8,7 @@ import type { AppData } from '../types';
  * A mediasoup Worker as the app sees it, though it is driven from a worker
  * host thread. `died` and `closed` follow mediasoup's meaning.
  */
-export class RemoteWorker extends EventEmitter<{ died: [Error]; '@close': [] }> {
+export class Worker extends EventEmitter<{ died: [Error]; '@close': [] }> {
 	readonly observer = new EventEmitter<{ close: [] }>();
 	appData: AppData = {};
 	died = false;

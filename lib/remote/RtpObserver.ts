@@ -1,20 +1,20 @@
 import type { types } from 'mediasoup';
 import { requireObject } from '../validate';
-import { RemoteObject } from './remote-object';
-import type { RemoteProducer } from './remote-producer';
+import { RemoteObject } from './RemoteObject';
+import type { Producer } from './Producer';
 
 /** mediasoup's AudioLevelObserver and ActiveSpeakerObserver events, with mafalda's producer proxies. */
 export interface RtpObserverEvents {
-	volumes: [Array<{ producer: RemoteProducer; volume: number }>];
+	volumes: [Array<{ producer: Producer; volume: number }>];
 	silence: [];
-	dominantspeaker: [{ producer: RemoteProducer }];
+	dominantspeaker: [{ producer: Producer }];
 	routerclose: [];
 }
 
 /** What an observer asks of its MafaldaRouter: a producer of another shard must be piped in first. */
 export interface RtpObserverOwner {
-	addProducer(observer: RemoteRtpObserver, producerId: string): Promise<void>;
-	removeProducer(observer: RemoteRtpObserver, producerId: string): Promise<void>;
+	addProducer(observer: RtpObserver, producerId: string): Promise<void>;
+	removeProducer(observer: RtpObserver, producerId: string): Promise<void>;
 }
 
 /**
@@ -22,7 +22,7 @@ export interface RtpObserverOwner {
  * shard; producers of other shards are piped to it, so it observes the whole
  * MafaldaRouter.
  */
-export class RemoteRtpObserver extends RemoteObject<RtpObserverEvents> {
+export abstract class RtpObserver extends RemoteObject<RtpObserverEvents> {
 	owner: RtpObserverOwner | undefined;
 	/** Producers added, by id. */
 	readonly producerIds = new Set<string>();

@@ -1,11 +1,11 @@
 import type { types } from 'mediasoup';
 import { requireBuffer } from '../validate';
-import { RemoteObject } from './remote-object';
+import { RemoteObject } from './RemoteObject';
 
 type Events = Omit<types.ProducerEvents, '@close' | 'listenererror'>;
 
 /** A mediasoup Producer living in a worker host thread. */
-export class RemoteProducer extends RemoteObject<Events> {
+export class Producer extends RemoteObject<Events> {
 	get kind(): types.MediaKind {
 		return this.field('kind');
 	}

@@ -1,9 +1,9 @@
 import type { types } from 'mediasoup';
 import { ObjectClosedError } from '../errors';
-import { RemoteObject } from './remote-object';
+import { RemoteObject } from './RemoteObject';
 
 /** One router shard: a mediasoup Router of a MafaldaRouter, on one worker. */
-export class RemoteRouter extends RemoteObject<Record<string, unknown[]>> {
+export class Router extends RemoteObject<Record<string, unknown[]>> {
 	/** The MafaldaRouter this shard belongs to. */
 	constructor(
 		readonly mafaldaRouterId: string,

@@ -1,10 +1,11 @@
 import type { types } from 'mediasoup';
 import { TransportClosedError } from '../errors';
-import { requireBuffer, requireNumber, requireObject } from '../validate';
-import type { RemoteConsumer } from './remote-consumer';
-import type { RemoteDataConsumer, RemoteDataProducer } from './remote-data';
-import { type ProxyCloseReason, RemoteObject } from './remote-object';
-import type { RemoteProducer } from './remote-producer';
+import { requireNumber, requireObject } from '../validate';
+import type { Consumer } from './Consumer';
+import type { DataConsumer } from './DataConsumer';
+import type { DataProducer } from './DataProducer';
+import { type ProxyCloseReason, RemoteObject } from './RemoteObject';
+import type { Producer } from './Producer';
 
 /**
  * What a transport asks of its MafaldaRouter: producing and consuming involve
@@ -12,17 +13,17 @@ import type { RemoteProducer } from './remote-producer';
  * the router does them.
  */
 export interface TransportOwner {
-	produce(transport: RemoteTransport, options: types.ProducerOptions): Promise<RemoteProducer>;
-	consume(transport: RemoteTransport, options: types.ConsumerOptions): Promise<RemoteConsumer>;
-	produceData(transport: RemoteTransport, options: types.DataProducerOptions): Promise<RemoteDataProducer>;
-	consumeData(transport: RemoteTransport, options: types.DataConsumerOptions): Promise<RemoteDataConsumer>;
+	produce(transport: Transport, options: types.ProducerOptions): Promise<Producer>;
+	consume(transport: Transport, options: types.ConsumerOptions): Promise<Consumer>;
+	produceData(transport: Transport, options: types.DataProducerOptions): Promise<DataProducer>;
+	consumeData(transport: Transport, options: types.DataConsumerOptions): Promise<DataConsumer>;
 }
 
 type Events = Omit<types.TransportEvents, '@close' | '@newproducer' | '@producerclose' | '@newdataproducer' | '@dataproducerclose' | '@listenserverclose' | 'listenererror'> &
 	Record<string, unknown[]>;
 
 /** A mediasoup Transport living in a worker host thread. */
-export class RemoteTransport extends RemoteObject<Events> {
+export class Transport extends RemoteObject<Events> {
 	/** Producers, consumers and data objects made on this transport, by id. */
 	readonly children = new Map<string, RemoteObject>();
 	owner: TransportOwner | undefined;
@@ -60,16 +61,16 @@ export class RemoteTransport extends RemoteObject<Events> {
 		return this.owner;
 	}
 
-	async produce(options: types.ProducerOptions): Promise<RemoteProducer> {
+	async produce(options: types.ProducerOptions): Promise<Producer> {
 		return this.#owner().produce(this, options);
 	}
-	async consume(options: types.ConsumerOptions): Promise<RemoteConsumer> {
+	async consume(options: types.ConsumerOptions): Promise<Consumer> {
 		return this.#owner().consume(this, options);
 	}
-	async produceData(options: types.DataProducerOptions = {}): Promise<RemoteDataProducer> {
+	async produceData(options: types.DataProducerOptions = {}): Promise<DataProducer> {
 		return this.#owner().produceData(this, options);
 	}
-	async consumeData(options: types.DataConsumerOptions): Promise<RemoteDataConsumer> {
+	async consumeData(options: types.DataConsumerOptions): Promise<DataConsumer> {
 		return this.#owner().consumeData(this, options);
 	}
 
@@ -95,64 +96,5 @@ export class RemoteTransport extends RemoteObject<Events> {
 	}
 	async enableTraceEvent(types_: types.TransportTraceEventType[] = []): Promise<void> {
 		await this.call('enableTraceEvent', types_);
-	}
-}
-
-export class RemoteWebRtcTransport extends RemoteTransport {
-	get iceRole(): 'controlled' {
-		return this.field('iceRole');
-	}
-	get iceParameters(): types.IceParameters {
-		return this.field('iceParameters');
-	}
-	get iceCandidates(): types.IceCandidate[] {
-		return this.field('iceCandidates');
-	}
-	get iceState(): types.IceState {
-		return this.field('iceState');
-	}
-	get iceSelectedTuple(): types.TransportTuple | undefined {
-		return this.field('iceSelectedTuple');
-	}
-	get dtlsParameters(): types.DtlsParameters {
-		return this.field('dtlsParameters');
-	}
-	get dtlsState(): types.DtlsState {
-		return this.field('dtlsState');
-	}
-	get dtlsRemoteCert(): string | undefined {
-		return this.field('dtlsRemoteCert');
-	}
-	async restartIce(): Promise<types.IceParameters> {
-		return (await this.call('restartIce')) as types.IceParameters;
-	}
-}
-
-export class RemotePlainTransport extends RemoteTransport {
-	get tuple(): types.TransportTuple {
-		return this.field('tuple');
-	}
-	get rtcpTuple(): types.TransportTuple | undefined {
-		return this.field('rtcpTuple');
-	}
-	get srtpParameters(): types.SrtpParameters | undefined {
-		return this.field('srtpParameters');
-	}
-}
-
-export class RemotePipeTransport extends RemoteTransport {
-	get tuple(): types.TransportTuple {
-		return this.field('tuple');
-	}
-	get srtpParameters(): types.SrtpParameters | undefined {
-		return this.field('srtpParameters');
-	}
-}
-
-export class RemoteDirectTransport extends RemoteTransport {
-	sendRtcp(rtcpPacket: Buffer): void {
-		// Checked here: the call runs in the background, so its error would reach nobody.
-		requireBuffer(rtcpPacket, 'rtcpPacket');
-		this.notify('sendRtcp', rtcpPacket);
 	}
 }

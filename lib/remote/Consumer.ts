@@ -1,11 +1,11 @@
 import type { types } from 'mediasoup';
 import { requireObject } from '../validate';
-import { RemoteObject } from './remote-object';
+import { RemoteObject } from './RemoteObject';
 
 type Events = Omit<types.ConsumerEvents, '@close' | '@producerclose' | 'listenererror'>;
 
 /** A mediasoup Consumer living in a worker host thread. */
-export class RemoteConsumer extends RemoteObject<Events> {
+export class Consumer extends RemoteObject<Events> {
 	/** @internal The app's producer id, when the producer has another id on this shard. */
 	publicProducerId: string | undefined;
 

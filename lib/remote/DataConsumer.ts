@@ -1,56 +1,10 @@
 import type { types } from 'mediasoup';
 import { InvalidArgumentError } from '../errors';
 import { optionalArray, requireNumber } from '../validate';
-import { RemoteObject } from './remote-object';
-
-type ProducerEvents = Omit<types.DataProducerEvents, '@close' | 'listenererror'>;
-type ConsumerEvents = Omit<types.DataConsumerEvents, '@close' | '@dataproducerclose' | 'listenererror'>;
-
-/** What mediasoup's DataProducer and DataConsumer share. */
-abstract class RemoteDataObject<Events extends object> extends RemoteObject<Events> {
-	get type(): types.DataProducerType | types.DataConsumerType {
-		return this.field('type');
-	}
-	get sctpStreamParameters(): types.SctpStreamParameters | undefined {
-		return this.field('sctpStreamParameters');
-	}
-	get label(): string {
-		return this.field('label');
-	}
-	get protocol(): string {
-		return this.field('protocol');
-	}
-	get paused(): boolean {
-		return this.field('paused');
-	}
-	async pause(): Promise<void> {
-		await this.togglePause('pause');
-	}
-	async resume(): Promise<void> {
-		await this.togglePause('resume');
-	}
-}
-
-/** A mediasoup DataProducer living in a worker host thread. */
-export class RemoteDataProducer extends RemoteDataObject<ProducerEvents> {
-	override get type(): types.DataProducerType {
-		return this.field('type');
-	}
-	async getStats(): Promise<types.DataProducerStat[]> {
-		return (await this.call('getStats')) as types.DataProducerStat[];
-	}
-	/** For data producers of a DirectTransport. */
-	send(message: string | Buffer, ppid?: number, subchannels?: number[], requiredSubchannel?: number): void {
-		// Checked here: the call runs in the background, so its error would reach nobody.
-		if (typeof message !== 'string' && !(message instanceof Uint8Array)) {
-			throw new InvalidArgumentError('message', 'must be a string or a Buffer');
-		}
-		this.notify('send', message, ppid, subchannels, requiredSubchannel);
-	}
-}
+import { DataObject, type DataConsumerEvents as ConsumerEvents } from './DataObject';
 
 /** A mediasoup DataConsumer living in a worker host thread. */
-export class RemoteDataConsumer extends RemoteDataObject<ConsumerEvents> {
+export class DataConsumer extends DataObject<ConsumerEvents> {
 	/** @internal The app's data producer id, when it has another id on this shard. */
 	publicDataProducerId: string | undefined;
 

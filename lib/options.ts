@@ -22,11 +22,12 @@ export interface ResolvedMafaldaOptions {
 	restart: RestartPolicy;
 }
 
-export function resolveMafaldaOptions(input: unknown): ResolvedMafaldaOptions {
+export function resolveMafaldaOptions(input: unknown, cluster = false): ResolvedMafaldaOptions {
 	const o = (optionalObject(input, 'options') ?? {}) as MafaldaOptions;
 	const cpus = os.availableParallelism();
 	return {
-		numWorkers: optionalNumber(o.numWorkers, 'options.numWorkers', 1, 1024, true) ?? cpus,
+		// A cluster controller may run no workers of its own (its nodes run them).
+		numWorkers: optionalNumber(o.numWorkers, 'options.numWorkers', cluster ? 0 : 1, 1024, true) ?? cpus,
 		loadReportIntervalMs: optionalNumber(o.loadReportIntervalMs, 'options.loadReportIntervalMs', 10, 3_600_000) ?? 1000,
 		pipeListenIp: optionalString(o.pipeListenIp, 'options.pipeListenIp') ?? '127.0.0.1',
 		pipeEnableSrtp: optionalBoolean(o.pipeEnableSrtp, 'options.pipeEnableSrtp') ?? false,

@@ -50,6 +50,8 @@ export interface PipeHost {
 	readonly pipeEnableSctp: boolean;
 	/** What this manager pipes: media producers or data producers. */
 	readonly stream: PipeInfo['stream'];
+	/** The cluster node of a shard's worker (undefined: this process's own). */
+	nodeOf(shard: ShardRecord): string | undefined;
 	watermarks(shard: ShardRecord): Watermarks;
 	/** Which worker should feed `destWorker` (the balancer's tree choice). */
 	choosePipeSource(producerId: string, destWorker: number, watermarks: Watermarks): Promise<number>;
@@ -207,6 +209,9 @@ export class PipeManager {
 				toWorker: dest.workerIndex,
 				depth: source.depth + 1,
 			};
+			const [fromNode, toNode] = [this.host.nodeOf(source.shard), this.host.nodeOf(dest)];
+			if (fromNode !== undefined) info.fromNode = fromNode;
+			if (toNode !== undefined) info.toNode = toNode;
 			const pipe: Pipe = { info, source, pipeConsumer, pipeProducer, pair, users: 0, closed: false };
 			opened = true;
 			// Pause, resume and close travel through the pipe as they would on one router.
@@ -262,9 +267,12 @@ export class PipeManager {
 	}
 
 	async #openPair(key: string, a: ShardRecord, b: ShardRecord): Promise<TransportPair> {
+		// Between machines the pipe crosses a network: SRTP on, whatever pipeEnableSrtp says for pipes inside one.
+		// (A node replaces the listen address with its own.)
+		const betweenMachines = this.host.nodeOf(a) !== this.host.nodeOf(b);
 		const options = {
 			listenInfo: { protocol: 'udp', ip: this.host.pipeListenIp },
-			enableSrtp: this.host.pipeEnableSrtp,
+			enableSrtp: this.host.pipeEnableSrtp || betweenMachines,
 			// Data producers travel over SCTP; media pipes need none.
 			enableSctp: this.host.pipeEnableSctp,
 		};

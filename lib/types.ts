@@ -1,8 +1,12 @@
 import type { types } from 'mediasoup';
-import type { LoadReport, Placement } from '../actors/protocol';
+import type { LoadReport, NodeSummary, Placement } from '../actors/protocol';
+import type { ClusterOptions } from './cluster/cluster-options';
+import type { NodeLeftInfo } from './cluster/cluster-controller';
 
 export type AppData = types.AppData;
-export type { LoadReport, Placement, ShardLoad, WorkerLoadView } from '../actors/protocol';
+export type { LoadReport, NodeSummary, NodeWorkerSummary, Placement, ShardLoad, WorkerLoadView } from '../actors/protocol';
+export type { ClusterOptions, MafaldaNodeOptions } from './cluster/cluster-options';
+export type { NodeLeftInfo } from './cluster/cluster-controller';
 
 /**
  * A module with mediasoup's API: the `mediasoup` package itself, or a fork of
@@ -39,6 +43,11 @@ export interface MafaldaOptions extends RestartOptions {
 	cpuSlotDir?: string;
 	/** Absolute path of the mediasoup module's entry file, when mafalda cannot find it from the module object. */
 	mediasoupEntry?: string;
+	/**
+	 * Makes this instance a controller of mafalda nodes found in Redis
+	 * (docs/CLUSTER.md). Without it nothing of the cluster runs and no Redis is contacted.
+	 */
+	cluster?: ClusterOptions;
 }
 
 export interface MafaldaRouterOptions {
@@ -84,6 +93,9 @@ export interface PipeInfo {
 	toWorker: number;
 	/** Depth of the receiving shard in the producer's pipe tree (1 = fed by the producer's own shard). */
 	depth: number;
+	/** Cluster nodes of the two ends (undefined: a worker of this process). */
+	fromNode?: string;
+	toNode?: string;
 }
 
 export interface OverloadedInfo {
@@ -95,11 +107,15 @@ export interface OverloadedInfo {
 export interface SupervisorEvents {
 	workerdied: [WorkerDiedInfo];
 	workerrestarted: [{ workerIndex: number; pid: number }];
-	workerstarted: [{ workerIndex: number; pid: number }];
+	workerstarted: [{ workerIndex: number; pid: number; nodeId?: string }];
 	shardopened: [ShardInfo];
 	shardclosed: [ShardInfo];
 	pipeopened: [PipeInfo];
 	pipeclosed: [PipeInfo];
 	loadreport: [LoadReport];
 	overloaded: [OverloadedInfo];
+	/** A cluster node was found and connected (its workers are in `workers`). */
+	nodejoined: [NodeSummary];
+	/** A cluster node is gone: drained (reason 'nodedrained') or its connection lost. */
+	nodeleft: [NodeLeftInfo];
 }

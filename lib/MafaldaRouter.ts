@@ -559,13 +559,13 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 	#adoptClusterProducer(producerId: string): Promise<void> {
 		let adopting = this.#adopting.get(producerId);
 		if (!adopting) {
-			adopting = this.#adopt(producerId).finally(() => this.#adopting.delete(producerId));
+			adopting = this.#adoptProducer(producerId).finally(() => this.#adopting.delete(producerId));
 			this.#adopting.set(producerId, adopting);
 		}
 		return adopting;
 	}
 
-	async #adopt(producerId: string): Promise<void> {
+	async #adoptProducer(producerId: string): Promise<void> {
 		const cluster = this.#mafalda.cluster;
 		const entry = cluster ? await cluster.findProducer(producerId) : undefined;
 		if (!cluster || !entry || entry.routerId !== this.id) throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}"`);

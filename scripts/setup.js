@@ -15,6 +15,10 @@ const DEBIAN_PACKAGES = [
 	'flatbuffers-compiler', 'libflatbuffers-dev',
 ];
 
+// What the cluster tests need (docs/CLUSTER.md): a real Redis server, and
+// `ip` for the network namespaces that stand in for separate machines.
+const CLUSTER_PACKAGES = ['redis-server', 'iproute2'];
+
 function log(msg) {
 	console.log(`[mafalda setup] ${msg}`);
 }
@@ -33,15 +37,15 @@ function ensureNpmPackages() {
 	sh('npm', [fs.existsSync(lock) ? 'ci' : 'install', '--ignore-scripts', '--no-audit', '--no-fund']);
 }
 
-function missingDebianPackages() {
-	return DEBIAN_PACKAGES.filter((pkg) => {
+function missingDebianPackages(packages) {
+	return packages.filter((pkg) => {
 		const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
 		return r.status !== 0 || !r.stdout.includes('install ok installed');
 	});
 }
 
-function ensureDebianPackages() {
-	const missing = missingDebianPackages();
+function ensureDebianPackages(packages, what) {
+	const missing = missingDebianPackages(packages);
 	if (missing.length === 0) return;
 	const line = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
 	if (typeof process.getuid === 'function' && process.getuid() === 0) {
@@ -52,7 +56,7 @@ function ensureDebianPackages() {
 		});
 		return;
 	}
-	console.error(`[mafalda setup] the mediasoup worker build needs Debian packages that are missing. Run as root:\n\n  ${line}\n`);
+	console.error(`[mafalda setup] ${what} needs Debian packages that are missing. Run as root:\n\n  ${line}\n`);
 	process.exit(1);
 }
 
@@ -64,7 +68,7 @@ function ensureWorker() {
 	const { cachedWorkerBin } = require('./worker-cache');
 	const version = require(path.join(mediasoupDir, 'package.json')).version;
 	if (fs.existsSync(cachedWorkerBin(version))) return;
-	ensureDebianPackages();
+	ensureDebianPackages(DEBIAN_PACKAGES, 'the mediasoup worker build');
 	require('./worker-build').buildWorker(mediasoupDir);
 }
 
@@ -74,5 +78,6 @@ function ensureTypeScriptBuild() {
 }
 
 ensureNpmPackages();
+ensureDebianPackages(CLUSTER_PACKAGES, 'the cluster tests (a Redis server, network namespaces)');
 ensureWorker();
 ensureTypeScriptBuild();

@@ -92,7 +92,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		});
 		if (clusterOptions) {
 			this.#cluster = new ClusterController(clusterOptions, {
-				balancer: () => this.supervisor().balancer,
+				balancer: () => (this.#closed ? undefined : this.supervisor().balancer),
 				workerJoined: (handle) => this.#onWorkerStarted(handle, false),
 				workerGone: (index, reason, error) => this.#onWorkerDied(index, error, false, reason),
 				hostEvent: (index, event) => this.#onHostEvent(index, event),
@@ -162,7 +162,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 
 	async createMafaldaRouter(options?: MafaldaRouterOptions): Promise<MafaldaRouter> {
 		if (this.#closed) throw new MafaldaClosedError();
-		const resolved = resolveRouterOptions(options);
+		const resolved = resolveRouterOptions(options, this.#cluster !== undefined);
 		if (this.mafaldaRouters.has(resolved.id) || globalMafaldaRouters.has(resolved.id)) {
 			throw new InvalidArgumentError('options.id', `"${resolved.id}" is already the id of a MafaldaRouter`);
 		}

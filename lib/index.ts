@@ -7,6 +7,8 @@ import { packageVersion } from './package-root';
 
 export { Mafalda } from './Mafalda';
 export { MafaldaRouter } from './MafaldaRouter';
+export { MafaldaNode } from './cluster/MafaldaNode';
+export type { MafaldaNodeEvents } from './cluster/MafaldaNode';
 export type { MafaldaRouterEvents, MafaldaRouterObserverEvents, PipeToMafaldaRouterOptions, PipeToMafaldaRouterResult } from './MafaldaRouter';
 export { closeAllMafaldaRouters, globalMafaldaRouters as mafaldaRouters } from './global';
 export { mafaldaRouterDefaultOptions } from './options';

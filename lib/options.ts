@@ -52,7 +52,8 @@ export interface ResolvedRouterOptions {
 	appData: AppData;
 }
 
-export function resolveRouterOptions(input: unknown): ResolvedRouterOptions {
+/** `cluster`: the router belongs to a cluster controller, whose own CPU count says nothing of its nodes' workers. */
+export function resolveRouterOptions(input: unknown, cluster = false): ResolvedRouterOptions {
 	const o = (optionalObject(input, 'options') ?? {}) as MafaldaRouterOptions;
 	const routerOptions = optionalObject(o.routerOptions, 'options.routerOptions') ?? {};
 	if (routerOptions.mediaCodecs !== undefined && !Array.isArray(routerOptions.mediaCodecs)) {
@@ -62,7 +63,7 @@ export function resolveRouterOptions(input: unknown): ResolvedRouterOptions {
 	const { appData: _workerAppData, ...clonableWorkerSettings } = workerSettings;
 	return {
 		id: optionalString(o.id, 'options.id') ?? randomUUID(),
-		maxWorkers: optionalNumber(o.maxWorkers, 'options.maxWorkers', 0, 1024, true) ?? mafaldaRouterDefaultOptions.maxWorkers,
+		maxWorkers: optionalNumber(o.maxWorkers, 'options.maxWorkers', 0, 1024, true) ?? (cluster ? 1024 : mafaldaRouterDefaultOptions.maxWorkers),
 		routerOptions,
 		workerSettings: clonableWorkerSettings,
 		watermarkWorker: optionalNumber(o.watermarkWorker, 'options.watermarkWorker', 0, 100) ?? mafaldaRouterDefaultOptions.watermarkWorker,

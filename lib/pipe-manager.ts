@@ -36,6 +36,8 @@ interface Pipe {
 
 interface TransportPair {
 	key: string;
+	/** Both ends encrypt (their transports answered with SRTP parameters). */
+	srtp: boolean;
 	ends: Map<string, PipeTransport>;
 	pipes: number;
 }
@@ -192,7 +194,9 @@ export class PipeManager {
 			try {
 			const pipeConsumer = await this.host.pipeConsume(pair.ends.get(source.shard.shardId)!, source.localId);
 			const sharesWorker = [...(this.#carriers.get(producerId)?.values() ?? [])].some((c) => c.shard.workerIndex === dest.workerIndex);
-			const localId = sharesWorker ? randomUUID() : producerId;
+			// A node's shard is shared by every controller of the router, and another
+			// controller may have piped the same stream there: a fresh id cannot collide.
+			const localId = sharesWorker || this.host.nodeOf(dest) !== undefined ? randomUUID() : producerId;
 			let pipeProducer: Pipe['pipeProducer'];
 			try {
 				pipeProducer = await this.host.pipeProduce(pair.ends.get(dest.shardId)!, localId, pipeConsumer);
@@ -208,6 +212,7 @@ export class PipeManager {
 				fromWorker: source.shard.workerIndex,
 				toWorker: dest.workerIndex,
 				depth: source.depth + 1,
+				srtp: pair.srtp,
 			};
 			const [fromNode, toNode] = [this.host.nodeOf(source.shard), this.host.nodeOf(dest)];
 			if (fromNode !== undefined) info.fromNode = fromNode;
@@ -283,7 +288,12 @@ export class PipeManager {
 			throw ta.status === 'rejected' ? ta.reason : (tb as PromiseRejectedResult).reason;
 		}
 		const [endA, endB] = [ta.value, tb.value];
-		const pair: TransportPair = { key, ends: new Map([[a.shardId, endA], [b.shardId, endB]]), pipes: 0 };
+		const pair: TransportPair = {
+			key,
+			srtp: endA.srtpParameters !== undefined && endB.srtpParameters !== undefined,
+			ends: new Map([[a.shardId, endA], [b.shardId, endB]]),
+			pipes: 0,
+		};
 		const closeBoth = (): void => {
 			if (this.#pairs.get(key) !== undefined) this.#pairs.delete(key);
 			endA.close();

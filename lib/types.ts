@@ -53,7 +53,7 @@ export interface MafaldaOptions extends RestartOptions {
 export interface MafaldaRouterOptions {
 	/** Default: a random UUIDv4. */
 	id?: string;
-	/** Most distinct workers this router's shards may use; default the CPU count. 0: only workers that already exist. */
+	/** Most distinct workers this router's shards may use; default the CPU count (a cluster controller's: 1024, every worker of its nodes). 0: only workers that already exist. */
 	maxWorkers?: number;
 	/** mediasoup RouterOptions, used for every shard (e.g. mediaCodecs). */
 	routerOptions?: types.RouterOptions;
@@ -93,6 +93,8 @@ export interface PipeInfo {
 	toWorker: number;
 	/** Depth of the receiving shard in the producer's pipe tree (1 = fed by the producer's own shard). */
 	depth: number;
+	/** The pipe's RTP is encrypted (always between two machines; inside one, as pipeEnableSrtp says). */
+	srtp: boolean;
 	/** Cluster nodes of the two ends (undefined: a worker of this process). */
 	fromNode?: string;
 	toNode?: string;

@@ -16,7 +16,8 @@ export const REMOTE_INDEX_BASE = 10_000;
 
 /** What a controller's cluster link needs from its Mafalda instance. */
 export interface ClusterHost {
-	balancer(): Comlink.Remote<BalancerApi>;
+	/** The balancer, or undefined once the instance is closed. */
+	balancer(): Comlink.Remote<BalancerApi> | undefined;
 	workerJoined(handle: RemoteWorkerHandle): void;
 	/** A remote worker is gone; returns what went with it (for the nodeleft event). */
 	workerGone(index: number, reason: CloseReason, error: string): { routerIds: string[]; transportIds: string[] };
@@ -169,6 +170,7 @@ export class ClusterController {
 		link.workers.set(localIndex, { handle, port: channel.port1 });
 		this.#handles.set(index, handle);
 		const balancer = this.host.balancer();
+		if (!balancer) return;
 		await balancer.addWorker(index, Comlink.transfer(channel.port2, [channel.port2]));
 		await balancer.setWorkerNode(index, nodeId);
 		handle.started = true;
@@ -182,7 +184,7 @@ export class ClusterController {
 		entry.port.close();
 		entry.handle.markDead(error);
 		if (this.#handles.get(entry.handle.index) === entry.handle) this.#handles.delete(entry.handle.index);
-		void this.host.balancer().removeWorker(entry.handle.index).catch(() => undefined);
+		void this.host.balancer()?.removeWorker(entry.handle.index).catch(() => undefined);
 		return this.host.workerGone(entry.handle.index, reason, error);
 	}
 
@@ -238,7 +240,8 @@ export class ClusterController {
 			if (link.summary.draining || link.closingReason) continue;
 			for (const { handle } of link.workers.values()) if (handle.alive && handle.started) out.push(handle);
 		}
-		return out;
+		// In a stable order (node id, then worker), as the balancer breaks its ties.
+		return out.sort((a, b) => (a.nodeId! < b.nodeId! ? -1 : a.nodeId! > b.nodeId! ? 1 : a.localIndex - b.localIndex));
 	}
 
 	/** Workers the balancer must not place on: those of draining nodes. */

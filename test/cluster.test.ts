@@ -1,0 +1,190 @@
+// One MafaldaRouter over three mafalda nodes, each its own process on its
+// own host (a network namespace as root, else a loopback address), found
+// through a real redis-server that this test starts and stops; real RTP from
+// a producer on node A to consumers on nodes B and C.
+import Redis from 'ioredis';
+import * as mediasoup from 'mediasoup';
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { Mafalda, type MafaldaRouter, type NodeLeftInfo, type NodeSummary, type PipeInfo } from '../lib';
+import { type HostNetwork, makeHosts, type NodeProcess, type RedisServer, startNode, startRedis } from './helpers/cluster-hosts';
+import { localAddress, mediaCodecs, publishVideo, sendVideo, sleep, view, waitFor, type Publisher, type Viewer } from './helpers/mafalda-media';
+
+jest.setTimeout(90_000);
+
+const SECRET = randomBytes(16).toString('hex');
+const PREFIX = `mafalda-test-${process.pid}:`;
+const NODE_IDS = ['node-a', 'node-b', 'node-c'];
+
+let network: HostNetwork;
+let redis: RedisServer;
+const nodes = new Map<string, NodeProcess>();
+const controllers: Mafalda[] = [];
+const sockets: Array<{ close(): Promise<void> }> = [];
+
+function controller(): Mafalda {
+	const mafalda = new Mafalda(mediasoup, { numWorkers: 0, loadReportIntervalMs: 200, cluster: { redis: redis.url, secret: SECRET, keyPrefix: PREFIX, pollIntervalMs: 200 } });
+	controllers.push(mafalda);
+	return mafalda;
+}
+
+function track<T extends Publisher | Viewer>(x: T): T {
+	sockets.push('sender' in x ? x.sender : x.receiver);
+	return x;
+}
+
+function nodeOfWorker(mafalda: Mafalda, workerIndex: number): string | undefined {
+	for (const worker of mafalda.workers.values()) if ((worker as { handle?: { index: number } }).handle?.index === workerIndex) return worker.nodeId;
+	return undefined;
+}
+
+beforeAll(async () => {
+	network = makeHosts(3, NODE_IDS);
+	console.log(network.mode === 'netns'
+		? `cluster hosts: network namespaces ${network.hosts.map((h) => `${h.netns}=${h.address}`).join(', ')}`
+		: 'cluster hosts: NOT root (or no netns): nodes run on loopback addresses 127.0.0.2-4 of this namespace');
+	redis = await startRedis(network.mode === 'netns' ? network.testAddress : undefined);
+	for (const [i, host] of network.hosts.entries()) {
+		nodes.set(NODE_IDS[i], await startNode(host, { redisUrl: redis.url, secret: SECRET, keyPrefix: PREFIX, nodeId: NODE_IDS[i] }));
+	}
+});
+
+afterAll(async () => {
+	await Promise.all(controllers.map((c) => c.close()));
+	await Promise.all(sockets.map((s) => s.close()));
+	const codes = await Promise.all([...nodes.values()].map((n) => n.stop('SIGTERM')));
+	// Every node left the registry and removed what it wrote.
+	const left = redis ? redis.cli('--scan', '--pattern', `${PREFIX}*`) : '';
+	await redis?.stop();
+	network?.destroy();
+	expect(codes.every((c) => c === 0)).toBe(true);
+	expect(left).toBe('');
+});
+
+describe('nodes register in Redis and controllers see them', () => {
+	test('each node has a registry key with a TTL and a load summary', () => {
+		const members = redis.cli('smembers', `${PREFIX}nodes`).split('\n').sort();
+		expect(members).toEqual(NODE_IDS);
+		for (const [i, nodeId] of NODE_IDS.entries()) {
+			const ttl = Number(redis.cli('pttl', `${PREFIX}node:${nodeId}`));
+			expect(ttl).toBeGreaterThan(0);
+			expect(ttl).toBeLessThanOrEqual(3000);
+			const summary = JSON.parse(redis.cli('get', `${PREFIX}node:${nodeId}`)) as NodeSummary;
+			expect(summary).toMatchObject({ nodeId, announcedIp: network.hosts[i].address, listenIp: network.hosts[i].address, draining: false });
+			expect(summary.workers).toHaveLength(1);
+			expect(summary.controlHost).toBe(network.hosts[i].address);
+		}
+	});
+
+	test('a controller with numWorkers 0 sees every node and its workers, and emits nodejoined', async () => {
+		const mafalda = controller();
+		const joined: NodeSummary[] = [];
+		mafalda.on('nodejoined', (node) => joined.push(node));
+		await waitFor(() => mafalda.nodes.size === 3 && mafalda.workers.size === 3, 'three nodes', 10_000);
+		expect([...mafalda.nodes.keys()].sort()).toEqual(NODE_IDS);
+		expect(joined.map((n) => n.nodeId).sort()).toEqual(NODE_IDS);
+		expect([...mafalda.workers.values()].map((w) => w.nodeId).sort()).toEqual(NODE_IDS);
+		// The RPC round trip of the worker-host API over the control channel
+		// (controller -> node's control server -> worker host thread -> mediasoup and back),
+		// against a Redis round trip, which any request/reply over Redis would pay twice.
+		const worker = [...mafalda.workers.values()][0];
+		const rpc: number[] = [];
+		for (let i = 0; i < 50; i++) {
+			const t0 = process.hrtime.bigint();
+			await worker.getResourceUsage();
+			rpc.push(Number(process.hrtime.bigint() - t0) / 1e6);
+		}
+		const client = new Redis(redis.url);
+		const ping: number[] = [];
+		for (let i = 0; i < 50; i++) {
+			const t0 = process.hrtime.bigint();
+			await client.ping();
+			ping.push(Number(process.hrtime.bigint() - t0) / 1e6);
+		}
+		client.disconnect();
+		const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+		console.log(`control channel RPC round trip (getResourceUsage on ${worker.nodeId}, ${network.mode}): median ${median(rpc).toFixed(2)} ms, ` +
+			`min ${Math.min(...rpc).toFixed(2)} ms; Redis PING round trip: median ${median(ping).toFixed(2)} ms`);
+		expect(rpc).toHaveLength(50);
+	});
+});
+
+describe('one MafaldaRouter over three nodes', () => {
+	let mafalda: Mafalda;
+	let router: MafaldaRouter;
+	let pub: Publisher;
+	const viewers: Viewer[] = [];
+	const pipes: PipeInfo[] = [];
+
+	beforeAll(async () => {
+		mafalda = controllers[0];
+		mafalda.on('pipeopened', (info) => pipes.push(info));
+		// One unit per worker: the producer's transport fills node A, so each
+		// viewer's transport goes to the next node with headroom.
+		router = await mafalda.createMafaldaRouter({ id: `room-${process.pid}`, maxConsumersPerWorker: 1, routerOptions: { mediaCodecs } });
+		pub = track(await publishVideo(router, 0x2222, network.testAddress));
+		for (let i = 0; i < 2; i++) viewers.push(track(await view(router, pub.producer.id, network.testAddress)));
+	});
+
+	test('the producer is on node A, the consumers on B and C, on their own addresses', () => {
+		expect(nodeOfWorker(mafalda, pub.producer.workerIndex)).toBe('node-a');
+		expect(localAddress(pub.transport)).toBe(network.hosts[0].address);
+		expect(viewers.map((v) => nodeOfWorker(mafalda, v.consumer.workerIndex))).toEqual(['node-b', 'node-c']);
+		expect(viewers.map((v) => localAddress(v.transport))).toEqual([network.hosts[1].address, network.hosts[2].address]);
+	});
+
+	test('one pipe per node pair, from A (the tree the policy chose), SRTP on', async () => {
+		const mine = pipes.filter((p) => p.producerId === pub.producer.id);
+		expect(mine.map((p) => `${p.fromNode}->${p.toNode}@${p.depth}`).sort()).toEqual(['node-a->node-b@1', 'node-a->node-c@1']);
+		expect(mine.every((p) => p.srtp)).toBe(true);
+	});
+
+	test('real RTP reaches every consumer across machines', async () => {
+		await sendVideo(pub, 60);
+		await Promise.all(viewers.map((v) => v.receiver.waitForPackets(60, 10_000)));
+		for (const v of viewers) {
+			expect(v.receiver.packets).toBeGreaterThanOrEqual(60);
+			expect(v.receiver.totalLost).toBe(0);
+		}
+	});
+
+	test('a second controller process with the same router id consumes a producer made through the first', async () => {
+		const child = fork(path.join(__dirname, 'fixtures', 'cluster-controller-child.js'), [JSON.stringify({
+			redis: redis.url, secret: SECRET, keyPrefix: PREFIX, routerId: router.id, producerId: pub.producer.id, address: network.testAddress, nodes: 3,
+		})], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+		const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+		const next = (event: string): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
+			const onMessage = (m: Record<string, unknown>): void => {
+				if (m.event === 'error') reject(new Error(String(m.message)));
+				else if (m.event === event) {
+					child.off('message', onMessage);
+					resolve(m);
+				}
+			};
+			child.on('message', onMessage);
+		});
+		try {
+			const consuming = await next('consuming');
+			expect(consuming).toMatchObject({ producerId: pub.producer.id, kind: 'video' });
+			expect(consuming.nodeId).toMatch(/^node-[abc]$/);
+			await sendVideo(pub, 40);
+			let packets = 0;
+			const deadline = Date.now() + 10_000;
+			while (packets < 40 && Date.now() < deadline) {
+				child.send('count');
+				packets = Number((await next('count')).packets);
+				if (packets < 40) await sleep(100);
+			}
+			expect(packets).toBeGreaterThanOrEqual(40);
+			// The first controller's viewers still receive: the second one's pipe did not disturb theirs.
+			await Promise.all(viewers.map((v) => v.receiver.waitForPackets(100, 10_000)));
+			child.send('close');
+			await next('closed');
+			await Promise.race([exited, sleep(10_000)]);
+		} finally {
+			if (child.exitCode === null) child.kill('SIGKILL');
+		}
+		expect(await exited).toBe(0);
+	});
+});

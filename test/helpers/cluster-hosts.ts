@@ -1,0 +1,251 @@
+// Test hosts for the cluster tests: a real redis-server on a free port, and
+// one "machine" per mafalda node. As root, each machine is a Linux network
+// namespace on a bridge of its own (ip netns + veth), with its own address in
+// a private /24 that exists only on this bridge; traffic between them never
+// leaves this machine. Without root, the machines are the loopback addresses
+// 127.0.0.2, 127.0.0.3, ... of one namespace, and the tests say so.
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export function sleep(ms: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function ip(args: string[], netns?: string): void {
+	execFileSync('ip', netns ? ['netns', 'exec', netns, 'ip', ...args] : args, { stdio: 'pipe' });
+}
+
+/** A free TCP port on 127.0.0.1 (the OS's choice, released at once). */
+export function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = net.createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as net.AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+export interface Host {
+	name: string;
+	/** The host's own address: its node listens and announces on it. */
+	address: string;
+	/** The network namespace it runs in (undefined: loopback fallback, no namespace). */
+	netns?: string;
+}
+
+export interface HostNetwork {
+	/** 'netns' (root: namespaces, veth, a bridge) or 'loopback' (127.0.0.x of one namespace). */
+	mode: 'netns' | 'loopback';
+	hosts: Host[];
+	/** Where this test process is reached from the hosts (the bridge's address, or 127.0.0.1). */
+	testAddress: string;
+	/** Adds one-way delay on every host's link (tc netem), where the mode allows it. */
+	addLatency(ms: number): boolean;
+	destroy(): void;
+}
+
+let runSeq = 0;
+
+/**
+ * Makes `count` hosts. As root: a bridge `mfb<run>` holding 10.231.<n>.1/24,
+ * and per host a namespace `mafalda-<run>-<i>` joined by a veth pair, with
+ * 10.231.<n>.<10+i>. Falls back to loopback when any step fails (not root, no
+ * `ip`, no netns support), undoing what it made.
+ */
+export function makeHosts(count: number, names: string[]): HostNetwork {
+	const run = `${process.pid % 100000}${runSeq++}`;
+	if (process.getuid?.() === 0 && spawnSync('ip', ['-V']).status === 0) {
+		const made: { bridge?: string; netns: string[] } = { netns: [] };
+		const subnet = `10.231.${(process.pid + runSeq * 7) % 200 + 20}`;
+		const destroy = (): void => {
+			for (const ns of made.netns) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+			if (made.bridge) spawnSync('ip', ['link', 'del', made.bridge], { stdio: 'ignore' });
+		};
+		try {
+			const bridge = `mfb${run}`.slice(0, 15);
+			ip(['link', 'add', bridge, 'type', 'bridge']);
+			made.bridge = bridge;
+			ip(['addr', 'add', `${subnet}.1/24`, 'dev', bridge]);
+			ip(['link', 'set', bridge, 'up']);
+			const hosts: Host[] = [];
+			for (let i = 0; i < count; i++) {
+				const netns = `mafalda-${run}-${i}`;
+				ip(['netns', 'add', netns]);
+				made.netns.push(netns);
+				const outer = `mfv${run}${i}a`.slice(0, 15);
+				const inner = `mfv${run}${i}b`.slice(0, 15);
+				ip(['link', 'add', outer, 'type', 'veth', 'peer', 'name', inner]);
+				ip(['link', 'set', inner, 'netns', netns]);
+				ip(['link', 'set', outer, 'master', bridge]);
+				ip(['link', 'set', outer, 'up']);
+				const address = `${subnet}.${10 + i}`;
+				ip(['addr', 'add', `${address}/24`, 'dev', inner], netns);
+				ip(['link', 'set', inner, 'up'], netns);
+				ip(['link', 'set', 'lo', 'up'], netns);
+				hosts.push({ name: names[i] ?? `host-${i}`, address, netns });
+			}
+			return {
+				mode: 'netns',
+				hosts,
+				testAddress: `${subnet}.1`,
+				addLatency(ms: number): boolean {
+					try {
+						for (const host of hosts) {
+							const dev = execFileSync('ip', ['netns', 'exec', host.netns!, 'ip', '-o', 'link', 'show', 'type', 'veth'], { encoding: 'utf8' })
+								.split(':')[1].trim().split('@')[0];
+							ip(['qdisc', 'add', 'dev', dev, 'root', 'netem', 'delay', `${ms}ms`].map((a) => a), host.netns);
+						}
+						return true;
+					} catch {
+						return false;
+					}
+				},
+				destroy,
+			};
+		} catch {
+			destroy();
+		}
+	}
+	return {
+		mode: 'loopback',
+		hosts: Array.from({ length: count }, (_, i) => ({ name: names[i] ?? `host-${i}`, address: `127.0.0.${2 + i}` })),
+		testAddress: '127.0.0.1',
+		addLatency: () => false,
+		destroy: () => undefined,
+	};
+}
+
+export interface RedisServer {
+	url: string;
+	port: number;
+	/** `redis-cli` against this server (for assertions on keys). */
+	cli(...args: string[]): string;
+	stop(): Promise<void>;
+}
+
+/** A real redis-server on a free port, bound to loopback and `alsoBind` (the bridge), with no persistence. */
+export async function startRedis(alsoBind?: string): Promise<RedisServer> {
+	const port = await freePort();
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mafalda-redis-'));
+	const binds = ['127.0.0.1', ...(alsoBind && alsoBind !== '127.0.0.1' ? [alsoBind] : [])];
+	const child: ChildProcess = spawn(
+		'redis-server',
+		['--port', String(port), '--bind', ...binds, '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no', '--loglevel', 'warning'],
+		{ stdio: ['ignore', 'pipe', 'pipe'] },
+	);
+	let log = '';
+	child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+	child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+	const cli = (...args: string[]): string =>
+		execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).trim();
+	const deadline = Date.now() + 10_000;
+	for (;;) {
+		if (child.exitCode !== null) throw new Error(`redis-server exited: ${log}`);
+		try {
+			if (cli('ping') === 'PONG') break;
+		} catch {
+			// not up yet
+		}
+		if (Date.now() > deadline) {
+			child.kill('SIGKILL');
+			throw new Error(`redis-server did not answer on port ${port}: ${log}`);
+		}
+		await sleep(50);
+	}
+	return {
+		url: `redis://${alsoBind ?? '127.0.0.1'}:${port}`,
+		port,
+		cli,
+		async stop(): Promise<void> {
+			if (child.exitCode === null) {
+				const exited = new Promise((resolve) => child.once('exit', resolve));
+				child.kill('SIGTERM');
+				await Promise.race([exited, sleep(3000)]);
+				if (child.exitCode === null) child.kill('SIGKILL');
+			}
+			fs.rmSync(dir, { recursive: true, force: true });
+		},
+	};
+}
+
+export interface NodeProcess {
+	nodeId: string;
+	host: Host;
+	child: ChildProcess;
+	/** Lines the node printed (JSON events and errors). */
+	output: string[];
+	/** Resolves with the exit code once the process is gone. */
+	exited: Promise<number | null>;
+	stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'mafalda-node.js');
+
+/** Starts `npx mafalda-node` on a host (inside its namespace) and waits for its ready line. */
+export async function startNode(
+	host: Host,
+	options: { redisUrl: string; secret: string; keyPrefix: string; nodeId: string; workers?: number; extra?: string[] },
+): Promise<NodeProcess> {
+	const slotDir = fs.mkdtempSync(path.join(os.tmpdir(), `mafalda-slots-${options.nodeId}-`));
+	const args = [
+		BIN,
+		'--redis', options.redisUrl,
+		'--announced-ip', host.address,
+		'--workers', String(options.workers ?? 1),
+		'--node-id', options.nodeId,
+		'--key-prefix', options.keyPrefix,
+		'--cpu-slot-dir', slotDir,
+		...(options.extra ?? []),
+	];
+	const env = { ...process.env, MAFALDA_CLUSTER_SECRET: options.secret };
+	const child = host.netns
+		? spawn('ip', ['netns', 'exec', host.netns, process.execPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+		: spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+	const output: string[] = [];
+	let readyResolve!: () => void;
+	const ready = new Promise<void>((resolve) => (readyResolve = resolve));
+	const onData = (d: Buffer): void => {
+		for (const line of d.toString().split('\n')) {
+			if (!line) continue;
+			output.push(line);
+			if (line.includes('"event":"ready"')) readyResolve();
+		}
+	};
+	child.stdout?.on('data', onData);
+	child.stderr?.on('data', onData);
+	const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
+		fs.rmSync(slotDir, { recursive: true, force: true });
+		resolve(code);
+	}));
+	const node: NodeProcess = {
+		nodeId: options.nodeId,
+		host,
+		child,
+		output,
+		exited,
+		async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+			if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+			const code = await Promise.race([exited, sleep(15_000).then(() => 'timeout' as const)]);
+			if (code === 'timeout') {
+				child.kill('SIGKILL');
+				return exited;
+			}
+			return code;
+		},
+	};
+	const outcome = await Promise.race([
+		ready.then(() => 'ready' as const),
+		exited.then(() => 'exited' as const),
+		sleep(30_000).then(() => 'timeout' as const),
+	]);
+	if (outcome !== 'ready') {
+		await node.stop('SIGKILL');
+		throw new Error(`node ${options.nodeId} did not start (${outcome}):\n${output.join('\n')}`);
+	}
+	return node;
+}

@@ -6,9 +6,13 @@ import Redis from 'ioredis';
 import * as mediasoup from 'mediasoup';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as net from 'node:net';
 import * as path from 'node:path';
-import { Mafalda, type MafaldaRouter, type NodeLeftInfo, type NodeSummary, type PipeInfo } from '../lib';
-import { type HostNetwork, makeHosts, type NodeProcess, type RedisServer, startNode, startRedis } from './helpers/cluster-hosts';
+import { ControlClient } from '../lib/cluster/control-client';
+import { encodeFrame } from '../lib/cluster/frame-codec';
+import { parseNodeArgs } from '../lib/cluster/node-cli';
+import { Mafalda, MafaldaNode, type MafaldaRouter, type NodeLeftInfo, type NodeSummary, type PipeInfo } from '../lib';
+import { type HostNetwork, makeHosts, type NodeProcess, type RedisServer, startNode, startRedis, timeLimit } from './helpers/cluster-hosts';
 import { localAddress, mediaCodecs, publishVideo, sendVideo, sleep, view, waitFor, type Publisher, type Viewer } from './helpers/mafalda-media';
 
 jest.setTimeout(90_000);
@@ -16,12 +20,19 @@ jest.setTimeout(90_000);
 const SECRET = randomBytes(16).toString('hex');
 const PREFIX = `mafalda-test-${process.pid}:`;
 const NODE_IDS = ['node-a', 'node-b', 'node-c'];
+/** A fourth host, whose node joins later. */
+const LATE_NODE = 'node-d';
 
 let network: HostNetwork;
 let redis: RedisServer;
 const nodes = new Map<string, NodeProcess>();
 const controllers: Mafalda[] = [];
 const sockets: Array<{ close(): Promise<void> }> = [];
+
+function nodeOptions(nodeId: string): Parameters<typeof startNode>[1] {
+	// A short drain, so that the SIGTERM test sees a node close what is left.
+	return { redisUrl: redis.url, secret: SECRET, keyPrefix: PREFIX, nodeId, extra: ['--drain-timeout', '1500'] };
+}
 
 function controller(): Mafalda {
 	const mafalda = new Mafalda(mediasoup, { numWorkers: 0, loadReportIntervalMs: 200, cluster: { redis: redis.url, secret: SECRET, keyPrefix: PREFIX, pollIntervalMs: 200 } });
@@ -40,24 +51,28 @@ function nodeOfWorker(mafalda: Mafalda, workerIndex: number): string | undefined
 }
 
 beforeAll(async () => {
-	network = makeHosts(3, NODE_IDS);
+	network = makeHosts(4, [...NODE_IDS, LATE_NODE]);
 	console.log(network.mode === 'netns'
 		? `cluster hosts: network namespaces ${network.hosts.map((h) => `${h.netns}=${h.address}`).join(', ')}`
 		: 'cluster hosts: NOT root (or no netns): nodes run on loopback addresses 127.0.0.2-4 of this namespace');
 	redis = await startRedis(network.mode === 'netns' ? network.testAddress : undefined);
-	for (const [i, host] of network.hosts.entries()) {
-		nodes.set(NODE_IDS[i], await startNode(host, { redisUrl: redis.url, secret: SECRET, keyPrefix: PREFIX, nodeId: NODE_IDS[i] }));
-	}
+	for (const [i, nodeId] of NODE_IDS.entries()) nodes.set(nodeId, await startNode(network.hosts[i], nodeOptions(nodeId)));
 });
 
 afterAll(async () => {
-	await Promise.all(controllers.map((c) => c.close()));
-	await Promise.all(sockets.map((s) => s.close()));
-	const codes = await Promise.all([...nodes.values()].map((n) => n.stop('SIGTERM')));
-	// Every node left the registry and removed what it wrote.
-	const left = redis ? redis.cli('--scan', '--pattern', `${PREFIX}*`) : '';
-	await redis?.stop();
-	network?.destroy();
+	// Each step runs whatever failed before it: no process, namespace or key may outlive the test.
+	let codes: Array<number | null> = [];
+	let left = '';
+	try {
+		await Promise.allSettled(controllers.map((c) => c.close()));
+		await Promise.allSettled(sockets.map((s) => s.close()));
+		codes = await Promise.all([...nodes.values()].map((n) => n.stop('SIGTERM')));
+		// Every node left the registry and removed what it wrote.
+		if (redis) left = redis.cli('--scan', '--pattern', `${PREFIX}*`);
+	} finally {
+		await redis?.stop();
+		network?.destroy();
+	}
 	expect(codes.every((c) => c === 0)).toBe(true);
 	expect(left).toBe('');
 });
@@ -181,10 +196,83 @@ describe('one MafaldaRouter over three nodes', () => {
 			await Promise.all(viewers.map((v) => v.receiver.waitForPackets(100, 10_000)));
 			child.send('close');
 			await next('closed');
-			await Promise.race([exited, sleep(10_000)]);
+			await Promise.race([exited, timeLimit(10_000)]);
 		} finally {
 			if (child.exitCode === null) child.kill('SIGKILL');
 		}
 		expect(await exited).toBe(0);
+	});
+
+	test('a node that joins later takes new placements; a draining node (SIGTERM) takes none and its transports close with a reason', async () => {
+		const left: NodeLeftInfo[] = [];
+		const joined: NodeSummary[] = [];
+		mafalda.on('nodeleft', (info) => left.push(info));
+		mafalda.on('nodejoined', (node) => joined.push(node));
+		const onC = viewers[1];
+		const transportClosed = new Promise<void>((resolve) => onC.transport.on('routerclose', () => resolve()));
+		const nodeC = nodes.get('node-c')!;
+		nodeC.child.kill('SIGTERM');
+		await waitFor(() => mafalda.nodes.get('node-c')?.draining === true, 'node-c draining', 5000);
+		nodes.set(LATE_NODE, await startNode(network.hosts[3], nodeOptions(LATE_NODE)));
+		await waitFor(() => joined.some((n) => n.nodeId === LATE_NODE), 'node-d joined', 10_000);
+		const late = track(await view(router, pub.producer.id, network.testAddress));
+		expect(nodeOfWorker(mafalda, late.consumer.workerIndex)).toBe(LATE_NODE);
+		await sendVideo(pub, 30);
+		await late.receiver.waitForPackets(30, 10_000);
+		// The drain timeout passes with a transport still open: the node closes it and leaves.
+		await transportClosed;
+		expect(onC.transport.closeReason).toBe('nodedrained');
+		expect(onC.consumer.closed).toBe(true);
+		await waitFor(() => left.length === 1, 'nodeleft', 5000);
+		expect(left[0]).toMatchObject({ nodeId: 'node-c', reason: 'nodedrained' });
+		expect(left[0].transportIds).toContain(onC.transport.id);
+		expect(mafalda.nodes.has('node-c')).toBe(false);
+		expect(await nodeC.exited).toBe(0);
+		expect(redis.cli('exists', `${PREFIX}node:node-c`)).toBe('0');
+		nodes.delete('node-c');
+	});
+});
+
+describe('nobody else gets in; bad input from the network gets an error, never a crash', () => {
+	test('a wrong secret is refused, a broken stream is dropped, a bad request gets an error naming the problem', async () => {
+		const node = JSON.parse(redis.cli('get', `${PREFIX}node:node-a`)) as NodeSummary;
+		await expect(ControlClient.connect(node.controlHost, node.controlPort, { secret: 'not-the-secret', controllerId: 'intruder' }))
+			.rejects.toThrow(/could not prove|refused|closed/);
+		// Not frames at all, then a frame that claims 4 GB, then JSON that is no frame type.
+		for (const bytes of [Buffer.from('GET / HTTP/1.1\r\n\r\n'), Buffer.from([0xff, 0xff, 0xff, 0xff]), encodeFrame({ t: 'hello' })]) {
+			const socket = net.connect(node.controlPort, node.controlHost);
+			// Read what the node says (its challenge, then a rejection), so that its close reaches us.
+			socket.resume();
+			await new Promise((resolve) => socket.once('connect', resolve));
+			socket.write(bytes);
+			await new Promise((resolve) => socket.once('close', resolve));
+		}
+		// The node still lets the right secret in.
+		const client = await ControlClient.connect(node.controlHost, node.controlPort, { secret: SECRET, controllerId: 'tester' });
+		try {
+			await expect(client.request(0, 'createTransport', [{ shardId: 7 }])).rejects.toThrow(/createTransport takes/);
+			await expect(client.request(0, 'start' as never, [])).rejects.toThrow(/req.method must be one of/);
+			await expect(client.request(99, 'dump', [])).rejects.toThrow(/no running worker 99/);
+			await expect(client.request(0, 'call', [{ objectId: 'nope', method: 'close', args: [] }])).rejects.toThrow();
+			// And after all of that it still serves.
+			expect(await client.request(0, 'dump', [])).toMatchObject({ worker: { pid: expect.any(Number) } });
+		} finally {
+			client.close();
+		}
+		expect(nodes.get('node-a')!.child.exitCode).toBeNull();
+	});
+
+	test('options: a missing secret, a bad Redis URL and a bad node address name their field', () => {
+		const saved = process.env.MAFALDA_CLUSTER_SECRET;
+		delete process.env.MAFALDA_CLUSTER_SECRET;
+		try {
+			expect(() => new Mafalda(mediasoup, { cluster: { redis: redis.url } })).toThrow(/options\.cluster\.secret/);
+			expect(() => new Mafalda(mediasoup, { cluster: { redis: 'http://x', secret: SECRET } })).toThrow(/options\.cluster\.redis/);
+			expect(() => new MafaldaNode(mediasoup, { redis: redis.url, announcedIp: 'nowhere', secret: SECRET })).toThrow(/options\.announcedIp/);
+			expect(() => parseNodeArgs(['--rtc-ports', '5-'])).toThrow(/--rtc-ports/);
+			expect(() => parseNodeArgs(['--frobnicate', '1'])).toThrow(/--frobnicate/);
+		} finally {
+			if (saved !== undefined) process.env.MAFALDA_CLUSTER_SECRET = saved;
+		}
 	});
 });

@@ -14,6 +14,11 @@ export function sleep(ms: number): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** A time limit to race against: it does not keep the process alive once the race is won. */
+export function timeLimit(ms: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 function ip(args: string[], netns?: string): void {
 	execFileSync('ip', netns ? ['netns', 'exec', netns, 'ip', ...args] : args, { stdio: 'pipe' });
 }
@@ -51,34 +56,57 @@ export interface HostNetwork {
 
 let runSeq = 0;
 
+/** Namespaces and bridges of earlier runs whose process is gone (a killed test run): removed before making new ones. */
+function removeStale(): void {
+	const alive = (pid: number): boolean => {
+		try {
+			process.kill(pid, 0);
+			return true;
+		} catch (error) {
+			return (error as NodeJS.ErrnoException).code === 'EPERM';
+		}
+	};
+	const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
+	for (const m of list.matchAll(/^mafalda-(\d+)-(\d+)-\d+/gm)) {
+		if (!alive(Number(m[1]))) spawnSync('ip', ['netns', 'del', m[0]], { stdio: 'ignore' });
+	}
+	const links = spawnSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).stdout ?? '';
+	for (const m of links.matchAll(/^\d+: (mfb(\d+)x\d+):/gm)) {
+		if (!alive(Number(m[2]))) spawnSync('ip', ['link', 'del', m[1]], { stdio: 'ignore' });
+	}
+}
+
 /**
- * Makes `count` hosts. As root: a bridge `mfb<run>` holding 10.231.<n>.1/24,
- * and per host a namespace `mafalda-<run>-<i>` joined by a veth pair, with
+ * Makes `count` hosts. As root: a bridge `mfb<pid>x<seq>` holding 10.231.<n>.1/24,
+ * and per host a namespace `mafalda-<pid>-<seq>-<i>` joined by a veth pair, with
  * 10.231.<n>.<10+i>. Falls back to loopback when any step fails (not root, no
  * `ip`, no netns support), undoing what it made.
  */
 export function makeHosts(count: number, names: string[]): HostNetwork {
-	const run = `${process.pid % 100000}${runSeq++}`;
+	const seq = runSeq++;
 	if (process.getuid?.() === 0 && spawnSync('ip', ['-V']).status === 0) {
+		removeStale();
 		const made: { bridge?: string; netns: string[] } = { netns: [] };
-		const subnet = `10.231.${(process.pid + runSeq * 7) % 200 + 20}`;
+		const subnet = `10.231.${(process.pid + seq * 7) % 200 + 20}`;
 		const destroy = (): void => {
 			for (const ns of made.netns) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
 			if (made.bridge) spawnSync('ip', ['link', 'del', made.bridge], { stdio: 'ignore' });
 		};
 		try {
-			const bridge = `mfb${run}`.slice(0, 15);
+			// Names carry the pid (for removeStale) and fit the 15 characters of an interface name.
+			const bridge = `mfb${process.pid}x${seq}`;
 			ip(['link', 'add', bridge, 'type', 'bridge']);
 			made.bridge = bridge;
 			ip(['addr', 'add', `${subnet}.1/24`, 'dev', bridge]);
 			ip(['link', 'set', bridge, 'up']);
 			const hosts: Host[] = [];
 			for (let i = 0; i < count; i++) {
-				const netns = `mafalda-${run}-${i}`;
+				const netns = `mafalda-${process.pid}-${seq}-${i}`;
 				ip(['netns', 'add', netns]);
 				made.netns.push(netns);
-				const outer = `mfv${run}${i}a`.slice(0, 15);
-				const inner = `mfv${run}${i}b`.slice(0, 15);
+				// Deleting a namespace deletes its veth end, and with it the pair.
+				const outer = `mfv${process.pid}x${seq}${i}`;
+				const inner = `mfi${process.pid}x${seq}${i}`;
 				ip(['link', 'add', outer, 'type', 'veth', 'peer', 'name', inner]);
 				ip(['link', 'set', inner, 'netns', netns]);
 				ip(['link', 'set', outer, 'master', bridge]);
@@ -98,7 +126,7 @@ export function makeHosts(count: number, names: string[]): HostNetwork {
 						for (const host of hosts) {
 							const dev = execFileSync('ip', ['netns', 'exec', host.netns!, 'ip', '-o', 'link', 'show', 'type', 'veth'], { encoding: 'utf8' })
 								.split(':')[1].trim().split('@')[0];
-							ip(['qdisc', 'add', 'dev', dev, 'root', 'netem', 'delay', `${ms}ms`].map((a) => a), host.netns);
+							ip(['qdisc', 'add', 'dev', dev, 'root', 'netem', 'delay', `${ms}ms`], host.netns);
 						}
 						return true;
 					} catch {
@@ -142,7 +170,7 @@ export async function startRedis(alsoBind?: string): Promise<RedisServer> {
 	child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
 	child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
 	const cli = (...args: string[]): string =>
-		execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).trim();
+		execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 	const deadline = Date.now() + 10_000;
 	for (;;) {
 		if (child.exitCode !== null) throw new Error(`redis-server exited: ${log}`);
@@ -165,7 +193,7 @@ export async function startRedis(alsoBind?: string): Promise<RedisServer> {
 			if (child.exitCode === null) {
 				const exited = new Promise((resolve) => child.once('exit', resolve));
 				child.kill('SIGTERM');
-				await Promise.race([exited, sleep(3000)]);
+				await Promise.race([exited, timeLimit(3000)]);
 				if (child.exitCode === null) child.kill('SIGKILL');
 			}
 			fs.rmSync(dir, { recursive: true, force: true });
@@ -230,7 +258,7 @@ export async function startNode(
 		exited,
 		async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
 			if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-			const code = await Promise.race([exited, sleep(15_000).then(() => 'timeout' as const)]);
+			const code = await Promise.race([exited, timeLimit(15_000).then(() => 'timeout' as const)]);
 			if (code === 'timeout') {
 				child.kill('SIGKILL');
 				return exited;
@@ -241,7 +269,7 @@ export async function startNode(
 	const outcome = await Promise.race([
 		ready.then(() => 'ready' as const),
 		exited.then(() => 'exited' as const),
-		sleep(30_000).then(() => 'timeout' as const),
+		timeLimit(30_000).then(() => 'timeout' as const),
 	]);
 	if (outcome !== 'ready') {
 		await node.stop('SIGKILL');

@@ -54,7 +54,7 @@ beforeAll(async () => {
 	network = makeHosts(4, [...NODE_IDS, LATE_NODE]);
 	console.log(network.mode === 'netns'
 		? `cluster hosts: network namespaces ${network.hosts.map((h) => `${h.netns}=${h.address}`).join(', ')}`
-		: 'cluster hosts: NOT root (or no netns): nodes run on loopback addresses 127.0.0.2-4 of this namespace');
+		: 'cluster hosts: loopback fallback (not root, no netns, or MAFALDA_TEST_HOSTS=loopback): nodes run on 127.0.0.2-5 of this namespace');
 	redis = await startRedis(network.mode === 'netns' ? network.testAddress : undefined);
 	for (const [i, nodeId] of NODE_IDS.entries()) nodes.set(nodeId, await startNode(network.hosts[i], nodeOptions(nodeId)));
 });
@@ -201,6 +201,39 @@ describe('one MafaldaRouter over three nodes', () => {
 			if (child.exitCode === null) child.kill('SIGKILL');
 		}
 		expect(await exited).toBe(0);
+	});
+
+	test('consumers created across machines: the rate is printed', async () => {
+		const count = 10;
+		const t0 = Date.now();
+		for (let i = 0; i < count; i++) viewers.push(track(await view(router, pub.producer.id, network.testAddress)));
+		const seconds = (Date.now() - t0) / 1000;
+		console.log(`${count} consumers (PlainTransport + connect + consume, each over the control channel) in ${seconds.toFixed(2)} s: ${(count / seconds).toFixed(1)} per second`);
+		await sendVideo(pub, 20);
+		await Promise.all(viewers.slice(-count).map((v) => v.receiver.waitForPackets(20, 10_000)));
+	});
+
+	test('with 30 ms of added latency on every host link, media still flows (where tc netem exists)', async () => {
+		const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+		const viewer = viewers[0];
+		const before = median(viewer.receiver.latencies.slice(-20));
+		const undo = network.addLatency(30);
+		if (!undo) {
+			// Loopback has no host links; some kernels (this sandbox's) have no sch_netem.
+			console.log(`NOT RUN: tc netem is not available (${network.mode} mode): no latency could be added`);
+			return;
+		}
+		try {
+			const received = viewer.receiver.packets;
+			await sendVideo(pub, 40, 5);
+			await viewer.receiver.waitForPackets(received + 40, 10_000);
+			const after = median(viewer.receiver.latencies.slice(-40));
+			// Producer's host A -> pipe -> B -> this process: two host links, each +30 ms.
+			console.log(`one-way latency producer -> node A -> pipe -> node B -> receiver: median ${before.toFixed(1)} ms, with 30 ms netem per host link ${after.toFixed(1)} ms`);
+			expect(after).toBeGreaterThan(before);
+		} finally {
+			undo();
+		}
 	});
 
 	test('a node that joins later takes new placements; a draining node (SIGTERM) takes none and its transports close with a reason', async () => {

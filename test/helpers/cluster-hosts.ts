@@ -49,8 +49,8 @@ export interface HostNetwork {
 	hosts: Host[];
 	/** Where this test process is reached from the hosts (the bridge's address, or 127.0.0.1). */
 	testAddress: string;
-	/** Adds one-way delay on every host's link (tc netem), where the mode allows it. */
-	addLatency(ms: number): boolean;
+	/** Adds `ms` of delay to what every host sends (tc netem); returns the undo, or undefined where the mode has no links. */
+	addLatency(ms: number): (() => void) | undefined;
 	destroy(): void;
 }
 
@@ -80,11 +80,13 @@ function removeStale(): void {
  * Makes `count` hosts. As root: a bridge `mfb<pid>x<seq>` holding 10.231.<n>.1/24,
  * and per host a namespace `mafalda-<pid>-<seq>-<i>` joined by a veth pair, with
  * 10.231.<n>.<10+i>. Falls back to loopback when any step fails (not root, no
- * `ip`, no netns support), undoing what it made.
+ * `ip`, no netns support), undoing what it made, or when MAFALDA_TEST_HOSTS=loopback.
  */
 export function makeHosts(count: number, names: string[]): HostNetwork {
 	const seq = runSeq++;
-	if (process.getuid?.() === 0 && spawnSync('ip', ['-V']).status === 0) {
+	// MAFALDA_TEST_HOSTS=loopback runs the fallback as root too (to test it).
+	const namespaces = process.env.MAFALDA_TEST_HOSTS !== 'loopback' && process.getuid?.() === 0 && spawnSync('ip', ['-V']).status === 0;
+	if (namespaces) {
 		removeStale();
 		const made: { bridge?: string; netns: string[] } = { netns: [] };
 		const subnet = `10.231.${(process.pid + seq * 7) % 200 + 20}`;
@@ -121,16 +123,21 @@ export function makeHosts(count: number, names: string[]): HostNetwork {
 				mode: 'netns',
 				hosts,
 				testAddress: `${subnet}.1`,
-				addLatency(ms: number): boolean {
+				addLatency(ms: number): (() => void) | undefined {
+					const devs: Array<[string, string]> = [];
+					const undo = (): void => {
+						for (const [netns, dev] of devs) spawnSync('ip', ['netns', 'exec', netns, 'tc', 'qdisc', 'del', 'dev', dev, 'root'], { stdio: 'ignore' });
+					};
 					try {
 						for (const host of hosts) {
-							const dev = execFileSync('ip', ['netns', 'exec', host.netns!, 'ip', '-o', 'link', 'show', 'type', 'veth'], { encoding: 'utf8' })
-								.split(':')[1].trim().split('@')[0];
-							ip(['qdisc', 'add', 'dev', dev, 'root', 'netem', 'delay', `${ms}ms`], host.netns);
+							const dev = `mfi${process.pid}x${seq}${hosts.indexOf(host)}`;
+							execFileSync('ip', ['netns', 'exec', host.netns!, 'tc', 'qdisc', 'add', 'dev', dev, 'root', 'netem', 'delay', `${ms}ms`], { stdio: 'pipe' });
+							devs.push([host.netns!, dev]);
 						}
-						return true;
+						return undo;
 					} catch {
-						return false;
+						undo();
+						return undefined;
 					}
 				},
 				destroy,
@@ -143,7 +150,7 @@ export function makeHosts(count: number, names: string[]): HostNetwork {
 		mode: 'loopback',
 		hosts: Array.from({ length: count }, (_, i) => ({ name: names[i] ?? `host-${i}`, address: `127.0.0.${2 + i}` })),
 		testAddress: '127.0.0.1',
-		addLatency: () => false,
+		addLatency: () => undefined,
 		destroy: () => undefined,
 	};
 }

@@ -100,6 +100,13 @@ describe('nodes register in Redis and controllers see them', () => {
 		expect([...mafalda.nodes.keys()].sort()).toEqual(NODE_IDS);
 		expect(joined.map((n) => n.nodeId).sort()).toEqual(NODE_IDS);
 		expect([...mafalda.workers.values()].map((w) => w.nodeId).sort()).toEqual(NODE_IDS);
+		// The Common API reaches the nodes' workers over the control channel.
+		const usages = await mafalda.getResourceUsages();
+		expect(usages.size).toBe(3);
+		for (const usage of usages.values()) expect(usage.ru_utime).toBeGreaterThan(0);
+		const dump = (await mafalda.dump()) as { workers: Array<{ pid: number; dump: { worker?: { pid: number } } }>; nodes: NodeSummary[] };
+		expect(dump.workers.map((w) => w.dump.worker?.pid)).toEqual(dump.workers.map((w) => w.pid));
+		expect(dump.nodes.map((n) => n.nodeId).sort()).toEqual(NODE_IDS);
 		// The RPC round trip of the worker-host API over the control channel
 		// (controller -> node's control server -> worker host thread -> mediasoup and back),
 		// against a Redis round trip, which any request/reply over Redis would pay twice.

@@ -24,9 +24,13 @@ export class NodeRegistry {
 		await this.redis.multi().sadd(this.keys.nodes, summary.nodeId).publish(this.keys.events, event('joined', summary.nodeId)).exec();
 	}
 
-	/** A heartbeat: the summary, renewed with its TTL. */
+	/**
+	 * A heartbeat: the summary, renewed with its TTL, and the node's member of
+	 * the set again (one round trip), so that a Redis that restarted empty
+	 * lists the node again at its next beat.
+	 */
 	async heartbeat(summary: NodeSummary): Promise<void> {
-		await this.redis.set(this.keys.node(summary.nodeId), JSON.stringify(summary), 'PX', this.ttlMs);
+		await this.redis.multi().set(this.keys.node(summary.nodeId), JSON.stringify(summary), 'PX', this.ttlMs).sadd(this.keys.nodes, summary.nodeId).exec();
 	}
 
 	async announce(type: NodeEventMessage['type'], nodeId: string): Promise<void> {

@@ -13,6 +13,7 @@ import { encodeFrame } from '../lib/cluster/frame-codec';
 import { parseNodeArgs } from '../lib/cluster/node-cli';
 import { Mafalda, MafaldaNode, type MafaldaRouter, type NodeLeftInfo, type NodeSummary, type PipeInfo } from '../lib';
 import { type HostNetwork, makeHosts, type NodeProcess, type RedisServer, startNode, startRedis, timeLimit } from './helpers/cluster-hosts';
+import { createReceivingPeer, createSendingPeer } from './helpers/werift-peer';
 import { localAddress, mediaCodecs, publishVideo, sendVideo, sleep, view, waitFor, type Publisher, type Viewer } from './helpers/mafalda-media';
 
 jest.setTimeout(90_000);
@@ -28,6 +29,7 @@ let redis: RedisServer;
 const nodes = new Map<string, NodeProcess>();
 const controllers: Mafalda[] = [];
 const sockets: Array<{ close(): Promise<void> }> = [];
+const closers: Array<() => Promise<void>> = [];
 
 function nodeOptions(nodeId: string): Parameters<typeof startNode>[1] {
 	// A short drain, so that the SIGTERM test sees a node close what is left.
@@ -66,6 +68,7 @@ afterAll(async () => {
 	try {
 		await Promise.allSettled(controllers.map((c) => c.close()));
 		await Promise.allSettled(sockets.map((s) => s.close()));
+		await Promise.allSettled(closers.map((close) => close()));
 		codes = await Promise.all([...nodes.values()].map((n) => n.stop('SIGTERM')));
 		// Every node left the registry and removed what it wrote.
 		if (redis) left = redis.cli('--scan', '--pattern', `${PREFIX}*`);
@@ -129,6 +132,42 @@ describe('nodes register in Redis and controllers see them', () => {
 		console.log(`control channel RPC round trip (getResourceUsage on ${worker.nodeId}, ${network.mode}): median ${median(rpc).toFixed(2)} ms, ` +
 			`min ${Math.min(...rpc).toFixed(2)} ms; Redis PING round trip: median ${median(ping).toFixed(2)} ms`);
 		expect(rpc).toHaveLength(50);
+	});
+});
+
+describe('real WebRTC across hosts', () => {
+	test('WebRTC: a werift peer sends to node A, another receives from node B (ICE, DTLS, SRTP across hosts)', async () => {
+		const mafalda = controllers[0];
+		const webrtc = await mafalda.createMafaldaRouter({ maxConsumersPerWorker: 1, routerOptions: { mediaCodecs } });
+		try {
+			const listenInfos = [{ protocol: 'udp' as const, ip: '127.0.0.1' }];
+			const sendTransport = await webrtc.createWebRtcTransport({ listenInfos });
+			const recvTransport = await webrtc.createWebRtcTransport({ listenInfos });
+			const [sendNode, recvNode] = [nodeOfWorker(mafalda, sendTransport.workerIndex), nodeOfWorker(mafalda, recvTransport.workerIndex)];
+			expect(sendNode).not.toBe(recvNode);
+			// The nodes' own addresses are the ICE candidates, whatever listenInfos said.
+			const hostOf = (nodeId: string | undefined): string => network.hosts[NODE_IDS.indexOf(nodeId!)].address;
+			expect(sendTransport.iceCandidates.map((c) => c.address)).toEqual([hostOf(sendNode)]);
+			expect(recvTransport.iceCandidates.map((c) => c.address)).toEqual([hostOf(recvNode)]);
+			const sender = await createSendingPeer(sendTransport, webrtc.rtpCapabilities, { address: network.testAddress });
+			closers.push(() => sender.close());
+			sender.start(20);
+			await sender.waitConnected();
+			const receiver = await createReceivingPeer(recvTransport, webrtc.rtpCapabilities, sender.producerId, { address: network.testAddress });
+			closers.push(() => receiver.close());
+			await receiver.waitConnected();
+			expect(await receiver.waitForPackets(20)).toBeGreaterThanOrEqual(20);
+			expect(receiver.vp8KeyFramesReceived).toBe(receiver.packetsReceived);
+			sender.stop();
+		} finally {
+			webrtc.close();
+		}
+		// Its load gone from every worker, so that the next placements start from empty nodes.
+		const loads = async (): Promise<number> =>
+			((await mafalda.dump()) as { loadTable: Array<{ load: number }> }).loadTable.reduce((sum, w) => sum + w.load, 0);
+		const deadline = Date.now() + 10_000;
+		while ((await loads()) > 0 && Date.now() < deadline) await sleep(50);
+		expect(await loads()).toBe(0);
 	});
 });
 

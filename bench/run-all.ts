@@ -3,16 +3,17 @@ import { CAPACITY_HELP, capacitySummary, capacityTable, readCapacityOptions, run
 import { CONTROL_PLANE_DEFAULTS, controlPlaneSummary, controlPlaneTable, runControlPlane, type ControlPlaneResult } from './comparisons/control-plane';
 import { GROWTH_DEFAULTS, growthSummary, growthTable, placementTable, runCostGrowth, type GrowthResult } from './comparisons/cost-growth';
 import { PIPE_DEFAULTS, pipeOverheadSummary, pipeOverheadTable, runPipeOverhead, type PipeOverheadResult } from './comparisons/pipe-overhead';
+import { CLUSTER_DEFAULTS, clusterTable, runClusterBench, type ClusterBenchResult } from './comparisons/cluster';
 import { backgroundBusyPct, machineInfo, machineLine, sharedCpuWarning } from './report/machine';
 import { LiveLine } from './report/progress';
 import { writeJsonResult } from './report/results-file';
 
-const PARTS = ['capacity', 'control', 'pipe', 'growth'] as const;
+const PARTS = ['capacity', 'control', 'pipe', 'growth', 'cluster'] as const;
 type Part = (typeof PARTS)[number];
 
-const HELP = `npm run bench [-- options]: the four comparisons, with plain mediasoup as the baseline.
+const HELP = `npm run bench [-- options]: the four comparisons, with plain mediasoup as the baseline, and the cluster scenario.
 
-  --only LIST            among capacity, control, pipe, growth (default all, in that order)
+  --only LIST            among capacity, control, pipe, growth, cluster (default all, in that order)
 Capacity (1):
 ${CAPACITY_HELP}
 Control plane (2):
@@ -21,8 +22,10 @@ Pipe overhead (3):
   --pipe-receivers N     receivers of the broadcast, half of them piped (default ${PIPE_DEFAULTS.receivers})
 Cost growth (4) and placement decision time (2):
   --growth-consumers N   consumers at the end (default ${GROWTH_DEFAULTS.consumers}); placement is timed at 0, 1,000, 10,000, 100,000 and N
+Cluster (5): three mafalda-node processes, one worker each, a broadcast across them
+  --cluster-viewers-per-node N   (default ${CLUSTER_DEFAULTS.viewersPerNode})
 
-Each comparison also runs alone: node dist/bench/comparisons/<capacity|control-plane|pipe-overhead|cost-growth>.js --help`;
+Each comparison also runs alone: node dist/bench/comparisons/<capacity|control-plane|pipe-overhead|cost-growth|cluster>.js --help`;
 
 function section(title: string): void {
 	console.log(`\n=== ${title} ===`);
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
 	const cpConsumers = args.num('cp-consumers', CONTROL_PLANE_DEFAULTS.consumers);
 	const pipeReceivers = args.num('pipe-receivers', PIPE_DEFAULTS.receivers);
 	const growthConsumers = args.num('growth-consumers', GROWTH_DEFAULTS.consumers);
+	const clusterViewers = args.num('cluster-viewers-per-node', CLUSTER_DEFAULTS.viewersPerNode);
 	args.assertAllKnown();
 
 	const machine = machineInfo();
@@ -51,6 +55,7 @@ async function main(): Promise<void> {
 	let control: ControlPlaneResult | undefined;
 	let pipe: PipeOverheadResult | undefined;
 	let growth: GrowthResult | undefined;
+	let cluster: ClusterBenchResult | undefined;
 
 	if (parts.includes('capacity')) {
 		section('1. Capacity: largest broadcast under 1% loss and 50 ms p99');
@@ -79,13 +84,20 @@ async function main(): Promise<void> {
 		console.log(`wrote ${writeJsonResult('cost-growth', { machine, ...growth })}`);
 	}
 
+	if (parts.includes('cluster')) {
+		section('5. Cluster: three mafalda nodes on this machine, a broadcast across them');
+		cluster = await runClusterBench({ ...CLUSTER_DEFAULTS, viewersPerNode: clusterViewers }, (s) => line.log(s));
+		console.log(clusterTable(cluster));
+		console.log(`wrote ${writeJsonResult('cluster', { machine, ...cluster })}`);
+	}
+
 	section(`Ratios (baseline: plain mediasoup), ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 	if (capacity) console.log(`1. ${capacitySummary(capacity)}`);
 	if (control) console.log(`2. ${controlPlaneSummary(control)}`);
 	if (growth) console.log(`2. ${growthSummary(growth).split('\n')[2]}`);
 	if (pipe) console.log(`3. ${pipeOverheadSummary(pipe)}`);
 	if (growth) for (const l of growthSummary(growth).split('\n').slice(0, 2)) console.log(`4. ${l}`);
-	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, capacity, control, pipe, growth })}`);
+	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, capacity, control, pipe, growth, cluster })}`);
 }
 
 runMain(main);

@@ -12,7 +12,7 @@ import { ControlClient } from '../lib/cluster/control-client';
 import { encodeFrame } from '../lib/cluster/frame-codec';
 import { parseNodeArgs } from '../lib/cluster/node-cli';
 import { Mafalda, MafaldaNode, type MafaldaRouter, type NodeLeftInfo, type NodeSummary, type PipeInfo } from '../lib';
-import { type HostNetwork, makeHosts, type NodeProcess, type RedisServer, startNode, startRedis, timeLimit } from './helpers/cluster-hosts';
+import { type HostNetwork, makeHosts, type NodeProcess, type RedisServer, startNode, startRedis, timeLimit } from '../bench/cluster/hosts';
 import { createReceivingPeer, createSendingPeer } from './helpers/werift-peer';
 import { localAddress, mediaCodecs, publishVideo, sendVideo, sleep, view, waitFor, type Publisher, type Viewer } from './helpers/mafalda-media';
 

@@ -1,4 +1,4 @@
-// Test hosts for the cluster tests: a real redis-server on a free port, and
+// Hosts for the cluster tests and the cluster bench: a real redis-server on a free port, and
 // one "machine" per mafalda node. As root, each machine is a Linux network
 // namespace on a bridge of its own (ip netns + veth), with its own address in
 // a private /24 that exists only on this bridge; traffic between them never
@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { packageRoot } from '../../lib/package-root';
 
 export function sleep(ms: number): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, ms));
@@ -219,7 +220,7 @@ export interface NodeProcess {
 	stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'mafalda-node.js');
+const BIN = path.join(packageRoot(), 'bin', 'mafalda-node.js');
 
 /** Starts `npx mafalda-node` on a host (inside its namespace) and waits for its ready line. */
 export async function startNode(

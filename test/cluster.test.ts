@@ -354,4 +354,18 @@ describe('nobody else gets in; bad input from the network gets an error, never a
 			if (saved !== undefined) process.env.MAFALDA_CLUSTER_SECRET = saved;
 		}
 	});
+
+	test('a Redis nobody answers at: a clear ClusterUnavailableError, and close() still returns', async () => {
+		const lonely = new Mafalda(mediasoup, { numWorkers: 0, cluster: { redis: 'redis://user:pw@127.0.0.1:1', secret: SECRET } });
+		try {
+			const router = await lonely.createMafaldaRouter({ routerOptions: { mediaCodecs } }).then((r) => r.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } }));
+			throw new Error(`made ${router.id} without Redis`);
+		} catch (error) {
+			expect(error).toMatchObject({ name: 'ClusterUnavailableError', code: 'ERR_MAFALDA_CLUSTER_UNAVAILABLE' });
+			// The URL's credentials are not in the message.
+			expect((error as Error).message).toMatch(/redis:\/\/\*\*\*@127\.0\.0\.1:1/);
+		} finally {
+			await lonely.close();
+		}
+	});
 });

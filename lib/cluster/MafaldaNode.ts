@@ -17,7 +17,8 @@ import type { HostApi } from '../../actors/supervisor/worker-handle';
 import { locateMediasoupModule } from '../mediasoup-module';
 import type { MediasoupModule } from '../types';
 import { findWorkerBinary } from '../worker-binary';
-import { type MafaldaNodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from './cluster-options';
+import { type MafaldaNodeOptions, redactUrl, type ResolvedNodeOptions, resolveNodeOptions } from './cluster-options';
+import { ClusterUnavailableError } from '../errors';
 import { type ControlSession, ControlServer, type ControlServerStats } from './control-server';
 import { NodeRegistry } from './node-registry';
 import { NodeShards } from './node-shards';
@@ -58,6 +59,12 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 	/** Transports the apps made (not pipes): a drain waits for these. */
 	readonly #appTransports = new Set<string>();
 	readonly #producers = new Set<string>();
+	/**
+	 * Session -> worker -> transports it created as placed. Each controller's
+	 * balancer counts its own placements as pending until a report includes
+	 * them, so each gets a report with its own count, not every controller's.
+	 */
+	readonly #placedBy = new Map<number, Map<number, number>>();
 	#draining = false;
 	#closing: Promise<void> | undefined;
 	#drainWaiters = new Set<() => void>();
@@ -104,6 +111,8 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 				workerDied: (index, error) => {
 					for (const shardId of this.#shards.shardsOn(index)) this.#objectClosed(shardId);
 					this.#loads.delete(index);
+					// A restarted host counts from zero, and so does each controller's balancer.
+					for (const counts of this.#placedBy.values()) counts.delete(index);
 					this.#server?.broadcast({ t: 'event', worker: index, event: { type: 'worker-died', workerIndex: index, error } });
 					this.#nodeChanged();
 				},
@@ -122,7 +131,9 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 			this.#control = await this.#server.listen(o.listenIp, o.controlPort);
 			this.#redis = new Redis(o.redis, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
 			this.#redis.on('error', () => undefined);
-			await this.#redis.connect();
+			await this.#redis.connect().catch((error: Error) => {
+				throw new ClusterUnavailableError(`Redis at ${redactUrl(o.redis)}: ${error.message}`);
+			});
 			this.#registry = new NodeRegistry(this.#redis, this.#keys, o.ttlMs);
 			this.#index = new ProducerIndex(this.#redis, this.#keys);
 			await this.#registry.register(this.summary());
@@ -204,7 +215,9 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 		}
 		await this.#server?.close();
 		await this.#supervisor?.close();
-		if (this.#redis) await this.#redis.quit().catch(() => this.#redis?.disconnect());
+		const redis = this.#redis;
+		if (redis?.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+		else redis?.disconnect();
 		this.#redis = undefined;
 	}
 
@@ -226,6 +239,11 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 				if (this.#draining && !request.internalPipe) throw new Error(`node ${this.nodeId} is draining: it takes no new transports`);
 				const ref = (await call('createTransport', [{ ...request, options: this.#withOwnAddresses(request.transportKind, request.options) }])) as ObjectRef;
 				this.#transportShard.set(ref.id, request.shardId);
+				if (request.placed) {
+					let counts = this.#placedBy.get(session.id);
+					if (!counts) this.#placedBy.set(session.id, (counts = new Map()));
+					counts.set(worker, (counts.get(worker) ?? 0) + 1);
+				}
 				if (!request.internalPipe) this.#appTransports.add(ref.id);
 				this.#shards.made(session.id, request.shardId, ref.id);
 				return ref;
@@ -303,6 +321,7 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 			if (info) void this.#release(session.id, info.worker, shardId);
 		}
 		this.#shards.sessionGone(session.id);
+		this.#placedBy.delete(session.id);
 	}
 
 	#onHostEvent(index: number, event: HostEvent): void {
@@ -310,7 +329,13 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 			const before = this.#loads.get(index);
 			this.#loads.set(index, event.report);
 			if (!before) this.#nodeChanged();
-		} else if (event.type === 'object-closed') this.#objectClosed(event.objectId);
+			for (const session of this.#server?.sessions() ?? []) {
+				const placedTransports = this.#placedBy.get(session.id)?.get(index) ?? 0;
+				session.send({ t: 'event', worker: index, event: { type: 'load-report', report: { ...event.report, placedTransports } } });
+			}
+			return;
+		}
+		if (event.type === 'object-closed') this.#objectClosed(event.objectId);
 		this.#server?.broadcast({ t: 'event', worker: index, event });
 	}
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { BalancerApi, CloseReason, HostEvent, NodeSummary, ProducerIndexEntry } from '../../actors/protocol';
 import { ClusterUnavailableError } from '../errors';
-import type { ResolvedClusterOptions } from './cluster-options';
+import { redactUrl, type ResolvedClusterOptions } from './cluster-options';
 import { ControlClient } from './control-client';
 import { NodeRegistry } from './node-registry';
 import { ProducerIndex } from './producer-index';
@@ -89,6 +89,10 @@ export class ClusterController {
 			await Promise.all([this.#redis.connect(), this.#subscriber.connect()]);
 			await this.#subscriber.subscribe(this.#keys.events);
 		} catch (error) {
+			// No retries in the background of a controller that failed to start
+			// (issue 11: a controller that waits for Redis to come back).
+			this.#redis.disconnect();
+			this.#subscriber.disconnect();
 			throw new ClusterUnavailableError(`Redis at ${redactUrl(this.options.redis)}: ${(error as Error).message}`);
 		}
 		this.#subscriber.on('message', (_channel: string, message: string) => {
@@ -280,10 +284,8 @@ export class ClusterController {
 		await Promise.allSettled([...this.#connecting.values()]);
 		for (const link of [...this.#links.values()]) link.client.close();
 		this.#subscriber.disconnect();
-		await this.#redis.quit().catch(() => this.#redis.disconnect());
+		// QUIT waits for an answer: only a connected client can give one.
+		if (this.#redis.status === 'ready') await this.#redis.quit().catch(() => this.#redis.disconnect());
+		else this.#redis.disconnect();
 	}
-}
-
-function redactUrl(url: string): string {
-	return url.replace(/\/\/[^@/]*@/, '//***@');
 }

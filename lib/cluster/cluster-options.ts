@@ -33,6 +33,11 @@ function secretFrom(value: unknown, field: string): string {
 	return secret;
 }
 
+/** A Redis URL fit for a log or an error: its credentials masked. */
+export function redactUrl(url: string): string {
+	return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
 function redisUrl(value: unknown, field: string): string {
 	const url = optionalString(value, field);
 	if (url === undefined || !/^rediss?:\/\//.test(url)) throw new InvalidArgumentError(field, 'must be a redis:// or rediss:// URL');

@@ -88,10 +88,12 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			pipeConsume: (transport, dataProducerId) => this.#routerOfTransport(transport).pipeConsumeData(transport, dataProducerId),
 			pipeProduce: (transport, id, from) => this.#routerOfTransport(transport).pipeProduceData(transport, id, from),
 		});
-		this.#metrics = new MafaldaMetrics(localNodeId(), {
+		const nodeId = localNodeId();
+		this.#metrics = new MafaldaMetrics(nodeId, {
 			workers: () => this.#remoteWorkers.values(),
 			pipes: () => [...this.pipes.pipes(), ...this.dataPipes.pipes()],
 			mafaldaRouters: () => this.mafaldaRouters.size,
+			placeOf: (workerIndex) => ({ node: nodeId, worker: workerIndex }),
 		});
 		this.#metrics.attach(this);
 	}

@@ -3,8 +3,12 @@
 // proxies in the main thread) and with mediasoup's own dump (the C++ worker),
 // and the counters with what the test did.
 import * as mediasoup from 'mediasoup';
+import { EventEmitter } from 'eventemitter3';
 import { Counter, Registry } from 'prom-client';
+import type { LoadReport } from '../actors/protocol';
 import { InvalidArgumentError, Mafalda, type MafaldaRouter, serveMetrics, type MetricsServer } from '../lib';
+import { MafaldaMetrics, type WorkerPlace } from '../lib/metrics/MafaldaMetrics';
+import type { PipeInfo, SupervisorEvents } from '../lib/types';
 import { mediasoupCounts } from './helpers/faults-mafalda';
 import { PacedProducer, ReceivingEnd, VP8_CODECS } from './helpers/faults-media';
 import { waitFor } from './helpers/mafalda-media';
@@ -130,7 +134,7 @@ describe('mafalda.metrics during real RTP', () => {
 		expect(expectedCounts(m, 0)).toMatchObject({ transports: 1, producers: 1, pipe_consumers: 1 });
 		expect(expectedCounts(m, 1)).toMatchObject({ transports: 2, consumers: 2, pipe_producers: 1 });
 
-		expect(valueOf(samples, 'mafalda_pipes', { node, stream: 'media', from_worker: '0', to_worker: '1' })).toBe(1);
+		expect(valueOf(samples, 'mafalda_pipes', { node, stream: 'media', from_node: node, from_worker: '0', to_node: node, to_worker: '1' })).toBe(1);
 		expect(sumOf(samples, 'mafalda_pipes')).toBe(m.pipes.pipes().length + m.dataPipes.pipes().length);
 		expect(valueOf(samples, 'mafalda_routers', { node })).toBe(m.mafaldaRouters.size);
 		expect(sumOf(samples, 'mafalda_overloaded_total')).toBe(overloadedEvents);
@@ -247,6 +251,34 @@ describe('serveMetrics', () => {
 		server = await serveMetrics(mafalda.metrics);
 		await expect(serveMetrics(mafalda.metrics, { port: server.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
 	}, 30_000);
+});
+
+describe('metric labels in a cluster', () => {
+	// Pure label mapping (no worker runs): a cluster's balancer numbers workers
+	// across nodes, and each metric must name the node and the index there.
+	test('a worker index spanning nodes is labelled by its node and its index on that node', async () => {
+		const events = new EventEmitter<SupervisorEvents>();
+		const placeOf = (i: number): WorkerPlace => (i < 2 ? { node: 'node-a', worker: i } : { node: 'node-b', worker: i - 2 });
+		const pipe: PipeInfo = { stream: 'media', producerId: 'p', fromShardId: 's0', toShardId: 's3', fromWorker: 0, toWorker: 3, depth: 1 };
+		const metrics = new MafaldaMetrics('node-a', { workers: () => [], pipes: () => [pipe], mafaldaRouters: () => 1, placeOf });
+		metrics.attach(events);
+		const report: LoadReport = { workerIndex: 3, seq: 1, at: 0, cpuPercent: 12, routers: 1, transports: 2, producers: 0, consumers: 4, pipeConsumers: 0, pipeTransports: 1, idleTransports: 0, placedTransports: 2, bitrateIn: 1000, bitrateOut: null, shards: [] };
+		events.emit('loadreport', report);
+		metrics.placed({ workerIndex: 3, openShard: true, overloaded: false, rule: 'most-loaded-under-watermark' }, 0.001);
+		metrics.rpc(2, 'consume', 0.002);
+
+		const samples = parseExposition(await metrics.registry.metrics());
+		expect(valueOf(samples, 'mafalda_worker_consumers', { node: 'node-b', worker: '1' })).toBe(4);
+		expect(valueOf(samples, 'mafalda_worker_transports', { node: 'node-b', worker: '1' })).toBe(1);
+		expect(valueOf(samples, 'mafalda_worker_pipe_bitrate_bps', { node: 'node-b', worker: '1', direction: 'in' })).toBe(1000);
+		expect(valueOf(samples, 'mafalda_placements_total', { node: 'node-b', worker: '1', rule: 'most-loaded-under-watermark' })).toBe(1);
+		expect(valueOf(samples, 'mafalda_rpc_duration_seconds_count', { node: 'node-b', worker: '0', method: 'consume' })).toBe(1);
+		expect(valueOf(samples, 'mafalda_pipes', { node: 'node-a', from_node: 'node-a', from_worker: '0', to_node: 'node-b', to_worker: '1' })).toBe(1);
+		// What belongs to the instance itself carries its own node.
+		expect(valueOf(samples, 'mafalda_routers', { node: 'node-a' })).toBe(1);
+		expect(valueOf(samples, 'mafalda_placement_duration_seconds_count', { node: 'node-a' })).toBe(1);
+		expect(select(samples, 'mafalda_worker_consumers', { worker: '3' })).toEqual([]);
+	});
 });
 
 function valueOrThrow<T>(value: T | undefined, what: string): T {

@@ -12,6 +12,19 @@ export interface MetricsSource {
 	pipes(): PipeInfo[];
 	/** Open MafaldaRouters. */
 	mafaldaRouters(): number;
+	/**
+	 * Where a worker runs, by the balancer's worker index. One process is one
+	 * node with workers 0..n-1; in a cluster a worker index spans nodes, and
+	 * its metrics name the node it runs on and its index there.
+	 */
+	placeOf(workerIndex: number): WorkerPlace;
+}
+
+export interface WorkerPlace {
+	/** The `node` label. */
+	readonly node: string;
+	/** The `worker` label: the worker's index on its node. */
+	readonly worker: number;
 }
 
 type WorkerLabel = 'node' | 'worker';
@@ -51,9 +64,12 @@ export class MafaldaMetrics {
 	readonly #rpcTime: Histogram<WorkerLabel | 'method'>;
 	/** One resource-usage sample serves every metric of a scrape. */
 	#usage: Promise<WorkerUsage[]> | undefined;
+	readonly #source: MetricsSource;
 
+	/** `nodeId` labels what belongs to the instance itself (its routers, its placements' time). */
 	constructor(nodeId: string, source: MetricsSource) {
 		this.#node = nodeId;
+		this.#source = source;
 		const registers = [this.registry];
 		const workerLabels: WorkerLabel[] = ['node', 'worker'];
 		this.#reportGauges = REPORT_GAUGES.map(([suffix, help, read]) => [
@@ -74,6 +90,7 @@ export class MafaldaMetrics {
 			registers,
 		});
 		const usage = (): Promise<WorkerUsage[]> => this.#sampleUsage(source);
+		const labels = (workerIndex: number): Record<WorkerLabel, string> => this.#labels(workerIndex);
 		const node = this.#node;
 		new Counter({
 			name: 'mafalda_worker_cpu_seconds_total',
@@ -82,7 +99,7 @@ export class MafaldaMetrics {
 			registers,
 			async collect() {
 				this.reset();
-				for (const u of await usage()) this.inc({ node, worker: u.index }, u.cpuSeconds);
+				for (const u of await usage()) this.inc(labels(u.index), u.cpuSeconds);
 			},
 		});
 		new Gauge({
@@ -92,7 +109,7 @@ export class MafaldaMetrics {
 			registers,
 			async collect() {
 				this.reset();
-				for (const u of await usage()) if (u.rssBytes !== undefined) this.set({ node, worker: u.index }, u.rssBytes);
+				for (const u of await usage()) if (u.rssBytes !== undefined) this.set(labels(u.index), u.rssBytes);
 			},
 		});
 		new Gauge({
@@ -102,17 +119,21 @@ export class MafaldaMetrics {
 			registers,
 			async collect() {
 				this.reset();
-				for (const u of await usage()) this.set({ node, worker: u.index }, u.maxRssBytes);
+				for (const u of await usage()) this.set(labels(u.index), u.maxRssBytes);
 			},
 		});
 		new Gauge({
 			name: 'mafalda_pipes',
-			help: 'Open pipes between shards, by stream (media, data) and the workers they join',
-			labelNames: ['node', 'stream', 'from_worker', 'to_worker'],
+			help: 'Open pipes between shards, by stream (media, data) and the workers (and their nodes) they join',
+			labelNames: ['node', 'stream', 'from_node', 'from_worker', 'to_node', 'to_worker'],
 			registers,
 			collect() {
 				this.reset();
-				for (const p of source.pipes()) this.inc({ node, stream: p.stream, from_worker: p.fromWorker, to_worker: p.toWorker });
+				for (const p of source.pipes()) {
+					const from = source.placeOf(p.fromWorker);
+					const to = source.placeOf(p.toWorker);
+					this.inc({ node, stream: p.stream, from_node: from.node, from_worker: from.worker, to_node: to.node, to_worker: to.worker });
+				}
 			},
 		});
 		new Gauge({
@@ -196,8 +217,9 @@ export class MafaldaMetrics {
 		if (report.bitrateOut !== null) this.#pipeBitrate.set({ ...labels, direction: 'out' }, report.bitrateOut);
 	}
 
-	#labels(workerIndex: number): { node: string; worker: string } {
-		return { node: this.#node, worker: String(workerIndex) };
+	#labels(workerIndex: number): Record<WorkerLabel, string> {
+		const place = this.#source.placeOf(workerIndex);
+		return { node: place.node, worker: String(place.worker) };
 	}
 
 	#sampleUsage(source: MetricsSource): Promise<WorkerUsage[]> {

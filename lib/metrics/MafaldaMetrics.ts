@@ -40,6 +40,13 @@ const REPORT_GAUGES: ReadonlyArray<[string, string, (r: LoadReport) => number]> 
 	['pipe_consumers', 'Consumers feeding pipes to other shards, on the worker', (r) => r.pipeConsumers],
 ];
 
+/** Per-worker metrics read from the mediasoup process at scrape time. */
+const USAGE_METRICS: ReadonlyArray<[typeof Counter | typeof Gauge, string, string, (u: WorkerUsage) => number | undefined]> = [
+	[Counter, 'mafalda_worker_cpu_seconds_total', "User + system CPU time of the worker's mediasoup process, seconds (restarts from 0 with a restarted worker)", (u) => u.cpuSeconds],
+	[Gauge, 'mafalda_worker_resident_memory_bytes', "Resident memory of the worker's mediasoup process, bytes (Linux only: from /proc)", (u) => u.rssBytes],
+	[Gauge, 'mafalda_worker_max_resident_memory_bytes', "Peak resident memory of the worker's mediasoup process (getrusage ru_maxrss), bytes", (u) => u.maxRssBytes],
+];
+
 const PLACEMENT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const RPC_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -92,36 +99,25 @@ export class MafaldaMetrics {
 		const usage = (): Promise<WorkerUsage[]> => this.#sampleUsage(source);
 		const labels = (workerIndex: number): Record<WorkerLabel, string> => this.#labels(workerIndex);
 		const node = this.#node;
-		new Counter({
-			name: 'mafalda_worker_cpu_seconds_total',
-			help: "User + system CPU time of the worker's mediasoup process, seconds (restarts from 0 with a restarted worker)",
-			labelNames: workerLabels,
-			registers,
-			async collect() {
-				this.reset();
-				for (const u of await usage()) this.inc(labels(u.index), u.cpuSeconds);
-			},
-		});
-		new Gauge({
-			name: 'mafalda_worker_resident_memory_bytes',
-			help: "Resident memory of the worker's mediasoup process, bytes (Linux only: from /proc)",
-			labelNames: workerLabels,
-			registers,
-			async collect() {
-				this.reset();
-				for (const u of await usage()) if (u.rssBytes !== undefined) this.set(labels(u.index), u.rssBytes);
-			},
-		});
-		new Gauge({
-			name: 'mafalda_worker_max_resident_memory_bytes',
-			help: "Peak resident memory of the worker's mediasoup process (getrusage ru_maxrss), bytes",
-			labelNames: workerLabels,
-			registers,
-			async collect() {
-				this.reset();
-				for (const u of await usage()) this.set(labels(u.index), u.maxRssBytes);
-			},
-		});
+		// Read from each mediasoup process when scraped: a counter is reset and
+		// set to the process's own total, so a restarted worker starts from 0.
+		for (const [Metric, name, help, read] of USAGE_METRICS) {
+			new Metric({
+				name,
+				help,
+				labelNames: workerLabels,
+				registers,
+				async collect() {
+					this.reset();
+					for (const u of await usage()) {
+						const value = read(u);
+						if (value === undefined) continue;
+						if (this instanceof Counter) this.inc(labels(u.index), value);
+						else this.set(labels(u.index), value);
+					}
+				},
+			});
+		}
 		new Gauge({
 			name: 'mafalda_pipes',
 			help: 'Open pipes between shards, by stream (media, data) and the workers (and their nodes) they join',

@@ -23,8 +23,6 @@ const MAX_BODY = 256 * 1024;
 
 export class SignallingServer {
 	readonly peers = new Map<string, Peer>();
-	/** Fires with a peer's name once its page went away and its transports were closed. */
-	onPeerGone: (name: string) => void = () => undefined;
 	readonly #server: http.Server;
 	readonly #handlers: Record<string, Handler>;
 	#url = '';
@@ -137,7 +135,6 @@ export class SignallingServer {
 			// A page leaving closes its transports; mafalda closes their producers and consumers,
 			// the consumers of its producers elsewhere, and the pipes that fed them.
 			for (const transport of [...peer.transports.values()]) transport.close();
-			this.onPeerGone(peer.name);
 		});
 	}
 

@@ -15,6 +15,7 @@ import type { InboundStats, PublishedIds } from './browser/page-api';
 import { SignallingServer, type Peer } from './browser/signalling-server';
 import { mediasoupCounts } from './helpers/faults-mafalda';
 import { mediaCodecs, sleep } from './helpers/mafalda-media';
+import { parseExposition, valueOf } from './helpers/prometheus-text';
 
 const chromium = findChromium();
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -107,6 +108,17 @@ describe('chromium through mafalda', () => {
 		expect(videoIn(high)?.framesDecoded).toBeGreaterThan(10);
 		expect(audioIn(high)?.packetsReceived).toBeGreaterThan(50);
 		expect(audioIn(high)?.bytesReceived).toBeGreaterThan(0);
+
+		// The browser's media shows in mafalda.metrics too: B's consumers on worker 1, fed by two pipes from worker 0.
+		const scraped = await until(
+			async () => parseExposition(await (mafalda as Mafalda).metrics.metrics()),
+			(samples) => (valueOf(samples, 'mafalda_worker_pipe_bitrate_bps', { worker: '1', direction: 'in' }) ?? 0) > 0,
+			"worker 1's pipe bitrate in mafalda.metrics",
+			10_000,
+		);
+		expect(valueOf(scraped, 'mafalda_worker_consumers', { worker: '1' })).toBe(2);
+		expect(valueOf(scraped, 'mafalda_worker_producers', { worker: '0' })).toBe(2);
+		expect(valueOf(scraped, 'mafalda_pipes', { stream: 'media', from_worker: '0', to_worker: '1' })).toBe(2);
 
 		await videoConsumer?.setPreferredLayers({ spatialLayer: 0 });
 		const low = await until(

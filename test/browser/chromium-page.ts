@@ -2,6 +2,8 @@
 // the page's console and uncaught errors for the test's failure messages.
 import type { ChromiumBrowser } from './chromium';
 
+const LOAD_TIMEOUT_MS = 30_000;
+
 interface RemoteObject {
 	type: string;
 	value?: unknown;
@@ -37,15 +39,26 @@ export class ChromiumPage {
 	async open(url: string): Promise<void> {
 		await this.browser.send('Runtime.enable', {}, this.sessionId);
 		await this.browser.send('Page.enable', {}, this.sessionId);
-		const loaded = new Promise<void>((resolve) => {
+		let timer: NodeJS.Timeout | undefined;
+		const loaded = new Promise<void>((resolve, reject) => {
 			const off = this.browser.on(this.sessionId, 'Page.loadEventFired', () => {
 				off();
 				resolve();
 			});
+			timer = setTimeout(() => {
+				off();
+				reject(new Error(`${url} did not load within ${LOAD_TIMEOUT_MS} ms; page log:\n${this.log.join('\n')}`));
+			}, LOAD_TIMEOUT_MS);
 		});
-		const { errorText } = (await this.browser.send('Page.navigate', { url }, this.sessionId)) as { errorText?: string };
-		if (errorText) throw new Error(`navigating to ${url}: ${errorText}`);
-		await loaded;
+		// Handled below; this only keeps a timeout during navigation from being unhandled.
+		loaded.catch(() => undefined);
+		try {
+			const { errorText } = (await this.browser.send('Page.navigate', { url }, this.sessionId)) as { errorText?: string };
+			if (errorText) throw new Error(`navigating to ${url}: ${errorText}`);
+			await loaded;
+		} finally {
+			clearTimeout(timer);
+		}
 	}
 
 	/**

@@ -48,6 +48,14 @@ export interface LoadReport {
 	consumers: number;
 	pipeConsumers: number;
 	/**
+	 * Of `transports` and `producers`, those that are mafalda's pipe ends
+	 * (PipeTransports between shards, producers re-produced by a pipe), so
+	 * that metrics can tell them from the app's. Optional: a report without
+	 * them (a test's, say) means none.
+	 */
+	pipeTransports?: number;
+	pipeProducers?: number;
+	/**
 	 * Placed transports that have no consumer yet. A placement reserves one unit
 	 * of load until its transport consumes, so a burst of new transports does
 	 * not all land on one worker before its consumers show up.

@@ -101,6 +101,11 @@ export class PipeManager {
 		this.#aliases.delete(producerId);
 	}
 
+	/** Whether a producer with this id exists (on any shard of the Mafalda). */
+	has(producerId: string): boolean {
+		return (this.#carriers.get(producerId)?.size ?? 0) > 0;
+	}
+
 	/** The app's producer id for a producer id seen on a shard (see Carrier.localId). */
 	publicId(localId: string): string | undefined {
 		return this.#aliases.get(localId);

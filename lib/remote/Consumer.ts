@@ -47,6 +47,11 @@ export class Consumer extends RemoteObject<Events> {
 		if (event === 'producerresume' && !this.paused) this.observer.emit('resume');
 	}
 
+	/** mediasoup's consumer.dump(), naming the app's producer (a piped one may have another id on this shard). */
+	override async dump(): Promise<types.ConsumerDump> {
+		const dump = (await super.dump()) as types.ConsumerDump;
+		return { ...dump, producerId: this.producerId };
+	}
 	async getStats(): Promise<Array<types.ConsumerStat | types.ProducerStat>> {
 		return (await this.call('getStats')) as Array<types.ConsumerStat | types.ProducerStat>;
 	}

@@ -633,6 +633,8 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 			return new Consumer(this.#mafalda.proxyContext(shard), ref, appData);
 		});
 		consumer.publicProducerId = producerId;
+		// Fed by a pipe: the producer it consumes there is mafalda's copy, with other SSRCs.
+		if (this.#mafalda.pipes.isPiped(producerId, shard.shardId)) consumer.publicProducer = this.producerById(producerId);
 		this.#adopt(transport, consumer);
 		transport.observer.emit('newconsumer', consumer);
 		return consumer;

@@ -115,6 +115,11 @@ export class PipeManager {
 		return this.#carriers.get(producerId)?.get(shardId)?.localId;
 	}
 
+	/** Whether the producer reaches this shard through a pipe (not the shard it was made on). */
+	isPiped(producerId: string, shardId: string): boolean {
+		return this.#carriers.get(producerId)?.get(shardId)?.pipe !== undefined;
+	}
+
 	isCarried(producerId: string, shardId: string): boolean {
 		return this.#carriers.get(producerId)?.has(shardId) ?? false;
 	}

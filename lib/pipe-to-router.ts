@@ -6,6 +6,7 @@ import type { DataConsumer } from './remote/DataConsumer';
 import type { DataProducer } from './remote/DataProducer';
 import type { PipeTransport } from './remote/PipeTransport';
 import type { Producer } from './remote/Producer';
+import type { RemoteObject } from './remote/RemoteObject';
 import { optionalBoolean, optionalObject, optionalString, requireObject } from './validate';
 
 /** mediasoup's PipeToRouterOptions, with a MafaldaRouter as the destination. */
@@ -154,59 +155,69 @@ async function makePair(from: PipeEndpoint, to: PipeEndpoint, options: types.Pip
 	return { [from.id]: local, [to.id]: remote };
 }
 
-async function pipeProducer(producer: Producer, local: PipeTransport, remote: PipeTransport, keepId: boolean): Promise<PipeToRouterResult> {
-	let pipeConsumer: Consumer | undefined;
-	let pipeProducer: Producer | undefined;
-	try {
-		pipeConsumer = await local.consume({ producerId: producer.id } as types.ConsumerOptions);
-		pipeProducer = await remote.produce({
-			...(keepId ? { id: producer.id } : {}),
-			kind: pipeConsumer.kind,
-			rtpParameters: pipeConsumer.rtpParameters,
-			paused: pipeConsumer.producerPaused,
-			appData: producer.appData,
-		} as types.ProducerOptions);
-		if (producer.closed) throw new InvalidStateError('original Producer closed');
-		// The producer paused or resumed meanwhile: the pipe producer follows.
-		if (pipeProducer.paused !== producer.paused) await (producer.paused ? pipeProducer.pause() : pipeProducer.resume());
-		const [consumerEnd, producerEnd] = [pipeConsumer, pipeProducer];
-		consumerEnd.observer.on('close', () => producerEnd.close());
-		consumerEnd.observer.on('pause', () => void producerEnd.pause().catch(() => undefined));
-		consumerEnd.observer.on('resume', () => void producerEnd.resume().catch(() => undefined));
-		producerEnd.observer.on('close', () => consumerEnd.close());
-		return { pipeConsumer, pipeProducer };
-	} catch (error) {
-		pipeConsumer?.close();
-		pipeProducer?.close();
-		throw error;
-	}
+function pipeProducer(producer: Producer, local: PipeTransport, remote: PipeTransport, keepId: boolean): Promise<PipeToRouterResult> {
+	return pipeEnds(
+		producer,
+		'original Producer closed',
+		() => local.consume({ producerId: producer.id } as types.ConsumerOptions),
+		(pipeConsumer) =>
+			remote.produce({
+				...(keepId ? { id: producer.id } : {}),
+				kind: pipeConsumer.kind,
+				rtpParameters: pipeConsumer.rtpParameters,
+				paused: pipeConsumer.producerPaused,
+				appData: producer.appData,
+			} as types.ProducerOptions),
+		async (pipeConsumer, pipeProducer) => {
+			// The producer paused or resumed meanwhile: the pipe producer follows.
+			if (pipeProducer.paused !== producer.paused) await (producer.paused ? pipeProducer.pause() : pipeProducer.resume());
+			pipeConsumer.observer.on('pause', () => void pipeProducer.pause().catch(() => undefined));
+			pipeConsumer.observer.on('resume', () => void pipeProducer.resume().catch(() => undefined));
+		},
+	).then(([pipeConsumer, pipeProducer]) => ({ pipeConsumer, pipeProducer }));
 }
 
-async function pipeDataProducer(
-	dataProducer: DataProducer,
-	local: PipeTransport,
-	remote: PipeTransport,
-	keepId: boolean,
-): Promise<PipeToRouterResult> {
-	let pipeDataConsumer: DataConsumer | undefined;
-	let pipeDataProducer: DataProducer | undefined;
+function pipeDataProducer(dataProducer: DataProducer, local: PipeTransport, remote: PipeTransport, keepId: boolean): Promise<PipeToRouterResult> {
+	return pipeEnds(
+		dataProducer,
+		'original DataProducer closed',
+		() => local.consumeData({ dataProducerId: dataProducer.id }),
+		(pipeDataConsumer) =>
+			remote.produceData({
+				...(keepId ? { id: dataProducer.id } : {}),
+				sctpStreamParameters: pipeDataConsumer.sctpStreamParameters,
+				label: pipeDataConsumer.label,
+				protocol: pipeDataConsumer.protocol,
+				appData: dataProducer.appData,
+			} as types.DataProducerOptions),
+	).then(([pipeDataConsumer, pipeDataProducer]) => ({ pipeDataConsumer, pipeDataProducer }));
+}
+
+/**
+ * A pipe consumer on this side and its pipe producer on the other, closing
+ * together from then on; neither is left behind if making them fails.
+ */
+async function pipeEnds<C extends RemoteObject, P extends RemoteObject>(
+	original: RemoteObject,
+	closedMessage: string,
+	consume: () => Promise<C>,
+	produce: (consumerEnd: C) => Promise<P>,
+	link?: (consumerEnd: C, producerEnd: P) => Promise<void>,
+): Promise<[C, P]> {
+	let consumerEnd: C | undefined;
+	let producerEnd: P | undefined;
 	try {
-		pipeDataConsumer = await local.consumeData({ dataProducerId: dataProducer.id });
-		pipeDataProducer = await remote.produceData({
-			...(keepId ? { id: dataProducer.id } : {}),
-			sctpStreamParameters: pipeDataConsumer.sctpStreamParameters,
-			label: pipeDataConsumer.label,
-			protocol: pipeDataConsumer.protocol,
-			appData: dataProducer.appData,
-		} as types.DataProducerOptions);
-		if (dataProducer.closed) throw new InvalidStateError('original DataProducer closed');
-		const [consumerEnd, producerEnd] = [pipeDataConsumer, pipeDataProducer];
-		consumerEnd.observer.on('close', () => producerEnd.close());
-		producerEnd.observer.on('close', () => consumerEnd.close());
-		return { pipeDataConsumer, pipeDataProducer };
+		consumerEnd = await consume();
+		producerEnd = await produce(consumerEnd);
+		if (original.closed) throw new InvalidStateError(closedMessage);
+		await link?.(consumerEnd, producerEnd);
+		const [c, p] = [consumerEnd, producerEnd];
+		c.observer.on('close', () => p.close());
+		p.observer.on('close', () => c.close());
+		return [c, p];
 	} catch (error) {
-		pipeDataConsumer?.close();
-		pipeDataProducer?.close();
+		consumerEnd?.close();
+		producerEnd?.close();
 		throw error;
 	}
 }

@@ -379,6 +379,44 @@ export const SNAPSHOT_FIELDS: Readonly<Record<RemoteKind, readonly string[]>> = 
 };
 
 /**
+ * Several messages of any of the kinds above sent as one (actors/batched-port.ts):
+ * every channel between threads carries them.
+ */
+export interface MessageBatch {
+	$batch: unknown[];
+}
+
+export function isMessageBatch(value: unknown): value is MessageBatch {
+	return typeof value === 'object' && value !== null && Array.isArray((value as { $batch?: unknown }).$batch);
+}
+
+/**
+ * Snapshot fields that are large, nested and never read by mafalda itself on
+ * the hot path (a consumer's rtpParameters is 1.4 KB of JSON, 4 KB once
+ * structured-cloned into objects): the host sends them as JSON text, which
+ * crosses the thread as one flat string (a memcpy, not a walk of the object
+ * graph), and the proxy keeps the text, parsing it only when the app reads the
+ * property. See docs/ARCHITECTURE.md, "What crosses a thread".
+ */
+export const JSON_SNAPSHOT_FIELDS: ReadonlySet<string> = new Set([
+	'rtpParameters', 'consumableRtpParameters', 'iceParameters', 'iceCandidates', 'dtlsParameters',
+	'sctpParameters', 'sctpStreamParameters', 'srtpParameters',
+]);
+
+/**
+ * A snapshot field sent as JSON text (see JSON_SNAPSHOT_FIELDS). An object is
+ * sent one top-level property at a time, so that the parts consumers of one
+ * producer share (codecs, header extensions: most of the text) are equal
+ * strings the proxies can share (lib/remote/json-text.ts).
+ */
+export type JsonText = { $json: string } | { $parts: Record<string, string> };
+
+export function isJsonText(value: unknown): value is JsonText {
+	if (typeof value !== 'object' || value === null) return false;
+	return typeof (value as { $json?: unknown }).$json === 'string' || typeof (value as { $parts?: unknown }).$parts === 'object';
+}
+
+/**
  * A mediasoup object inside an event argument (a producer in `volumes`, say)
  * crosses the thread as this reference; the main thread swaps in its proxy.
  */

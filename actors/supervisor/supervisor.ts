@@ -3,6 +3,7 @@ import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { NoCpuSlotError } from '../../lib/errors';
 import { actorEntry } from '../actor-entry';
+import { BatchedPort } from '../batched-port';
 import type { BalancerApi, HostEvent, HostWorkerData, WorkerHostApi } from '../protocol';
 import { CpuSlots } from './cpu-slots';
 import { WorkerHandle } from './worker-handle';
@@ -58,7 +59,7 @@ export class Supervisor {
 			// The balancer holds only derived state; losing it is a bug, not an outage to hide.
 			console.error('mafalda: balancer thread failed', error);
 		});
-		this.balancer = Comlink.wrap<BalancerApi>(nodeEndpoint(this.#balancerThread));
+		this.balancer = Comlink.wrap<BalancerApi>(nodeEndpoint(new BatchedPort(this.#balancerThread)));
 	}
 
 	get closed(): boolean {
@@ -116,10 +117,11 @@ export class Supervisor {
 			transferList: [events.port2, loads.port2],
 			env,
 		});
-		const api = Comlink.wrap<WorkerHostApi>(nodeEndpoint(thread));
+		const api = Comlink.wrap<WorkerHostApi>(nodeEndpoint(new BatchedPort(thread)));
 		const handle = new WorkerHandle(index, slot, thread, api, events.port1, workerSettings);
 		this.#handles.set(index, handle);
-		events.port1.on('message', (event: HostEvent) => {
+		new BatchedPort(events.port1).on('message', (message) => {
+			const event = message as HostEvent;
 			// mediasoup reports a death once its process has exited and been reaped.
 			if (event.type === 'worker-died') this.#onDeath(handle, `mediasoup worker died: ${event.error}`, true, true);
 			else this.hooks.hostEvent(index, event);

@@ -16,6 +16,7 @@ import type {
 	WorkerHostApi,
 	WorkerInfo,
 } from '../protocol';
+import { withJsonArguments } from './json-arguments';
 import { LoadReporter } from './load-reporter';
 import { type MediasoupObject, ObjectTable, type TableEntry, toCloneable } from './object-table';
 import { RouterShard } from './router-shard';
@@ -144,7 +145,7 @@ export class WorkerHost implements WorkerHostApi {
 
 	async consume(request: ConsumeRequest): Promise<ObjectRef> {
 		const { entry, transport } = this.#transport(request.transportId);
-		const consumer = await transport.consume(request.options as unknown as types.ConsumerOptions);
+		const consumer = await transport.consume(withJsonArguments(request.options) as unknown as types.ConsumerOptions);
 		this.#requireShard(entry.shardId).consumerAdded(transport.id, consumer.id, this.#pipeTransports.has(transport.id));
 		return this.#addChild('consumer', consumer, entry, transport.id);
 	}
@@ -198,9 +199,10 @@ export class WorkerHost implements WorkerHostApi {
 	}
 
 	async crashForTest(): Promise<void> {
-		setImmediate(() => {
+		// After the answer has left: replies go out in the check phase (actors/batched-port.ts), timers run after it.
+		setTimeout(() => {
 			throw new Error('mafalda test: worker host thread crash');
-		});
+		}, 0);
 	}
 
 	async #pipeBitrates(): Promise<{ in: number; out: number }> {

@@ -171,26 +171,37 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		try {
 			await router.open();
 		} catch (error) {
-			await router.close();
+			router.close();
+			await router.tornDown();
 			throw error;
 		}
 		// close() ran while the router was opening: it must not come back alive.
 		if (this.#closed || router.closed) {
-			await router.close();
+			router.close();
+			await router.tornDown();
 			throw new MafaldaClosedError();
 		}
 		return router;
 	}
 
+	/** Closes every MafaldaRouter of this instance (each at once), and settles when their shards are gone. */
 	async closeAllMafaldaRouters(): Promise<void> {
-		await Promise.all([...this.mafaldaRouters.values()].map((r) => r.close()));
+		const routers = [...this.mafaldaRouters.values()];
+		for (const router of routers) router.close();
+		await Promise.all(routers.map((r) => r.tornDown()));
 	}
 
-	/** Closes every MafaldaRouter, every worker and thread of this instance. */
+	/**
+	 * Closes every MafaldaRouter, every worker and thread of this instance.
+	 * The routers close before this returns its promise, as a mediasoup
+	 * Worker's close() closes its Routers ('workerclose').
+	 */
 	async close(): Promise<void> {
 		if (this.#closed) return;
-		await this.closeAllMafaldaRouters();
 		this.#closed = true;
+		const routers = [...this.mafaldaRouters.values()];
+		for (const router of routers) router.workerClosed();
+		await Promise.all(routers.map((r) => r.tornDown()));
 		const supervisor = this.#supervisor;
 		this.#supervisor = undefined;
 		if (supervisor) await supervisor.close();
@@ -266,6 +277,11 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		object.onClosed(() => {
 			if (registered.get(object.id) === object) registered.delete(object.id);
 		});
+	}
+
+	/** @internal The proxy registered for an object id on a worker (pipe ends included). */
+	proxyOn(workerIndex: number, id: string): RemoteObject | undefined {
+		return this.#directory.get(workerIndex)?.get(id);
 	}
 
 	/** @internal Resolves an object reference of a host event: the app's proxy first. */

@@ -15,10 +15,6 @@ const DEBIAN_PACKAGES = [
 	'flatbuffers-compiler', 'libflatbuffers-dev',
 ];
 
-// What the cluster tests need (docs/CLUSTER.md): a real Redis server, and
-// `ip` for the network namespaces that stand in for separate machines.
-const CLUSTER_PACKAGES = ['redis-server', 'iproute2'];
-
 function log(msg) {
 	console.log(`[mafalda setup] ${msg}`);
 }
@@ -37,6 +33,14 @@ function ensureNpmPackages() {
 	sh('npm', [fs.existsSync(lock) ? 'ci' : 'install', '--ignore-scripts', '--no-audit', '--no-fund']);
 }
 
+// What the cluster tests need (docs/CLUSTER.md): a real Redis server, and
+// `ip` for the network namespaces that stand in for separate machines.
+const CLUSTER_PACKAGES = ['redis-server', 'iproute2'];
+
+// What test/browser-chromium.test.ts drives: Debian's own build, so nothing
+// downloads a browser of its own.
+const BROWSER_PACKAGES = ['chromium'];
+
 function missingDebianPackages(packages) {
 	return packages.filter((pkg) => {
 		const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
@@ -44,20 +48,42 @@ function missingDebianPackages(packages) {
 	});
 }
 
-function ensureDebianPackages(packages, what) {
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** Installs what is missing of `packages` as root; returns the apt-get line still to run otherwise. */
+function installDebianPackages(packages) {
 	const missing = missingDebianPackages(packages);
-	if (missing.length === 0) return;
-	const line = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-	if (typeof process.getuid === 'function' && process.getuid() === 0) {
+	if (missing.length === 0) return undefined;
+	if (isRoot) {
 		log(`installing Debian packages: ${missing.join(' ')}`);
 		sh('apt-get', ['update', '-qq']);
 		sh('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
 			env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
 		});
-		return;
+		return undefined;
 	}
-	console.error(`[mafalda setup] ${what} needs Debian packages that are missing. Run as root:\n\n  ${line}\n`);
+	return `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+}
+
+function ensureDebianPackages() {
+	const line = installDebianPackages(DEBIAN_PACKAGES);
+	if (!line) return;
+	console.error(`[mafalda setup] the mediasoup worker build needs Debian packages that are missing. Run as root:\n\n  ${line}\n`);
 	process.exit(1);
+}
+
+function ensureClusterPackages() {
+	const line = installDebianPackages(CLUSTER_PACKAGES);
+	if (!line) return;
+	console.error(`[mafalda setup] the cluster tests need Debian packages that are missing (a Redis server, network namespaces). Run as root:\n\n  ${line}\n`);
+	process.exit(1);
+}
+
+function ensureBrowser() {
+	if (process.env.CHROMIUM_BIN && fs.existsSync(process.env.CHROMIUM_BIN)) return;
+	const line = installDebianPackages(BROWSER_PACKAGES);
+	// Not fatal: only the browser test needs it, and it says why it skips.
+	if (line) log(`chromium is missing (the browser test will skip). Run as root:\n\n  ${line}\n`);
 }
 
 function ensureWorker() {
@@ -68,16 +94,21 @@ function ensureWorker() {
 	const { cachedWorkerBin } = require('./worker-cache');
 	const version = require(path.join(mediasoupDir, 'package.json')).version;
 	if (fs.existsSync(cachedWorkerBin(version))) return;
-	ensureDebianPackages(DEBIAN_PACKAGES, 'the mediasoup worker build');
+	ensureDebianPackages();
 	require('./worker-build').buildWorker(mediasoupDir);
 }
 
 function ensureTypeScriptBuild() {
 	// tsc is incremental (dist/.tsbuildinfo): a no-change build takes a second.
-	sh(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+	const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+	sh(process.execPath, [tsc, '-p', 'tsconfig.json']);
+	// The browser test's page script: esbuild bundles it without type-checking, so check it here (DOM types, no emit).
+	const page = path.join(ROOT, 'test', 'browser', 'page', 'tsconfig.json');
+	if (fs.existsSync(page)) sh(process.execPath, [tsc, '-p', page]);
 }
 
 ensureNpmPackages();
-ensureDebianPackages(CLUSTER_PACKAGES, 'the cluster tests (a Redis server, network namespaces)');
+ensureClusterPackages();
 ensureWorker();
+ensureBrowser();
 ensureTypeScriptBuild();

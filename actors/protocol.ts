@@ -216,7 +216,8 @@ export type CloseReason =
 	| 'dataproducerclose'
 	| 'workerclose'
 	| 'workerdied'
-	| 'nodedrained';
+	| 'nodedrained'
+	| 'nodedied';
 
 /**
  * Reasons that mean the object's worker went away under it (not a close by a
@@ -224,7 +225,7 @@ export type CloseReason =
  * app with the events mediasoup uses for a closed router ('routerclose' on a
  * transport, 'transportclose' on its children). The cluster's faults add theirs here.
  */
-export const WORKER_LOSS_REASONS: readonly CloseReason[] = ['workerdied', 'nodedrained'];
+export const WORKER_LOSS_REASONS: readonly CloseReason[] = ['workerdied', 'nodedrained', 'nodedied'];
 
 export function isWorkerLoss(reason: CloseReason | undefined): boolean {
 	return reason !== undefined && WORKER_LOSS_REASONS.includes(reason);
@@ -550,7 +551,17 @@ export interface ControlRejected {
 	reason: string;
 }
 
-export type ControllerFrame = ControlAuth | ControlRequest;
+/**
+ * Controller -> node, every second or so: the controller's lease on what it
+ * made there. A node that hears nothing from an authenticated controller for
+ * its lease time (its TTL) drops the connection and closes what that
+ * controller alone held, as when the connection closes.
+ */
+export interface ControlBeat {
+	t: 'beat';
+}
+
+export type ControllerFrame = ControlAuth | ControlRequest | ControlBeat;
 export type NodeFrame = ControlChallenge | ControlWelcome | ControlResponse | ControlHostEvent | ControlNodeUpdate | ControlNodeClosing | ControlRejected;
 
 export interface NodeWorkerSummary {

@@ -102,7 +102,10 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 				workerGone: (index, reason, error) => this.#onWorkerDied(index, error, false, reason),
 				hostEvent: (index, event) => this.#onHostEvent(index, event),
 				nodeJoined: (node) => this.emit('nodejoined', node),
-				nodeLeft: (info) => this.emit('nodeleft', info),
+				nodeLeft: (info) => {
+					this.emit('nodeleft', info);
+					if (info.reason === 'nodedied') this.emit('nodedied', info);
+				},
 			});
 		}
 		const nodeId = localNodeId();

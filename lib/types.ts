@@ -118,6 +118,12 @@ export interface SupervisorEvents {
 	overloaded: [OverloadedInfo];
 	/** A cluster node was found and connected (its workers are in `workers`). */
 	nodejoined: [NodeSummary];
-	/** A cluster node is gone: drained (reason 'nodedrained') or its connection lost. */
+	/** A cluster node is gone: drained (reason 'nodedrained') or dead (reason 'nodedied'). */
 	nodeleft: [NodeLeftInfo];
+	/**
+	 * A cluster node died (killed, frozen, its link cut): emitted after its
+	 * nodeleft. Its proxies are closed with closeReason 'nodedied' and its
+	 * workers are never placed on again.
+	 */
+	nodedied: [NodeLeftInfo];
 }

@@ -9,6 +9,7 @@ import type {
 	NodeSummary,
 	NodeWorkerSummary,
 	ObjectRef,
+	ProducerIndexEntry,
 } from '../../actors/protocol';
 import { CONTROL_PROTOCOL_VERSION } from '../../actors/protocol';
 import { CpuSlots, defaultSlotDir } from '../../actors/supervisor/cpu-slots';
@@ -23,7 +24,7 @@ import { type ControlSession, ControlServer, type ControlServerStats } from './c
 import { NodeRegistry } from './node-registry';
 import { NodeShards } from './node-shards';
 import { ProducerIndex } from './producer-index';
-import { RedisKeys } from './redis-keys';
+import { redisRetry, RedisKeys } from './redis-keys';
 
 export interface MafaldaNodeEvents {
 	/** The node is draining: it takes no new placements and closes what is left after drainTimeoutMs. */
@@ -31,6 +32,13 @@ export interface MafaldaNodeEvents {
 	closed: [];
 	/** Something went wrong outside any request (Redis, a heartbeat): logged, never thrown. */
 	error: [Error];
+	/**
+	 * Redis stopped answering (once per outage). The node goes on: its
+	 * controllers, transports and media do not need Redis.
+	 */
+	redislost: [Error];
+	/** Redis answers again and the node wrote itself back: registry key, set, producer index, router sets. */
+	reregistered: [{ outageMs: number }];
 }
 
 /**
@@ -58,7 +66,10 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 	readonly #transportShard = new Map<string, string>();
 	/** Transports the apps made (not pipes): a drain waits for these. */
 	readonly #appTransports = new Set<string>();
-	readonly #producers = new Set<string>();
+	/** The index entries of this node's producers, kept to write them again into a Redis that lost them. */
+	readonly #producers = new Map<string, ProducerIndexEntry>();
+	/** Since when Redis has not answered (undefined: it answers). */
+	#redisLostAt: number | undefined;
 	/**
 	 * Session -> worker -> transports it created as placed. Each controller's
 	 * balancer counts its own placements as pending until a report includes
@@ -127,10 +138,13 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 				welcome: () => this.summary(),
 				request: (session, worker, method, args) => this.#request(session, worker, method, args),
 				sessionClosed: (session) => this.#sessionClosed(session),
+				// The controller's lease: as long as this node's own registry lease, beaten as often.
+				leaseMs: o.ttlMs,
 			});
 			this.#control = await this.#server.listen(o.listenIp, o.controlPort);
-			this.#redis = new Redis(o.redis, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+			this.#redis = new Redis(o.redis, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, retryStrategy: redisRetry });
 			this.#redis.on('error', () => undefined);
+			this.#redis.on('ready', () => void this.#reregister());
 			await this.#redis.connect().catch((error: Error) => {
 				throw new ClusterUnavailableError(`Redis at ${redactUrl(o.redis)}: ${error.message}`);
 			});
@@ -141,9 +155,53 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 			await this.#shutdown();
 			throw error;
 		}
-		this.#heartbeat = setInterval(() => {
-			this.#registry?.heartbeat(this.summary()).catch((error: Error) => this.emit('error', error));
-		}, o.heartbeatMs);
+		this.#heartbeat = setInterval(() => this.#beat(), o.heartbeatMs);
+	}
+
+	/**
+	 * One beat: the summary to every controller over its control channel
+	 * (their proof that this node lives, which needs no Redis) and to the
+	 * registry. A failed registry beat is an outage of Redis, not of this
+	 * node: nothing closes; the beats go on and succeed when Redis is back.
+	 */
+	#beat(): void {
+		const summary = this.summary();
+		this.#server?.broadcast({ t: 'node', node: summary });
+		this.#registry?.heartbeat(summary).then(
+			() => {
+				if (this.#redisLostAt !== undefined) void this.#reregister();
+			},
+			(error: Error) => this.#lostRedis(error),
+		);
+	}
+
+	#lostRedis(error: Error): void {
+		if (this.#redisLostAt !== undefined || this.#closing) return;
+		this.#redisLostAt = Date.now();
+		this.emit('redislost', new ClusterUnavailableError(`Redis at ${redactUrl(this.options.redis)}: ${error.message}`));
+	}
+
+	/**
+	 * Redis is back (it may have restarted empty): writes back all this node
+	 * owns in it, so the cluster is whole without restarting anything.
+	 */
+	async #reregister(): Promise<void> {
+		const registry = this.#registry;
+		const index = this.#index;
+		if (!registry || !index || this.#closing) return;
+		try {
+			await registry.heartbeat(this.summary());
+			await Promise.all([...this.#producers.values()].map((entry) => index.put(entry)));
+			await Promise.all(this.#shards.all().map((s) => index.routerWorkerAdded(s.routerId, this.nodeId, s.worker)));
+			await registry.announce('joined', this.nodeId);
+		} catch (error) {
+			this.#lostRedis(error as Error);
+			return;
+		}
+		if (this.#redisLostAt === undefined) return;
+		const outageMs = Date.now() - this.#redisLostAt;
+		this.#redisLostAt = undefined;
+		this.emit('reregistered', { outageMs });
 	}
 
 	summary(): NodeSummary {
@@ -210,7 +268,7 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 		if (this.#heartbeat) clearInterval(this.#heartbeat);
 		this.#heartbeat = undefined;
 		if (this.#registry) {
-			await this.#index?.remove([...this.#producers]).catch(() => undefined);
+			await this.#index?.remove([...this.#producers.keys()]).catch(() => undefined);
 			await this.#registry.deregister(this.nodeId).catch(() => undefined);
 		}
 		await this.#server?.close();
@@ -231,7 +289,8 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 			case 'createRouter': {
 				const routerId = args[0] as string;
 				const { ref, opened } = await this.#shards.acquire(session.id, worker, routerId, () => call('createRouter', args) as Promise<ObjectRef>);
-				if (opened) await this.#index?.routerWorkerAdded(routerId, this.nodeId, worker);
+				// Without Redis the shard still serves; #reregister writes it when Redis is back.
+				if (opened) await this.#index?.routerWorkerAdded(routerId, this.nodeId, worker).catch((error: Error) => this.#lostRedis(error));
 				return ref;
 			}
 			case 'createTransport': {
@@ -261,8 +320,11 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 				if (!request.pipe && shardId && shard && this.#index) {
 					// Indexed before the answer: a producer is consumable through any
 					// controller as soon as its produce() resolves.
-					this.#producers.add(ref.id);
-					await this.#index.put({ producerId: ref.id, routerId: shard.routerId, nodeId: this.nodeId, worker, shardId, ref });
+					// Without Redis the producer still serves its own controller; the
+					// entry is written when Redis is back (#reregister).
+					const entry: ProducerIndexEntry = { producerId: ref.id, routerId: shard.routerId, nodeId: this.nodeId, worker, shardId, ref };
+					this.#producers.set(ref.id, entry);
+					await this.#index.put(entry).catch((error: Error) => this.#lostRedis(error));
 				}
 				return ref;
 			}

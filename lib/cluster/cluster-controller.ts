@@ -8,7 +8,7 @@ import { redactUrl, type ResolvedClusterOptions } from './cluster-options';
 import { ControlClient } from './control-client';
 import { NodeRegistry } from './node-registry';
 import { ProducerIndex } from './producer-index';
-import { parseNodeEvent, RedisKeys } from './redis-keys';
+import { parseNodeEvent, redisRetry, RedisKeys } from './redis-keys';
 import { RemoteWorkerHandle } from './remote-worker-handle';
 
 /** Global worker indices of remote workers start here, clear of any local supervisor's (at most 1024). */
@@ -28,11 +28,22 @@ export interface ClusterHost {
 
 export interface NodeLeftInfo {
 	nodeId: string;
-	/** 'nodedrained' when the node drained (SIGTERM); 'workerdied' when its connection was lost. */
+	/**
+	 * 'nodedrained' when the node drained (SIGTERM); 'nodedied' when it died:
+	 * its connection closed without a notice (the process was killed) or went
+	 * silent for nodeTimeoutMs (a frozen machine, a cut link).
+	 */
 	reason: CloseReason;
+	/** Global indices of its workers (gone from `workers`, never placed on again). */
 	workers: number[];
+	/** This controller's MafaldaRouters that had a shard there. */
 	routerIds: string[];
+	/** The app's transports that closed with it (closeReason === reason). */
 	transportIds: string[];
+	/** What told of it: "connection to node ... closed", "node ... silent for 3012 ms", ... */
+	detail: string;
+	/** How long since the node was last heard on its control channel, ms. */
+	silentMs: number;
 }
 
 interface NodeLink {
@@ -72,7 +83,7 @@ export class ClusterController {
 		private readonly host: ClusterHost,
 	) {
 		this.#keys = new RedisKeys(options.keyPrefix);
-		const redisOptions = { lazyConnect: true, maxRetriesPerRequest: 2 };
+		const redisOptions = { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: redisRetry };
 		this.#redis = new Redis(options.redis, redisOptions);
 		this.#subscriber = new Redis(options.redis, redisOptions);
 		// ioredis reconnects by itself; a refused connection is reported by the calls that need it.
@@ -114,7 +125,8 @@ export class ClusterController {
 		try {
 			live = await this.#registry.liveNodes();
 		} catch {
-			// Redis is away: what is connected stays connected (issue 11 decides more).
+			// Redis is away: what is connected stays connected; a call that needs
+			// Redis rejects with ClusterUnavailableError meanwhile.
 			return;
 		}
 		const seen = new Set<string>();
@@ -127,8 +139,9 @@ export class ClusterController {
 				await this.#connect(summary).catch(() => undefined);
 			}),
 		);
-		// A node that left the registry (deregistered, or its heartbeat expired) is gone for placements.
-		for (const [nodeId, link] of this.#links) if (!seen.has(nodeId)) link.client.close();
+		// A connected node missing from the registry is NOT closed here: a Redis that
+		// restarted empty lists nobody until the nodes' next beats. Whether a node
+		// lives is its control channel's business (a close, or its silence).
 	}
 
 	#connect(summary: NodeSummary): Promise<void> {
@@ -146,6 +159,8 @@ export class ClusterController {
 			controllerId: this.controllerId,
 			expectNodeId: summary.nodeId,
 			requestTimeoutMs: this.options.requestTimeoutMs,
+			beatMs: this.options.heartbeatMs,
+			nodeTimeoutMs: this.options.nodeTimeoutMs,
 		});
 		if (this.#closed) {
 			client.close();
@@ -221,8 +236,10 @@ export class ClusterController {
 		if (this.#links.get(link.summary.nodeId) !== link) return;
 		this.#links.delete(link.summary.nodeId);
 		this.nodes.delete(link.summary.nodeId);
-		const reason = link.closingReason ?? 'workerdied';
-		const info: NodeLeftInfo = { nodeId: link.summary.nodeId, reason, workers: [], routerIds: [], transportIds: [] };
+		// No 'closing' notice before the connection went: the node died (or we cannot reach it, which is the same to us).
+		const reason = link.closingReason ?? 'nodedied';
+		const silentMs = Date.now() - link.client.lastHeard;
+		const info: NodeLeftInfo = { nodeId: link.summary.nodeId, reason, workers: [], routerIds: [], transportIds: [], detail, silentMs };
 		for (const [localIndex, entry] of [...link.workers]) {
 			info.workers.push(entry.handle.index);
 			const gone = this.#removeWorker(link, localIndex, reason, `node ${link.summary.nodeId}: ${detail}`);

@@ -15,6 +15,13 @@ export interface ClusterOptions {
 	pollIntervalMs?: number;
 	/** How long one request to a node may take, ms (default 30000). */
 	requestTimeoutMs?: number;
+	/** How often this controller renews its lease on each node (a beat on the control channel), ms (default 1000). */
+	heartbeatMs?: number;
+	/**
+	 * A node whose control channel is silent this long is dead (nodedied), ms
+	 * (default 3000: three of the nodes' 1 s beats). Longer than the nodes' --heartbeat.
+	 */
+	nodeTimeoutMs?: number;
 }
 
 export interface ResolvedClusterOptions {
@@ -23,6 +30,8 @@ export interface ResolvedClusterOptions {
 	keyPrefix: string;
 	pollIntervalMs: number;
 	requestTimeoutMs: number;
+	heartbeatMs: number;
+	nodeTimeoutMs: number;
 }
 
 function secretFrom(value: unknown, field: string): string {
@@ -47,7 +56,12 @@ function redisUrl(value: unknown, field: string): string {
 export function resolveClusterOptions(input: unknown): ResolvedClusterOptions | undefined {
 	if (input === undefined) return undefined;
 	const o = optionalObject(input, 'options.cluster') ?? {};
+	const heartbeatMs = optionalNumber(o.heartbeatMs, 'options.cluster.heartbeatMs', 50, 60_000) ?? 1000;
+	const nodeTimeoutMs = optionalNumber(o.nodeTimeoutMs, 'options.cluster.nodeTimeoutMs', 100, 600_000) ?? 3000;
+	if (nodeTimeoutMs <= heartbeatMs) throw new InvalidArgumentError('options.cluster.nodeTimeoutMs', 'must be longer than heartbeatMs');
 	return {
+		heartbeatMs,
+		nodeTimeoutMs,
 		redis: redisUrl(o.redis, 'options.cluster.redis'),
 		secret: secretFrom(o.secret, 'options.cluster.secret'),
 		keyPrefix: optionalString(o.keyPrefix, 'options.cluster.keyPrefix') ?? 'mafalda:',

@@ -23,6 +23,8 @@ export interface ControlClientEvents {
 	close: [reason: string];
 }
 
+const BEAT = encodeFrame({ t: 'beat' });
+
 interface Pending {
 	resolve(value: unknown): void;
 	reject(error: Error): void;
@@ -40,6 +42,8 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 	readonly #pending = new Map<number, Pending>();
 	#nextId = 1;
 	#closed = false;
+	#lastHeard = Date.now();
+	readonly #watch: NodeJS.Timeout;
 	/** Frames from the node that failed their checks (dropped). */
 	badFrames = 0;
 
@@ -48,10 +52,23 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 		readonly node: NodeSummary,
 		private readonly requestTimeoutMs: number,
 		decoder: FrameDecoder,
+		liveness: { beatMs: number; nodeTimeoutMs: number },
 	) {
 		super();
 		this.#socket = socket;
+		// Both ends beat: this one renews the controller's lease on the node; the
+		// node's beats (its summary, every heartbeat) prove it lives without Redis.
+		// A node that froze or whose link is cut sends no FIN: only its silence tells.
+		this.#watch = setInterval(() => {
+			if (Date.now() - this.#lastHeard > liveness.nodeTimeoutMs) {
+				this.#fail(`node ${node.nodeId} silent for ${Date.now() - this.#lastHeard} ms (more than ${liveness.nodeTimeoutMs})`);
+				return;
+			}
+			if (socket.writable) socket.write(BEAT);
+		}, liveness.beatMs);
+		this.#watch.unref();
 		socket.on('data', (chunk) => {
+			this.#lastHeard = Date.now();
 			let frames: Json[];
 			try {
 				frames = decoder.push(chunk);
@@ -68,7 +85,17 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 	static connect(
 		host: string,
 		port: number,
-		options: { secret: string; controllerId: string; timeoutMs?: number; requestTimeoutMs?: number; expectNodeId?: string },
+		options: {
+			secret: string;
+			controllerId: string;
+			timeoutMs?: number;
+			requestTimeoutMs?: number;
+			expectNodeId?: string;
+			/** How often this controller beats (renews its lease on the node), ms; default 1000. */
+			beatMs?: number;
+			/** A node silent this long is dead, ms; default 3000. */
+			nodeTimeoutMs?: number;
+		},
 	): Promise<ControlClient> {
 		const timeoutMs = options.timeoutMs ?? 5000;
 		return new Promise((resolve, reject) => {
@@ -108,7 +135,10 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 						}
 						clearTimeout(timer);
 						socket.removeAllListeners();
-						const client = new ControlClient(socket, frame.node, options.requestTimeoutMs ?? 30_000, decoder);
+						const client = new ControlClient(socket, frame.node, options.requestTimeoutMs ?? 30_000, decoder, {
+							beatMs: options.beatMs ?? 1000,
+							nodeTimeoutMs: options.nodeTimeoutMs ?? 3000,
+						});
 						resolve(client);
 						return;
 					} else if (frame.t === 'rejected') {
@@ -117,6 +147,11 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 				}
 			});
 		});
+	}
+
+	/** When the node was last heard (any bytes), ms since the epoch. */
+	get lastHeard(): number {
+		return this.#lastHeard;
 	}
 
 	get closed(): boolean {
@@ -178,6 +213,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 	#fail(reason: string): void {
 		if (this.#closed) return;
 		this.#closed = true;
+		clearInterval(this.#watch);
 		this.#socket.destroy();
 		const error = new ClusterUnavailableError(reason);
 		for (const pending of this.#pending.values()) {

@@ -24,7 +24,7 @@ const HEX = /^[0-9a-f]{64}$/;
 const TRANSPORT_KINDS = ['webrtc', 'plain', 'pipe', 'direct'];
 const OBSERVER_KINDS = ['audio-level', 'active-speaker'];
 export const CLOSE_REASONS: readonly CloseReason[] = [
-	'close', 'routerclose', 'transportclose', 'producerclose', 'dataproducerclose', 'workerclose', 'workerdied', 'nodedrained',
+	'close', 'routerclose', 'transportclose', 'producerclose', 'dataproducerclose', 'workerclose', 'workerdied', 'nodedrained', 'nodedied',
 ];
 
 /** What is wrong with a request's arguments, or undefined when they have the shape WorkerHostApi expects. */
@@ -69,6 +69,7 @@ export function checkControllerFrame(frame: unknown): { frame: ControllerFrame }
 			? { frame: frame as unknown as ControllerFrame }
 			: { problem: 'auth takes { controllerId, nonce (64 hex), mac }' };
 	}
+	if (frame.t === 'beat') return Object.keys(frame).length === 1 ? { frame: { t: 'beat' } } : { problem: 'beat takes no fields' };
 	if (frame.t === 'req') {
 		const id = isInt(frame.id) ? frame.id : undefined;
 		if (id === undefined) return { problem: 'req.id must be a non-negative integer' };

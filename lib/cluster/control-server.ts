@@ -11,6 +11,8 @@ const AUTH_TIMEOUT_MS = 5000;
 export class ControlSession {
 	controllerId = '';
 	authenticated = false;
+	/** When the controller was last heard (any frame): its lease runs from here. */
+	lastHeard = Date.now();
 	constructor(
 		readonly id: number,
 		readonly socket: net.Socket,
@@ -27,6 +29,8 @@ export interface ControlServerHandler {
 	welcome(): NodeSummary;
 	request(session: ControlSession, worker: number, method: ControlMethod, args: Json[]): Promise<unknown>;
 	sessionClosed(session: ControlSession): void;
+	/** A controller silent this long (no request, no beat) has lost its lease: its connection is dropped. */
+	readonly leaseMs: number;
 }
 
 /** What the node counts of what it refused (for tests, dumps and logs). */
@@ -36,6 +40,8 @@ export interface ControlServerStats {
 	badFrames: number;
 	requests: number;
 	failedRequests: number;
+	/** Controllers dropped because their lease expired (silent for leaseMs). */
+	leasesExpired: number;
 }
 
 /**
@@ -45,9 +51,10 @@ export interface ControlServerStats {
  * the connection (a broken stream, a wrong proof), and counted; never thrown.
  */
 export class ControlServer {
-	readonly stats: ControlServerStats = { connections: 0, authFailures: 0, badFrames: 0, requests: 0, failedRequests: 0 };
+	readonly stats: ControlServerStats = { connections: 0, authFailures: 0, badFrames: 0, requests: 0, failedRequests: 0, leasesExpired: 0 };
 	readonly #sessions = new Set<ControlSession>();
 	readonly #server: net.Server;
+	readonly #leaseTimer: NodeJS.Timeout;
 	#nextSession = 1;
 
 	constructor(
@@ -56,6 +63,19 @@ export class ControlServer {
 	) {
 		this.#server = net.createServer((socket) => this.#accept(socket));
 		this.#server.on('error', () => undefined);
+		// A controller that froze or lost its network sends no FIN: only its silence tells.
+		this.#leaseTimer = setInterval(() => this.#expireLeases(), Math.max(50, Math.floor(handler.leaseMs / 4)));
+		this.#leaseTimer.unref();
+	}
+
+	#expireLeases(): void {
+		const now = Date.now();
+		for (const session of this.#sessions) {
+			if (!session.authenticated || session.socket.destroyed || now - session.lastHeard <= this.handler.leaseMs) continue;
+			this.stats.leasesExpired++;
+			// destroy(), not end(): a silent peer would never answer the FIN, and its objects go now.
+			session.socket.destroy();
+		}
 	}
 
 	listen(host: string, port: number): Promise<{ host: string; port: number }> {
@@ -82,6 +102,7 @@ export class ControlServer {
 	}
 
 	async close(): Promise<void> {
+		clearInterval(this.#leaseTimer);
 		for (const session of this.#sessions) session.socket.end();
 		await new Promise<void>((resolve) => {
 			const timer = setTimeout(() => {
@@ -110,6 +131,7 @@ export class ControlServer {
 		const authTimer = setTimeout(() => drop('authFailures', 'no authentication in time'), AUTH_TIMEOUT_MS);
 		authTimer.unref();
 		socket.on('data', (chunk) => {
+			session.lastHeard = Date.now();
 			let frames: Json[];
 			try {
 				frames = decoder.push(chunk);
@@ -144,7 +166,8 @@ export class ControlServer {
 					session.send({ t: 'welcome', mac: nodeProof(this.secret, frame.nonce, nonce, this.handler.nodeId), node: this.handler.welcome() });
 					continue;
 				}
-				if (!session.authenticated) return drop('authFailures', 'request before authentication');
+				if (!session.authenticated) return drop('authFailures', `${frame.t} before authentication`);
+				if (frame.t === 'beat') continue;
 				this.stats.requests++;
 				this.handler.request(session, frame.worker, frame.method, frame.args).then(
 					(value) => session.send({ t: 'res', id: frame.id, ok: true, value: (value ?? null) as Json }),

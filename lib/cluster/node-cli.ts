@@ -81,6 +81,9 @@ export async function runNodeCli(argv: readonly string[]): Promise<void> {
 		return;
 	}
 	node.on('error', (error) => console.error(`mafalda-node: ${error.message}`));
+	// One line per outage and one per recovery, not one per failed beat.
+	node.on('redislost', (error) => console.log(JSON.stringify({ event: 'redislost', at: Date.now(), message: error.message })));
+	node.on('reregistered', ({ outageMs }) => console.log(JSON.stringify({ event: 'reregistered', at: Date.now(), outageMs })));
 	const summary = node.summary();
 	console.log(JSON.stringify({
 		event: 'ready',

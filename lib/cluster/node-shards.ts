@@ -99,6 +99,11 @@ export class NodeShards {
 		this.#made.delete(session);
 	}
 
+	/** Every open shard's router id and worker (to write them into a Redis that restarted empty). */
+	all(): Array<{ routerId: string; worker: number }> {
+		return [...this.#byShardId.values()].map((s) => ({ routerId: s.routerId, worker: s.worker }));
+	}
+
 	/** Worker of every shard, for a worker's death. */
 	shardsOn(worker: number): string[] {
 		return [...this.#byShardId.values()].filter((s) => s.worker === worker).map((s) => s.ref.id);

@@ -40,3 +40,8 @@ export function parseNodeEvent(message: string): NodeEventMessage | undefined {
 	}
 	return undefined;
 }
+
+/** ioredis's retryStrategy of nodes and controllers: reconnect soon after Redis is back (ioredis's default waits up to 2 s between tries). */
+export function redisRetry(times: number): number {
+	return Math.min(times * 50, 500);
+}

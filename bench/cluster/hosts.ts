@@ -52,6 +52,11 @@ export interface HostNetwork {
 	testAddress: string;
 	/** Adds `ms` of delay to what every host sends (tc netem); returns the undo, or undefined where the mode has no links. */
 	addLatency(ms: number): (() => void) | undefined;
+	/**
+	 * Cuts (false) or restores (true) host `index`'s only link (its veth on the
+	 * bridge): the machine stays up but nothing reaches it. False where the mode has no links.
+	 */
+	setLink(index: number, up: boolean): boolean;
 	destroy(): void;
 }
 
@@ -141,6 +146,10 @@ export function makeHosts(count: number, names: string[]): HostNetwork {
 						return undefined;
 					}
 				},
+				setLink(index: number, up: boolean): boolean {
+					ip(['link', 'set', `mfv${process.pid}x${seq}${index}`, up ? 'up' : 'down']);
+					return true;
+				},
 				destroy,
 			};
 		} catch {
@@ -152,6 +161,7 @@ export function makeHosts(count: number, names: string[]): HostNetwork {
 		hosts: Array.from({ length: count }, (_, i) => ({ name: names[i] ?? `host-${i}`, address: `127.0.0.${2 + i}` })),
 		testAddress: '127.0.0.1',
 		addLatency: () => undefined,
+		setLink: () => false,
 		destroy: () => undefined,
 	};
 }
@@ -161,6 +171,8 @@ export interface RedisServer {
 	port: number;
 	/** `redis-cli` against this server (for assertions on keys). */
 	cli(...args: string[]): string;
+	/** Kills the server (SIGKILL) and starts it again, empty, on the same port after `downMs`. */
+	restart(downMs: number): Promise<void>;
 	stop(): Promise<void>;
 }
 
@@ -169,41 +181,55 @@ export async function startRedis(alsoBind?: string): Promise<RedisServer> {
 	const port = await freePort();
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mafalda-redis-'));
 	const binds = ['127.0.0.1', ...(alsoBind && alsoBind !== '127.0.0.1' ? [alsoBind] : [])];
-	const child: ChildProcess = spawn(
-		'redis-server',
-		['--port', String(port), '--bind', ...binds, '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no', '--loglevel', 'warning'],
-		{ stdio: ['ignore', 'pipe', 'pipe'] },
-	);
-	let log = '';
-	child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-	child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
 	const cli = (...args: string[]): string =>
 		execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-	const deadline = Date.now() + 10_000;
-	for (;;) {
-		if (child.exitCode !== null) throw new Error(`redis-server exited: ${log}`);
-		try {
-			if (cli('ping') === 'PONG') break;
-		} catch {
-			// not up yet
+	let child: ChildProcess;
+	const launch = async (): Promise<void> => {
+		child = spawn(
+			'redis-server',
+			['--port', String(port), '--bind', ...binds, '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no', '--loglevel', 'warning'],
+			{ stdio: ['ignore', 'pipe', 'pipe'] },
+		);
+		let log = '';
+		child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+		child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+		const deadline = Date.now() + 10_000;
+		for (;;) {
+			if (child.exitCode !== null) throw new Error(`redis-server exited: ${log}`);
+			try {
+				if (cli('ping') === 'PONG') break;
+			} catch {
+				// not up yet
+			}
+			if (Date.now() > deadline) {
+				child.kill('SIGKILL');
+				throw new Error(`redis-server did not answer on port ${port}: ${log}`);
+			}
+			await sleep(50);
 		}
-		if (Date.now() > deadline) {
+	};
+	const kill = async (signal: NodeJS.Signals): Promise<void> => {
+		if (child.exitCode !== null || child.signalCode !== null) return;
+		const exited = new Promise((resolve) => child.once('exit', resolve));
+		child.kill(signal);
+		await Promise.race([exited, timeLimit(3000)]);
+		if (child.exitCode === null && child.signalCode === null) {
 			child.kill('SIGKILL');
-			throw new Error(`redis-server did not answer on port ${port}: ${log}`);
+			await exited;
 		}
-		await sleep(50);
-	}
+	};
+	await launch();
 	return {
 		url: `redis://${alsoBind ?? '127.0.0.1'}:${port}`,
 		port,
 		cli,
+		async restart(downMs: number): Promise<void> {
+			await kill('SIGKILL');
+			await sleep(downMs);
+			await launch();
+		},
 		async stop(): Promise<void> {
-			if (child.exitCode === null) {
-				const exited = new Promise((resolve) => child.once('exit', resolve));
-				child.kill('SIGTERM');
-				await Promise.race([exited, timeLimit(3000)]);
-				if (child.exitCode === null) child.kill('SIGKILL');
-			}
+			await kill('SIGTERM');
 			fs.rmSync(dir, { recursive: true, force: true });
 		},
 	};

@@ -240,11 +240,17 @@ export class ClusterController {
 		const reason = link.closingReason ?? 'nodedied';
 		const silentMs = Date.now() - link.client.lastHeard;
 		const info: NodeLeftInfo = { nodeId: link.summary.nodeId, reason, workers: [], routerIds: [], transportIds: [], detail, silentMs };
+		const localIndices = [...link.workers.keys()];
 		for (const [localIndex, entry] of [...link.workers]) {
 			info.workers.push(entry.handle.index);
 			const gone = this.#removeWorker(link, localIndex, reason, `node ${link.summary.nodeId}: ${detail}`);
 			info.routerIds.push(...gone.routerIds.filter((id) => !info.routerIds.includes(id)));
 			info.transportIds.push(...gone.transportIds);
+		}
+		if (reason === 'nodedied' && !this.#closed) {
+			// A dead node cannot take itself out of the router sets: whoever saw it die does, for the routers it knows.
+			const entries = info.routerIds.flatMap((routerId) => localIndices.map((worker) => ({ routerId, nodeId: info.nodeId, worker })));
+			void this.#index.routerWorkersRemoved(entries).catch(() => undefined);
 		}
 		if (!this.#closed) this.host.nodeLeft(info);
 	}

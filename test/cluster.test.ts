@@ -6,6 +6,7 @@ import Redis from 'ioredis';
 import * as mediasoup from 'mediasoup';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { ControlClient } from '../lib/cluster/control-client';
@@ -58,7 +59,12 @@ beforeAll(async () => {
 		? `cluster hosts: network namespaces ${network.hosts.map((h) => `${h.netns}=${h.address}`).join(', ')}`
 		: 'cluster hosts: loopback fallback (not root, no netns, or MAFALDA_TEST_HOSTS=loopback): nodes run on 127.0.0.2-5 of this namespace');
 	redis = await startRedis(network.mode === 'netns' ? network.testAddress : undefined);
-	for (const [i, nodeId] of NODE_IDS.entries()) nodes.set(nodeId, await startNode(network.hosts[i], nodeOptions(nodeId)));
+	for (const [i, nodeId] of NODE_IDS.entries()) {
+		const options = nodeOptions(nodeId);
+		// Node A serves its Prometheus metrics on its own address.
+		if (i === 0) options.extra = [...(options.extra ?? []), '--metrics-port', '0', '--metrics-host', network.hosts[0].address];
+		nodes.set(nodeId, await startNode(network.hosts[i], options));
+	}
 });
 
 afterAll(async () => {
@@ -93,6 +99,20 @@ describe('nodes register in Redis and controllers see them', () => {
 			expect(summary.workers).toHaveLength(1);
 			expect(summary.controlHost).toBe(network.hosts[i].address);
 		}
+	});
+
+	test('a node started with --metrics-port serves its metrics, labelled with its node id', async () => {
+		const ready = JSON.parse(nodes.get('node-a')!.output.find((l) => l.includes('"event":"ready"'))!) as { metrics?: string };
+		expect(ready.metrics).toMatch(new RegExp(`^http://${network.hosts[0].address.replace(/\./g, '\\.')}:\\d+/metrics$`));
+		const text = await new Promise<string>((resolve, reject) => {
+			http.get(ready.metrics!, (res) => {
+				let body = '';
+				res.on('data', (d: Buffer) => (body += d.toString()));
+				res.on('end', () => resolve(body));
+			}).on('error', reject);
+		});
+		expect(text).toMatch(/^mafalda_worker_up\{node="node-a",worker="0"\} 1$/m);
+		expect(text).toMatch(/^mafalda_worker_cpu_seconds_total\{node="node-a",worker="0"\} [\d.e-]+$/m);
 	});
 
 	test('a controller with numWorkers 0 sees every node and its workers, and emits nodejoined', async () => {

@@ -1,4 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
+import { MafaldaMetrics } from '../metrics/MafaldaMetrics';
+import { type MetricsServer, serveMetrics } from '../metrics/serve-metrics';
+import { Worker } from '../remote/Worker';
+import type { SupervisorEvents } from '../types';
 import Redis from 'ioredis';
 import type {
 	CloseReason,
@@ -76,6 +80,9 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 	 * them, so each gets a report with its own count, not every controller's.
 	 */
 	readonly #placedBy = new Map<number, Map<number, number>>();
+	/** What the metrics hear (the events a Mafalda instance emits about its workers), with options.metricsPort. */
+	readonly #events = new EventEmitter<SupervisorEvents>();
+	#metricsServer: MetricsServer | undefined;
 	#draining = false;
 	#closing: Promise<void> | undefined;
 	#drainWaiters = new Set<() => void>();
@@ -100,6 +107,11 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 		return this.#control;
 	}
 
+	/** The scrape URL of this node's metrics (options.metricsPort), once started. */
+	get metricsUrl(): string | undefined {
+		return this.#metricsServer?.url;
+	}
+
 	get stats(): ControlServerStats | undefined {
 		return this.#server?.stats;
 	}
@@ -118,8 +130,12 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 			},
 			{
 				hostEvent: (index, event) => this.#onHostEvent(index, event),
-				workerStarted: () => this.#nodeChanged(),
-				workerDied: (index, error) => {
+				workerStarted: (handle, restarted) => {
+					this.#events.emit(restarted ? 'workerrestarted' : 'workerstarted', { workerIndex: handle.index, pid: handle.pid });
+					this.#nodeChanged();
+				},
+				workerDied: (index, error, willRestart) => {
+					this.#events.emit('workerdied', { workerIndex: index, error, willRestart, routerIds: [], transportIds: [] });
 					for (const shardId of this.#shards.shardsOn(index)) this.#objectClosed(shardId);
 					this.#loads.delete(index);
 					// A restarted host counts from zero, and so does each controller's balancer.
@@ -148,6 +164,19 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 			await this.#redis.connect().catch((error: Error) => {
 				throw new ClusterUnavailableError(`Redis at ${redactUrl(o.redis)}: ${error.message}`);
 			});
+			if (o.metricsPort !== undefined) {
+				const supervisor = this.#supervisor;
+				// The node's own view: its workers' load reports and processes, labelled with its node id.
+				const metrics = new MafaldaMetrics(o.nodeId, {
+					workers: () => supervisor.workers().map((h) => new Worker(h)),
+					pipes: () => [],
+					mafaldaRouters: () => this.#shards.routerCount(),
+					placeOf: (workerIndex) => ({ node: o.nodeId, worker: workerIndex }),
+				});
+				metrics.attach(this.#events);
+				for (const h of supervisor.workers()) this.#events.emit('workerstarted', { workerIndex: h.index, pid: h.pid });
+				this.#metricsServer = await serveMetrics(metrics.registry, { port: o.metricsPort, host: o.metricsHost });
+			}
 			this.#registry = new NodeRegistry(this.#redis, this.#keys, o.ttlMs);
 			this.#index = new ProducerIndex(this.#redis, this.#keys);
 			await this.#registry.register(this.summary());
@@ -272,6 +301,7 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 			await this.#registry.deregister(this.nodeId).catch(() => undefined);
 		}
 		await this.#server?.close();
+		await this.#metricsServer?.close();
 		await this.#supervisor?.close();
 		const redis = this.#redis;
 		if (redis?.status === 'ready') await redis.quit().catch(() => redis.disconnect());
@@ -388,6 +418,7 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 
 	#onHostEvent(index: number, event: HostEvent): void {
 		if (event.type === 'load-report') {
+			this.#events.emit('loadreport', event.report);
 			const before = this.#loads.get(index);
 			this.#loads.set(index, event.report);
 			if (!before) this.#nodeChanged();

@@ -96,9 +96,14 @@ export interface MafaldaNodeOptions {
 	cpuSlotDir?: string;
 	loadReportIntervalMs?: number;
 	logLevel?: 'debug' | 'warn' | 'error' | 'none';
+	/** Serve this node's Prometheus metrics on this TCP port (0: any free one); no metrics endpoint without it. */
+	metricsPort?: number;
+	/** Address of the metrics endpoint (default '127.0.0.1'). */
+	metricsHost?: string;
 }
 
-export type ResolvedNodeOptions = Required<Omit<MafaldaNodeOptions, 'rtcMinPort' | 'rtcMaxPort' | 'cpuSlotDir' | 'secret'>> & {
+export type ResolvedNodeOptions = Required<Omit<MafaldaNodeOptions, 'rtcMinPort' | 'rtcMaxPort' | 'cpuSlotDir' | 'secret' | 'metricsPort'>> & {
+	metricsPort: number | undefined;
 	secret: string;
 	rtcMinPort: number | undefined;
 	rtcMaxPort: number | undefined;
@@ -144,5 +149,7 @@ export function resolveNodeOptions(input: unknown): ResolvedNodeOptions {
 		cpuSlotDir: optionalString(o.cpuSlotDir, 'options.cpuSlotDir'),
 		loadReportIntervalMs: optionalNumber(o.loadReportIntervalMs, 'options.loadReportIntervalMs', 10, 3_600_000) ?? 1000,
 		logLevel: logLevel as ResolvedNodeOptions['logLevel'],
+		metricsPort: optionalNumber(o.metricsPort, 'options.metricsPort', 0, 65535, true),
+		metricsHost: o.metricsHost === undefined ? '127.0.0.1' : ip(o.metricsHost, 'options.metricsHost'),
 	};
 }

@@ -7,7 +7,7 @@ import { MafaldaNode } from './MafaldaNode';
 
 const USAGE = `usage: mafalda-node --redis URL --announced-ip IP [--listen-ip IP] [--workers N]
                     [--rtc-ports MIN-MAX] [--secret S] [--control-port P] [--node-id ID]
-                    [--key-prefix P] [--drain-timeout MS]
+                    [--key-prefix P] [--drain-timeout MS] [--metrics-port P] [--metrics-host IP]
   The cluster secret may come from MAFALDA_CLUSTER_SECRET instead of --secret.
   SIGTERM or SIGINT drains the node (no new placements) and exits.`;
 
@@ -25,8 +25,10 @@ const FLAGS: Record<string, keyof MafaldaNodeOptions | 'rtcPorts'> = {
 	'--heartbeat': 'heartbeatMs',
 	'--ttl': 'ttlMs',
 	'--cpu-slot-dir': 'cpuSlotDir',
+	'--metrics-port': 'metricsPort',
+	'--metrics-host': 'metricsHost',
 };
-const NUMERIC = new Set(['workers', 'controlPort', 'drainTimeoutMs', 'heartbeatMs', 'ttlMs']);
+const NUMERIC = new Set(['workers', 'controlPort', 'drainTimeoutMs', 'heartbeatMs', 'ttlMs', 'metricsPort']);
 
 /** Turns the command line into MafaldaNode options; a bad flag throws InvalidArgumentError naming it. */
 export function parseNodeArgs(argv: readonly string[]): MafaldaNodeOptions {
@@ -92,6 +94,7 @@ export async function runNodeCli(argv: readonly string[]): Promise<void> {
 		listenIp: summary.listenIp,
 		announcedIp: summary.announcedIp,
 		workers: summary.workers.length,
+		...(node.metricsUrl ? { metrics: node.metricsUrl } : {}),
 	}));
 	let stopping = false;
 	const stop = (signal: string): void => {

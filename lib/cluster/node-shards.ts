@@ -47,6 +47,11 @@ export class NodeShards {
 		return { ref: shard.ref, opened };
 	}
 
+	/** Router ids with a shard open on this node (the node's `mafalda_routers`). */
+	routerCount(): number {
+		return new Set([...this.#byKey.values()].map((s) => s.routerId)).size;
+	}
+
 	isShard(objectId: string): boolean {
 		return this.#byShardId.has(objectId);
 	}

@@ -110,6 +110,8 @@ export class ClusterController {
 			if (parseNodeEvent(message)) void this.poll();
 		});
 		await this.poll();
+		// close() may have come during that first poll (a caller that saw the nodes it waited for): no timer then.
+		if (this.#closed) return;
 		this.#timer = setInterval(() => void this.poll(), this.options.pollIntervalMs);
 	}
 

@@ -373,3 +373,9 @@ describe('a node drains (SIGTERM)', () => {
 		nodes.delete(victim);
 	});
 });
+
+test('liveness options name their field: a node timeout no longer than the beat is refused', () => {
+	const cluster = { redis: 'redis://127.0.0.1:1', secret: SECRET };
+	expect(() => new Mafalda(mediasoup, { numWorkers: 0, cluster: { ...cluster, heartbeatMs: 1000, nodeTimeoutMs: 1000 } })).toThrow(/options\.cluster\.nodeTimeoutMs/);
+	expect(() => new Mafalda(mediasoup, { numWorkers: 0, cluster: { ...cluster, heartbeatMs: 10 } })).toThrow(/options\.cluster\.heartbeatMs/);
+});

@@ -56,11 +56,16 @@ describe('controller frames (what a node accepts)', () => {
 		['a negative worker', { t: 'req', id: 1, worker: -1, method: 'dump', args: [] }, /req.worker/],
 		['args not an array', { t: 'req', id: 1, worker: 0, method: 'dump', args: {} }, /req.args/],
 		['auth with a short nonce', { t: 'auth', controllerId: 'c', nonce: 'abc', mac: 'x' }, /auth takes/],
+		['a beat carrying fields', { t: 'beat', id: 1 }, /beat takes no fields/],
 	])('%s is refused with a reason', (_name, frame, reason) => {
 		const checked = checkControllerFrame(frame);
 		expect(checked).toHaveProperty('problem');
 		expect((checked as { problem: string }).problem).toMatch(reason);
 	});
+});
+
+test('a beat (the controller renewing its lease) passes', () => {
+	expect(checkControllerFrame({ t: 'beat' })).toEqual({ frame: { t: 'beat' } });
 });
 
 describe('node frames (what a controller accepts)', () => {
@@ -72,6 +77,7 @@ describe('node frames (what a controller accepts)', () => {
 		['event', { t: 'event', worker: 0, event: { type: 'object-closed', objectId: 'o', reason: 'close' } }, { t: 'event', worker: 0, event: { type: 'object-closed', objectId: 'o', reason: 'bored' } }],
 		['node', { t: 'node', node: summary }, { t: 'node', node: { ...summary, workers: [{ index: 'zero' }] } }],
 		['closing', { t: 'closing', reason: 'nodedrained' }, { t: 'closing', reason: 'whim' }],
+		['event (a close for a dead node)', { t: 'event', worker: 0, event: { type: 'object-closed', objectId: 'o', reason: 'nodedied' } }, { t: 'event', worker: 0, event: { type: 'object-closed', objectId: 'o', reason: 'nodediedd' } }],
 		['rejected', { t: 'rejected', reason: 'no' }, { t: 'rejected' }],
 	])('%s: the good shape passes, a bad one is dropped', (_type, good, bad) => {
 		expect(isNodeFrame(good)).toBe(true);

@@ -249,7 +249,8 @@ describe('a controller dies', () => {
 				for (const v of watched) expect(v.consumer.closed).toBe(false);
 				received.forEach((n) => expect(n).toBeGreaterThan(0));
 				for (const v of watched) expect(v.receiver.totalLost).toBe(0);
-				console.log(`FAULT controller-${signal === 'SIGKILL' ? 'killed' : 'frozen'}: its transport on ${ready.nodeId} and its pipe on node-a closed ` +
+				const what = ready.nodeId === 'node-a' ? 'its transport on node-a (no pipe: it consumed where the producer is)' : `its transport on ${ready.nodeId} and its pipe on node-a`;
+				console.log(`FAULT controller-${signal === 'SIGKILL' ? 'killed' : 'frozen'}: ${what} closed ` +
 					`${detectMs} ms after ${signal} (node lease 3000 ms); longest gap at the other controller's viewers ${maxGapMs} ms`);
 			} finally {
 				if (child.exitCode === null && child.signalCode !== 'SIGKILL') child.kill('SIGKILL');

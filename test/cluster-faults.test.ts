@@ -327,7 +327,7 @@ describe('a node dies', () => {
 			expect(lost.transport.closeReason).toBe('nodedied');
 			received.forEach((n) => expect(n).toBeGreaterThan(0));
 			console.log(`FAULT node-link-cut: nodedied ${detectMs} ms after the link of ${victim} went down ` +
-				`(silent ${died[1].silentMs} ms, nodeTimeoutMs 3000); longest gap at the viewers on other nodes ${maxGapMs} ms`);
+				`(silent ${died[1].silentMs} ms, nodeTimeoutMs 2500); longest gap at the viewers on other nodes ${maxGapMs} ms`);
 		} finally {
 			network.setLink(NODE_IDS.indexOf(victim), true);
 		}

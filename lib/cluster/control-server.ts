@@ -64,7 +64,7 @@ export class ControlServer {
 		this.#server = net.createServer((socket) => this.#accept(socket));
 		this.#server.on('error', () => undefined);
 		// A controller that froze or lost its network sends no FIN: only its silence tells.
-		this.#leaseTimer = setInterval(() => this.#expireLeases(), Math.max(50, Math.floor(handler.leaseMs / 4)));
+		this.#leaseTimer = setInterval(() => this.#expireLeases(), Math.max(20, Math.floor(handler.leaseMs / 10)));
 		this.#leaseTimer.unref();
 	}
 

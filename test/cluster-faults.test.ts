@@ -139,8 +139,8 @@ test('the room spans four nodes: the producer on A, one viewer on each of B, C a
 	expect([...viewers.keys()].sort()).toEqual(['node-b', 'node-c', 'node-d']);
 });
 
-describe('Redis restarts empty', () => {
-	test('media flows, known objects keep working, Redis calls reject with ClusterUnavailableError, nodes re-register, nobody is declared dead', async () => {
+describe('Redis away', () => {
+	test('Redis restarted empty: media flows, known objects keep working, Redis calls reject with ClusterUnavailableError, nodes re-register, nobody is declared dead', async () => {
 		const producerKey = `${PREFIX}producer:${pub.producer.id}`;
 		const routerKey = `${PREFIX}router:${router.id}:workers`;
 		expect(redis.cli('exists', producerKey)).toBe('1');
@@ -197,6 +197,43 @@ describe('Redis restarts empty', () => {
 				`cluster whole again (registry, producer index, router sets) ${wholeAt - upAt} ms after Redis answered; ` +
 				`outage as each node saw it (first failed beat to re-registered) ${outages.join(', ')} ms; ` +
 				`longest gap at a viewer ${maxGapMs} ms; nodes declared dead: ${left.length}`);
+		} finally {
+			await lateViewer?.receiver.close();
+			lateViewer?.transport.close();
+		}
+	});
+
+	test('Redis frozen (SIGSTOP: connections open, no answer): calls that need it reject within the command timeout, nothing closes, the nodes write themselves back', async () => {
+		const outputBefore = new Map(NODE_IDS.map((id) => [id, nodes.get(id)!.output.length]));
+		const linesOf = (nodeId: string): string[] => nodes.get(nodeId)!.output.slice(outputBefore.get(nodeId));
+		const watched = [...viewers.values()];
+		let rejectedAfterMs = 0;
+		let lateViewer: Viewer | undefined;
+		const { maxGapMs, received } = await watchMedia(watched, async () => {
+			const frozen = redis.freeze(5000);
+			await sleep(300);
+			lateViewer = await view(router, pub.producer.id, network.testAddress);
+			const probe = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } });
+			const t0 = Date.now();
+			await expect(probe.consume({ producerId: 'a-producer-of-someone-else', rtpCapabilities: router.rtpCapabilities }))
+				.rejects.toMatchObject({ name: 'ClusterUnavailableError', code: 'ERR_MAFALDA_CLUSTER_UNAVAILABLE' });
+			rejectedAfterMs = Date.now() - t0;
+			probe.close();
+			await frozen;
+		});
+		const thawedAt = Date.now();
+		try {
+			await lateViewer!.receiver.waitForPackets(20, 10_000);
+			await waitFor(() => NODE_IDS.every((id) => linesOf(id).some((l) => l.includes('"event":"reregistered"'))), 'reregistered lines', 10_000);
+			const wholeMs = Date.now() - thawedAt;
+			expect(left).toEqual([]);
+			expect(mafalda.nodes.size).toBe(4);
+			for (const [i, v] of watched.entries()) {
+				expect(received[i]).toBeGreaterThan(100);
+				expect(v.receiver.totalLost).toBe(0);
+			}
+			console.log(`FAULT redis-frozen: Redis frozen 5000 ms; a call needing it rejected after ${rejectedAfterMs} ms (commandTimeout 2000); ` +
+				`every node re-registered ${wholeMs} ms after the thaw; longest gap at a viewer ${maxGapMs} ms; nodes declared dead: ${left.length}`);
 		} finally {
 			await lateViewer?.receiver.close();
 			lateViewer?.transport.close();

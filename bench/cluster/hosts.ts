@@ -173,6 +173,8 @@ export interface RedisServer {
 	cli(...args: string[]): string;
 	/** Kills the server (SIGKILL) and starts it again, empty, on the same port after `downMs`. */
 	restart(downMs: number): Promise<void>;
+	/** Freezes the server (SIGSTOP) for `ms`, then lets it go on (SIGCONT): connections stay open, nothing answers. */
+	freeze(ms: number): Promise<void>;
 	stop(): Promise<void>;
 }
 
@@ -228,7 +230,16 @@ export async function startRedis(alsoBind?: string): Promise<RedisServer> {
 			await sleep(downMs);
 			await launch();
 		},
+		async freeze(ms: number): Promise<void> {
+			child.kill('SIGSTOP');
+			try {
+				await sleep(ms);
+			} finally {
+				child.kill('SIGCONT');
+			}
+		},
 		async stop(): Promise<void> {
+			child.kill('SIGCONT');
 			await kill('SIGTERM');
 			fs.rmSync(dir, { recursive: true, force: true });
 		},

@@ -28,7 +28,7 @@ import { type ControlSession, ControlServer, type ControlServerStats } from './c
 import { NodeRegistry } from './node-registry';
 import { NodeShards } from './node-shards';
 import { ProducerIndex } from './producer-index';
-import { redisRetry, RedisKeys } from './redis-keys';
+import { REDIS_CLIENT_OPTIONS, RedisKeys } from './redis-keys';
 
 export interface MafaldaNodeEvents {
 	/** The node is draining: it takes no new placements and closes what is left after drainTimeoutMs. */
@@ -158,7 +158,7 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 				leaseMs: o.ttlMs,
 			});
 			this.#control = await this.#server.listen(o.listenIp, o.controlPort);
-			this.#redis = new Redis(o.redis, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, retryStrategy: redisRetry });
+			this.#redis = new Redis(o.redis, { ...REDIS_CLIENT_OPTIONS });
 			this.#redis.on('error', () => undefined);
 			this.#redis.on('ready', () => void this.#reregister());
 			await this.#redis.connect().catch((error: Error) => {

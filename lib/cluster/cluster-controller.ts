@@ -8,7 +8,7 @@ import { redactUrl, type ResolvedClusterOptions } from './cluster-options';
 import { ControlClient } from './control-client';
 import { NodeRegistry } from './node-registry';
 import { ProducerIndex } from './producer-index';
-import { parseNodeEvent, redisRetry, RedisKeys } from './redis-keys';
+import { parseNodeEvent, REDIS_CLIENT_OPTIONS, RedisKeys } from './redis-keys';
 import { RemoteWorkerHandle } from './remote-worker-handle';
 
 /** Global worker indices of remote workers start here, clear of any local supervisor's (at most 1024). */
@@ -83,9 +83,8 @@ export class ClusterController {
 		private readonly host: ClusterHost,
 	) {
 		this.#keys = new RedisKeys(options.keyPrefix);
-		const redisOptions = { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: redisRetry };
-		this.#redis = new Redis(options.redis, redisOptions);
-		this.#subscriber = new Redis(options.redis, redisOptions);
+		this.#redis = new Redis(options.redis, { ...REDIS_CLIENT_OPTIONS });
+		this.#subscriber = new Redis(options.redis, { ...REDIS_CLIENT_OPTIONS });
 		// ioredis reconnects by itself; a refused connection is reported by the calls that need it.
 		this.#redis.on('error', () => undefined);
 		this.#subscriber.on('error', () => undefined);

@@ -45,3 +45,11 @@ export function parseNodeEvent(message: string): NodeEventMessage | undefined {
 export function redisRetry(times: number): number {
 	return Math.min(times * 50, 500);
 }
+
+/**
+ * The ioredis options of nodes and controllers. A refused connection fails a
+ * command after two reconnect tries; a Redis that stops answering (a frozen
+ * server, dropped packets) fails it after commandTimeout, so that no call
+ * waits for Redis without bound.
+ */
+export const REDIS_CLIENT_OPTIONS = { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: redisRetry, commandTimeout: 2000 } as const;

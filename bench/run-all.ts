@@ -4,16 +4,20 @@ import { CONTROL_PLANE_DEFAULTS, controlPlaneSummary, controlPlaneTable, runCont
 import { GROWTH_DEFAULTS, growthSummary, growthTable, placementTable, runCostGrowth, type GrowthResult } from './comparisons/cost-growth';
 import { PIPE_DEFAULTS, pipeOverheadSummary, pipeOverheadTable, runPipeOverhead, type PipeOverheadResult } from './comparisons/pipe-overhead';
 import { CLUSTER_DEFAULTS, clusterTable, runClusterBench, type ClusterBenchResult } from './comparisons/cluster';
+import { CLUSTER_SIM_DEFAULTS, clusterSimTable, runClusterSim, type ClusterSimResult } from './comparisons/cluster-sim';
 import { backgroundBusyPct, machineInfo, machineLine, sharedCpuWarning } from './report/machine';
 import { LiveLine } from './report/progress';
 import { writeJsonResult } from './report/results-file';
 
-const PARTS = ['capacity', 'control', 'pipe', 'growth', 'cluster'] as const;
+/** The simulation's default size in `npm run bench`: what finishes in seconds here; the target size takes hours (bench/README.md). */
+const SIM = { nodes: 100, viewers: 100_000, rooms: 50 };
+
+const PARTS = ['capacity', 'control', 'pipe', 'growth', 'cluster', 'cluster-sim'] as const;
 type Part = (typeof PARTS)[number];
 
 const HELP = `npm run bench [-- options]: the four comparisons, with plain mediasoup as the baseline, and the cluster scenario.
 
-  --only LIST            among capacity, control, pipe, growth, cluster (default all, in that order)
+  --only LIST            among capacity, control, pipe, growth, cluster, cluster-sim (default all, in that order)
 Capacity (1):
 ${CAPACITY_HELP}
 Control plane (2):
@@ -24,8 +28,12 @@ Cost growth (4) and placement decision time (2):
   --growth-consumers N   consumers at the end (default ${GROWTH_DEFAULTS.consumers}); placement is timed at 0, 1,000, 10,000, 100,000 and N
 Cluster (5): three mafalda-node processes, one worker each, a broadcast across them
   --cluster-viewers-per-node N   (default ${CLUSTER_DEFAULTS.viewersPerNode})
+Cluster simulation (6): the real balancer and Redis producer index over simulated nodes
+  --sim-nodes N          simulated nodes of ${CLUSTER_SIM_DEFAULTS.workersPerNode} workers (default ${SIM.nodes}; the target is ${CLUSTER_SIM_DEFAULTS.nodes})
+  --sim-viewers N        viewers (default ${SIM.viewers}; the target is ${CLUSTER_SIM_DEFAULTS.viewers})
+  --sim-rooms N          rooms of mixed size (default ${SIM.rooms}; the target is ${CLUSTER_SIM_DEFAULTS.rooms})
 
-Each comparison also runs alone: node dist/bench/comparisons/<capacity|control-plane|pipe-overhead|cost-growth|cluster>.js --help`;
+Each comparison also runs alone: node dist/bench/comparisons/<capacity|control-plane|pipe-overhead|cost-growth|cluster|cluster-sim>.js --help`;
 
 function section(title: string): void {
 	console.log(`\n=== ${title} ===`);
@@ -40,6 +48,9 @@ async function main(): Promise<void> {
 	const pipeReceivers = args.num('pipe-receivers', PIPE_DEFAULTS.receivers);
 	const growthConsumers = args.num('growth-consumers', GROWTH_DEFAULTS.consumers);
 	const clusterViewers = args.num('cluster-viewers-per-node', CLUSTER_DEFAULTS.viewersPerNode);
+	const simNodes = args.num('sim-nodes', SIM.nodes);
+	const simViewers = args.num('sim-viewers', SIM.viewers);
+	const simRooms = args.num('sim-rooms', SIM.rooms);
 	args.assertAllKnown();
 
 	const machine = machineInfo();
@@ -56,6 +67,7 @@ async function main(): Promise<void> {
 	let pipe: PipeOverheadResult | undefined;
 	let growth: GrowthResult | undefined;
 	let cluster: ClusterBenchResult | undefined;
+	let clusterSim: ClusterSimResult | undefined;
 
 	if (parts.includes('capacity')) {
 		section('1. Capacity: largest broadcast under 1% loss and 50 ms p99');
@@ -91,13 +103,20 @@ async function main(): Promise<void> {
 		console.log(`wrote ${writeJsonResult('cluster', { machine, ...cluster })}`);
 	}
 
+	if (parts.includes('cluster-sim')) {
+		section('6. Cluster simulation: the real balancer and Redis index, simulated nodes, no media');
+		clusterSim = await runClusterSim({ ...CLUSTER_SIM_DEFAULTS, nodes: simNodes, viewers: simViewers, rooms: simRooms }, (s) => line.log(s));
+		console.log(clusterSimTable(clusterSim));
+		console.log(`wrote ${writeJsonResult('cluster-sim', { machine, ...clusterSim })}`);
+	}
+
 	section(`Ratios (baseline: plain mediasoup), ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 	if (capacity) console.log(`1. ${capacitySummary(capacity)}`);
 	if (control) for (const l of controlPlaneSummary(control).split('\n')) console.log(`2. ${l}`);
 	if (growth) console.log(`2. ${growthSummary(growth).split('\n')[2]}`);
 	if (pipe) console.log(`3. ${pipeOverheadSummary(pipe)}`);
 	if (growth) for (const l of growthSummary(growth).split('\n').slice(0, 2)) console.log(`4. ${l}`);
-	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, capacity, control, pipe, growth, cluster })}`);
+	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, capacity, control, pipe, growth, cluster, clusterSim })}`);
 }
 
 runMain(main);

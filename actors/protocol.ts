@@ -137,7 +137,15 @@ export interface CallResult {
 	value: Cloneable;
 	/** The object's properties after the call (paused, score, ...), when it still exists. */
 	snapshot?: Snapshot;
+	/**
+	 * What the mediasoup object's observer emitted for this pause()/resume()
+	 * call, decided in the host from mediasoup's own state right after the
+	 * call (the main thread's snapshots can be older than that).
+	 */
+	observerEvent?: PauseObserverEvent;
 }
+
+export type PauseObserverEvent = 'pause' | 'resume';
 
 export interface ConsumeRequest {
 	transportId: string;
@@ -186,6 +194,13 @@ export interface ObjectEvent {
 	args: Cloneable[];
 	/** The object's properties after the event. */
 	snapshot?: Snapshot;
+	/**
+	 * What the mediasoup object's observer emitted with it: the same event
+	 * (same arguments), or 'pause'/'resume' (no arguments) for a consumer's
+	 * 'producerpause'/'producerresume' and a data consumer's
+	 * 'dataproducerpause'/'dataproducerresume' when the consumer itself is not paused.
+	 */
+	observerEvent?: string;
 }
 
 /** A remote object is gone, for whatever reason. Sent once per object. */
@@ -344,7 +359,7 @@ export const REMOTE_EVENTS: Readonly<Record<RemoteKind, readonly string[]>> = {
 	'pipe-transport': TRANSPORT_EVENTS,
 	'direct-transport': [...TRANSPORT_EVENTS, 'rtcp'],
 	producer: ['score', 'videoorientationchange', 'trace'],
-	consumer: ['producerpause', 'producerresume', 'score', 'layerschange', 'trace'],
+	consumer: ['producerpause', 'producerresume', 'score', 'layerschange', 'trace', 'rtp'],
 	'data-producer': [],
 	'data-consumer': ['dataproducerpause', 'dataproducerresume', 'message', 'sctpsendbufferfull', 'bufferedamountlow'],
 	'audio-level-observer': ['volumes', 'silence'],

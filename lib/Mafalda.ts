@@ -315,7 +315,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 				this.emit('loadreport', event.report);
 				return;
 			case 'object-event':
-				this.#directory.get(index)?.get(event.objectId)?.handleEvent(event.event, event.args, event.snapshot);
+				this.#directory.get(index)?.get(event.objectId)?.handleEvent(event.event, event.args, event.snapshot, event.observerEvent);
 				return;
 			case 'object-closed':
 				this.#directory.get(index)?.get(event.objectId)?.markClosed(event.reason);

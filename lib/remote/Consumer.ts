@@ -40,25 +40,14 @@ export class Consumer extends RemoteObject<Events> {
 		return this.field('currentLayers');
 	}
 
-	override handleEvent(event: string, args: unknown[], snapshot: Record<string, unknown> | undefined): void {
-		super.handleEvent(event, args, snapshot);
-		// mediasoup's consumer observer reports pause/resume of its producer as its own.
-		if (event === 'producerpause' && !this.paused) this.observer.emit('pause');
-		if (event === 'producerresume' && !this.paused) this.observer.emit('resume');
-	}
-
 	async getStats(): Promise<Array<types.ConsumerStat | types.ProducerStat>> {
 		return (await this.call('getStats')) as Array<types.ConsumerStat | types.ProducerStat>;
 	}
 	async pause(): Promise<void> {
-		const was = this.paused;
-		await this.call('pause');
-		if (!was && !this.producerPaused) this.observer.emit('pause');
+		await this.togglePause('pause');
 	}
 	async resume(): Promise<void> {
-		const was = this.paused;
-		await this.call('resume');
-		if (was && !this.producerPaused) this.observer.emit('resume');
+		await this.togglePause('resume');
 	}
 	async setPreferredLayers(layers: types.ConsumerLayers): Promise<void> {
 		requireObject(layers, 'layers');

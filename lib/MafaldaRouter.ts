@@ -152,6 +152,11 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return new Map([...this.#shards].map(([index, s]) => [index, { routerId: s.routerId, shardId: s.shardId, workerIndex: s.workerIndex }]));
 	}
 
+	/** Plain data for JSON.stringify (the router holds its Mafalda, whose objects refer back to it). */
+	toJSON(): { id: string; closed: boolean; shards: ShardInfo[] } {
+		return { id: this.id, closed: this.#closed, shards: [...this.shards().values()] };
+	}
+
 	/** @internal */
 	shardCount(): number {
 		return this.#shards.size;

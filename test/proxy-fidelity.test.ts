@@ -256,7 +256,7 @@ test("canConsume() works on frozen capabilities and leaves the app's object as i
 	await router.close();
 });
 
-test('JSON.stringify works on shards() and on the proxies: plain data, no call into a worker thread', async () => {
+test('JSON.stringify works on shards(), the router, its workers and the proxies: plain data, no call into a worker thread', async () => {
 	const router = await mafaldaRouter();
 	const first = await router.createDirectTransport();
 	const second = await router.createDirectTransport();
@@ -272,6 +272,9 @@ test('JSON.stringify works on shards() and on the proxies: plain data, no call i
 		expect(json).toMatchObject({ id: proxy.id, closed: false, workerIndex: proxy.workerIndex });
 	}
 	expect(JSON.parse(JSON.stringify(dataProducer))).toMatchObject({ label: 'x', remoteKind: 'data-producer' });
+	expect(JSON.parse(JSON.stringify(router))).toEqual({ id: router.id, closed: false, shards: rows });
+	const workers = JSON.parse(JSON.stringify([...mafalda.workers.values()])) as Array<Record<string, unknown>>;
+	expect(workers.map((w) => w.id).sort()).toEqual(['0', '1']);
 	await router.close();
 });
 

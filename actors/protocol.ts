@@ -401,6 +401,17 @@ export interface ObjectReference {
 	$ref: string;
 }
 
+/**
+ * A Buffer or other view as it should cross a thread: structured clone copies
+ * a view's whole ArrayBuffer, and a small Buffer is a slice of an 8 KB pool, so
+ * a view smaller than its buffer goes as a copy of just its bytes. The other
+ * side makes a Buffer of it again.
+ */
+export function cloneableBytes(view: ArrayBufferView): ArrayBufferView {
+	if (view.byteLength === view.buffer.byteLength) return view;
+	return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
+}
+
 export function isObjectReference(value: unknown): value is ObjectReference {
 	return typeof value === 'object' && value !== null && typeof (value as { $ref?: unknown }).$ref === 'string';
 }

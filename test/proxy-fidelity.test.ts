@@ -166,6 +166,8 @@ describe('Buffers cross the thread as Buffers', () => {
 		const received = await message;
 		expect(Buffer.isBuffer(received)).toBe(true);
 		expect((received as Buffer).toString('utf8')).toBe('héllo');
+		// Just its bytes crossed the thread, not the 8 KB pool mediasoup's small Buffers are slices of.
+		expect((received as Buffer).buffer.byteLength).toBe((received as Buffer).length);
 	});
 
 	test("a DirectTransport consumer's 'rtp' and a DirectTransport producer's 'rtcp'", async () => {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
 	type CallResult,
+	cloneableBytes,
 	type CloseReason,
 	type HostEvent,
 	type ObjectRef,
@@ -187,13 +188,7 @@ function isMediasoupObject(value: object): value is MediasoupObject {
  */
 export function toCloneable(value: unknown): unknown {
 	if (value === null || typeof value !== 'object') return typeof value === 'function' ? undefined : value;
-	if (ArrayBuffer.isView(value)) {
-		// Structured clone copies a view's whole ArrayBuffer: a small Buffer is
-		// a slice of an 8 KB pool, so send a copy of just its bytes. The main
-		// thread turns it back into a Buffer.
-		const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-		return bytes.byteLength === value.buffer.byteLength ? value : bytes.slice();
-	}
+	if (ArrayBuffer.isView(value)) return cloneableBytes(value);
 	if (isMediasoupObject(value)) return { $ref: value.id };
 	if (Array.isArray(value)) return value.map(toCloneable);
 	const out: Record<string, unknown> = {};

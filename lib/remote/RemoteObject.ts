@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import type { WorkerHandle } from '../../actors/supervisor/worker-handle';
-import { type CallResult, type CloseReason, isObjectReference, type ObjectRef, type RemoteKind, type Snapshot } from '../../actors/protocol';
+import { type CallResult, type CloseReason, cloneableBytes, isObjectReference, type ObjectRef, type RemoteKind, type Snapshot } from '../../actors/protocol';
 import { ObjectClosedError } from '../errors';
 import type { AppData } from '../types';
 
@@ -123,7 +123,8 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		if (this.#closed) throw new ObjectClosedError(this.remoteKind, this.id);
 		let result: CallResult;
 		try {
-			result = await this.ctx.worker.call((host) => host.call({ objectId: this.id, method, args }));
+			const cloneable = args.map((a) => (ArrayBuffer.isView(a) ? cloneableBytes(a) : a));
+			result = await this.ctx.worker.call((host) => host.call({ objectId: this.id, method, args: cloneable }));
 		} catch (error) {
 			// Closed while the call was on its way (its transport, router or
 			// worker went): the host's "no live object" says less than this.

@@ -2,6 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { WorkerHandle } from '../../actors/supervisor/worker-handle';
 import { type CallResult, type CloseReason, cloneableBytes, isObjectReference, type ObjectRef, type RemoteKind, type Snapshot } from '../../actors/protocol';
 import { ObjectClosedError } from '../errors';
+import { fieldValue, shareJsonText } from './json-text';
 import type { AppData } from '../types';
 
 /** Why a proxy closed: mediasoup's reasons, plus mafalda's own 'workerdied'. */
@@ -47,7 +48,7 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		super();
 		this.id = ref.id;
 		this.remoteKind = ref.kind;
-		this.snapshot = ref.snapshot;
+		this.snapshot = shareJsonText(ref.snapshot);
 		this.appData = appData ?? {};
 		this.internal = internal;
 	}
@@ -107,7 +108,7 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 	handleEvent(event: string, args: unknown[], snapshot: Snapshot | undefined, observerEvent?: string): void {
 		// Nothing changes on a closed object (its closed fields stay as they are).
 		if (this.#closed) return;
-		if (snapshot) this.snapshot = { ...this.snapshot, ...snapshot };
+		if (snapshot) this.snapshot = { ...this.snapshot, ...shareJsonText(snapshot) };
 		const values = args.map((a) => this.#resolveRefs(a));
 		this.emitUntyped(event, ...values);
 		if (observerEvent === event) this.observer.emit(event, ...values);
@@ -132,7 +133,7 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 			throw error;
 		}
 		if (this.#closed) return result.value;
-		if (result.snapshot) this.snapshot = { ...this.snapshot, ...result.snapshot };
+		if (result.snapshot) this.snapshot = { ...this.snapshot, ...shareJsonText(result.snapshot) };
 		// Before the caller's await ends, as mediasoup's pause() and resume() emit it.
 		if (result.observerEvent) this.observer.emit(result.observerEvent);
 		return result.value;
@@ -186,8 +187,13 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		return value;
 	}
 
+	/**
+	 * A property from the latest snapshot. Large fields arrive as JSON text and
+	 * are parsed at each read: the app gets a copy it may keep or change, and
+	 * the proxy holds only the text (most are never read at all).
+	 */
 	protected field<T>(name: string): T {
-		return this.snapshot[name] as T;
+		return fieldValue(this.snapshot[name]) as T;
 	}
 
 	async dump(): Promise<unknown> {
@@ -200,6 +206,7 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 	 * worker host that fails as an uncaught exception.
 	 */
 	toJSON(): Record<string, unknown> {
-		return { ...this.snapshot, remoteKind: this.remoteKind, workerIndex: this.workerIndex, shardId: this.shardId };
+		const fields = Object.fromEntries(Object.keys(this.snapshot).map((name) => [name, this.field(name)]));
+		return { ...fields, remoteKind: this.remoteKind, workerIndex: this.workerIndex, shardId: this.shardId };
 	}
 }

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as Mediasoup from 'mediasoup';
 import { Mafalda, type MafaldaRouter } from '../../lib';
-import { WORKERS_PER_MAFALDA } from './suites';
+import { MAX_CONSUMERS_PER_WORKER, WORKERS_PER_MAFALDA } from './suites';
 
 type MediasoupModule = typeof Mediasoup;
 
@@ -45,10 +45,14 @@ export class AdapterWorker extends EventEmitter {
 		return this.#routers;
 	}
 
-	async createRouter(options: { mediaCodecs?: unknown; appData?: Record<string, unknown> } = {}): Promise<MafaldaRouter> {
+	async createRouter(options: Mediasoup.types.RouterOptions = {}): Promise<MafaldaRouter> {
 		if (this.closed) throw new this.#types.InvalidStateError('Worker closed');
 		const { mediaCodecs, appData } = options;
-		const router = await this.mafalda.createMafaldaRouter({ routerOptions: { mediaCodecs }, appData } as never);
+		const router = await this.mafalda.createMafaldaRouter({
+			routerOptions: { mediaCodecs },
+			appData,
+			maxConsumersPerWorker: MAX_CONSUMERS_PER_WORKER,
+		});
 		this.#routers.add(router);
 		router.observer.once('close', () => this.#routers.delete(router));
 		this.observer.emit('newrouter', router);

@@ -6,6 +6,15 @@
 export const WORKERS_PER_MAFALDA = 2;
 
 /**
+ * maxConsumersPerWorker of the adapter's MafaldaRouters. 1 spreads the suites'
+ * transports over both workers (the first fills worker 0, the second goes to
+ * worker 1), so that most consumers, data consumers and observers are fed
+ * through mafalda's pipes between shards instead of sitting beside their
+ * producers; mafalda's default (500) would put a whole suite test on one worker.
+ */
+export const MAX_CONSUMERS_PER_WORKER = 1;
+
+/**
  * The Router-level suites of @mafalda-sfu/mediasoup-node-tests (mediasoup's
  * own node tests, 3.14.7). Worker, WebRtcServer, mediasoup and ortc test the
  * Worker and the module, not a Router.

@@ -1,5 +1,6 @@
+import { EventEmitter } from 'eventemitter3';
+import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import type { types } from 'mediasoup';
 import type { HostEvent, ObjectRef, Placement, PlaceTransportRequest, Watermarks } from '../actors/protocol';
 import { CpuSlots, defaultSlotDir } from '../actors/supervisor/cpu-slots';
 import { Supervisor } from '../actors/supervisor/supervisor';
@@ -9,13 +10,26 @@ import { InvalidArgumentError, MafaldaClosedError } from './errors';
 import { globalCommon, globalMafaldaRouters } from './global';
 import { MafaldaRouter } from './MafaldaRouter';
 import { locateMediasoupModule } from './mediasoup-module';
-import { type ResolvedMafaldaOptions, resolveMafaldaOptions, resolveRouterOptions } from './options';
+import { type ResolvedMafaldaOptions, resolveMafaldaOptions, resolveRouterOptions, resolveWebRtcServerOptions } from './options';
 import { PipeManager } from './pipe-manager';
 import type { RemoteObject } from './remote/RemoteObject';
+import { WebRtcServer } from './remote/WebRtcServer';
 import { Worker } from './remote/Worker';
 import type { ShardRecord } from './shard-record';
-import type { MafaldaRouterOptions, MediasoupModule, PipeInfo, SupervisorEvents } from './types';
+import type { MafaldaRouterOptions, MediasoupModule, PipeInfo, SupervisorEvents, WebRtcServerOptions } from './types';
 import { findWorkerBinary } from './worker-binary';
+
+/**
+ * What mediasoup.observer and each Worker's observer tell a mediasoup app's
+ * console, for the objects of one Mafalda: the workers as they start (then
+ * each worker's observer: newrouter, newwebrtcserver, close), and mafalda's
+ * own logical objects.
+ */
+export interface MafaldaObserverEvents {
+	newworker: [Worker];
+	newmafaldarouter: [MafaldaRouter];
+	newwebrtcserver: [WebRtcServer];
+}
 
 /**
  * The entry point: one Mafalda instance runs a supervisor (one mediasoup Worker
@@ -26,6 +40,10 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	/** The mediasoup-compatible module this instance was built with. */
 	readonly mediasoup: MediasoupModule;
 	readonly mafaldaRouters = new Map<string, MafaldaRouter>();
+	/** Open WebRtcServers, by id. */
+	readonly webRtcServers = new Map<string, WebRtcServer>();
+	/** mediasoup's observer tree, from the top: `newworker`, then each Worker's observer. */
+	readonly observer = new EventEmitter<MafaldaObserverEvents>();
 	protected readonly commonApi = new CommonApi(globalCommon);
 	readonly #options: ResolvedMafaldaOptions;
 	readonly #entry: string;
@@ -35,6 +53,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	readonly #directory = new Map<number, Map<string, RemoteObject>>();
 	readonly #remoteWorkers = new Map<number, Worker>();
 	#workerStarting: Promise<WorkerHandle> | undefined;
+	#ready: Promise<void> | undefined;
 	#closed = false;
 	/** @internal */
 	readonly pipes: PipeManager;
@@ -84,6 +103,33 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			pipeConsume: (transport, dataProducerId) => this.#routerOfTransport(transport).pipeConsumeData(transport, dataProducerId),
 			pipeProduce: (transport, id, from) => this.#routerOfTransport(transport).pipeProduceData(transport, id, from),
 		});
+		if (this.#options.prestartWorkers > 0) {
+			this.#ready = this.#prestart(this.#options.prestartWorkers);
+			// ready() reports a failure; until it is called, it must not be an unhandled rejection.
+			this.#ready.catch(() => undefined);
+		}
+	}
+
+	/**
+	 * Resolves once this instance holds its workers: the `prestartWorkers`
+	 * ones, or at least one. Rejects when they cannot start (NoCpuSlotError
+	 * names the processes holding the machine's slots), so a misconfigured
+	 * deployment fails when it starts rather than at its first room.
+	 */
+	ready(): Promise<void> {
+		this.#ready ??= this.#prestart(Math.max(1, this.#options.prestartWorkers));
+		return this.#ready;
+	}
+
+	async #prestart(count: number): Promise<void> {
+		const supervisor = this.supervisor();
+		while (supervisor.workers().length < count) {
+			const before = supervisor.workers().length;
+			await this.#startWorker(this.#options.workerSettings);
+			if (this.#closed) throw new MafaldaClosedError();
+			// Another start came first and none more may run: that is as many as there can be.
+			if (supervisor.workers().length <= before && !supervisor.canGrow()) return;
+		}
 	}
 
 	get closed(): boolean {
@@ -121,10 +167,11 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 					workerBin: this.#workerBin,
 					loadReportIntervalMs: this.#options.loadReportIntervalMs,
 					restart: this.#options.restart,
-					cpuSlots: new CpuSlots(this.#options.cpuSlotDir ?? defaultSlotDir()),
+					cpuSlots: new CpuSlots(this.#options.cpuSlotDir ?? defaultSlotDir(), undefined, this.#options.maxCpuSlots),
 				},
 				{
 					hostEvent: (index, event) => this.#onHostEvent(index, event),
+					prepareWorker: (handle) => this.#prepareWorker(handle),
 					workerStarted: (handle, restarted) => this.#onWorkerStarted(handle, restarted),
 					workerDied: (index, error, willRestart) => this.#onWorkerDied(index, error, willRestart),
 				},
@@ -157,7 +204,43 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			await router.close();
 			throw new MafaldaClosedError();
 		}
+		this.observer.emit('newmafaldarouter', router);
 		return router;
+	}
+
+	/**
+	 * mediasoup's worker.createWebRtcServer(), for every worker: each worker
+	 * runs a mediasoup WebRtcServer of its own, listening on the given port plus
+	 * its index (or its entry of `ports`), made now on the running workers
+	 * (one is started if none runs) and later on each worker as it starts.
+	 * `router.createWebRtcTransport({ webRtcServer })` uses the server of the
+	 * worker the transport is placed on.
+	 */
+	async createWebRtcServer(options: WebRtcServerOptions): Promise<WebRtcServer> {
+		if (this.#closed) throw new MafaldaClosedError();
+		const resolved = resolveWebRtcServerOptions(options, this.#options.numWorkers);
+		// A server must bind now, as mediasoup's does, so that a taken port fails here.
+		await this.anyWorker(this.#options.workerSettings);
+		if (this.#closed) throw new MafaldaClosedError();
+		const server = new WebRtcServer(randomUUID(), resolved);
+		this.webRtcServers.set(server.id, server);
+		server.once('@close', () => this.webRtcServers.delete(server.id));
+		const handles = this.supervisor().preparedWorkers();
+		try {
+			await Promise.all(handles.map((handle) => server.openOn(handle)));
+		} catch (error) {
+			// Nothing of a server that failed on one worker stays on the others.
+			this.webRtcServers.delete(server.id);
+			server.close();
+			throw error;
+		}
+		if (this.#closed) {
+			server.close();
+			throw new MafaldaClosedError();
+		}
+		this.observer.emit('newwebrtcserver', server);
+		for (const handle of handles) this.#remoteWorkers.get(handle.index)?.observer.emit('newwebrtcserver', server);
+		return server;
 	}
 
 	async closeAllMafaldaRouters(): Promise<void> {
@@ -169,6 +252,9 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		if (this.#closed) return;
 		await this.closeAllMafaldaRouters();
 		this.#closed = true;
+		// As when mediasoup's Worker closes: its servers say 'workerclose'.
+		for (const server of [...this.webRtcServers.values()]) server.workerClosed();
+		this.webRtcServers.clear();
 		const supervisor = this.#supervisor;
 		this.#supervisor = undefined;
 		if (supervisor) await supervisor.close();
@@ -206,6 +292,14 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	workerHandle(index: number): WorkerHandle | undefined {
 		const handle = this.#supervisor?.handle(index);
 		return handle?.alive ? handle : undefined;
+	}
+
+	/** @internal Running workers a transport through this WebRtcServer cannot be placed on. */
+	workersWithout(server: WebRtcServer): number[] {
+		return this.supervisor()
+			.workers()
+			.map((h) => h.index)
+			.filter((index) => !server.runsOn(index));
 	}
 
 	/** @internal */
@@ -281,8 +375,31 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		}
 	}
 
-	#onWorkerStarted(handle: WorkerHandle, restarted: boolean): void {
+	/**
+	 * A worker runs and takes no placement yet: the app's console hears of it
+	 * (observer `newworker`), and every WebRtcServer opens on it, so that a
+	 * transport placed there finds its server.
+	 */
+	async #prepareWorker(handle: WorkerHandle): Promise<void> {
 		const worker = new Worker(handle);
+		this.#remoteWorkers.set(handle.index, worker);
+		this.observer.emit('newworker', worker);
+		await Promise.all(
+			[...this.webRtcServers.values()].map(async (server) => {
+				try {
+					await server.openOn(handle);
+					worker.observer.emit('newwebrtcserver', server);
+				} catch (error) {
+					// This worker goes on without it; transports using the server avoid it.
+					this.emit('webrtcserverfailed', { webRtcServerId: server.id, workerIndex: handle.index, error: error as Error });
+				}
+			}),
+		);
+	}
+
+	#onWorkerStarted(handle: WorkerHandle, restarted: boolean): void {
+		const prepared = this.#remoteWorkers.get(handle.index);
+		const worker = prepared?.handle === handle ? prepared : new Worker(handle);
 		this.#remoteWorkers.set(handle.index, worker);
 		this.commonApi.addWorker(worker);
 		const info = { workerIndex: handle.index, pid: handle.pid };
@@ -306,6 +423,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		for (const router of this.mafaldaRouters.values()) router.workerDied(index, error);
 		this.#remoteWorkers.get(index)?.markClosed(error);
 		this.#remoteWorkers.delete(index);
+		for (const server of this.webRtcServers.values()) server.workerGone(index);
 		this.emit('workerdied', { workerIndex: index, error, willRestart, routerIds, transportIds });
 	}
 

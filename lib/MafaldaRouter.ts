@@ -20,6 +20,7 @@ import { DirectTransport } from './remote/DirectTransport';
 import { PipeTransport } from './remote/PipeTransport';
 import { PlainTransport } from './remote/PlainTransport';
 import { Transport } from './remote/Transport';
+import { WebRtcServer } from './remote/WebRtcServer';
 import { WebRtcTransport } from './remote/WebRtcTransport';
 import type { TransportOwner } from './remote/Transport';
 import type { Worker } from './remote/Worker';
@@ -191,10 +192,18 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 	async createWebRtcTransport(options: types.WebRtcTransportOptions): Promise<WebRtcTransport> {
 		const o = requireObject(options, 'options');
 		if (o.webRtcServer !== undefined) {
-			throw new InvalidArgumentError('options.webRtcServer', 'is not supported: a WebRtcServer belongs to one worker, use listenInfos');
+			const { webRtcServer: server, ...rest } = o;
+			if (!(server instanceof WebRtcServer) || this.#mafalda.webRtcServers.get(server.id) !== server) {
+				throw new InvalidArgumentError('options.webRtcServer', 'must be an open WebRtcServer of this Mafalda (mafalda.createWebRtcServer())');
+			}
+			// As mediasoup, the server's listen infos win over any given here.
+			const transport = (await this.#createTransport('webrtc', rest, server)) as WebRtcTransport;
+			if (server.closed) transport.markClosed('listenserverclose');
+			else server.handleTransport(transport);
+			return transport;
 		}
 		if (o.listenInfos === undefined && o.listenIps === undefined) {
-			throw new InvalidArgumentError('options.listenInfos', 'is required (or the older listenIps)');
+			throw new InvalidArgumentError('options.listenInfos', 'is required (or the older listenIps, or webRtcServer)');
 		}
 		if (o.listenInfos !== undefined) {
 			const infos = optionalArray(o.listenInfos, 'options.listenInfos') ?? [];
@@ -422,16 +431,19 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		await this.#mafalda.supervisor().balancer.shardOpened(this.id, workerIndex);
 		this.#mafalda.emit('shardopened', { routerId: this.id, shardId: shard.shardId, workerIndex });
 		this.emit('newrouter', router, remoteWorker);
+		remoteWorker?.observer.emit('newrouter', router);
 		return shard;
 	}
 
-	async #createTransport(kind: TransportKind, options: Record<string, unknown>): Promise<Transport> {
+	async #createTransport(kind: TransportKind, options: Record<string, unknown>, webRtcServer?: WebRtcServer): Promise<Transport> {
 		this.#assertOpen();
 		const appData = optionalObject(options.appData, 'options.appData') as AppData | undefined;
 		const placement = await this.#mafalda.place(this, {
 			routerId: this.id,
 			maxWorkers: this.#options.maxWorkers,
 			...this.watermarks,
+			// A transport through a WebRtcServer goes only where that server listens.
+			...(webRtcServer ? { excludeWorkers: this.#mafalda.workersWithout(webRtcServer) } : {}),
 		});
 		let ref: ObjectRef;
 		let shard: ShardRecord;
@@ -439,7 +451,8 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 			shard = await this.#shardOn(placement.workerIndex);
 			const worker = shard.worker;
 			const shardId = shard.shardId;
-			ref = await worker.call((host) => host.createTransport({ shardId, transportKind: kind, options: forHost(options), placed: true }));
+			const webRtcServerId = webRtcServer?.id;
+			ref = await worker.call((host) => host.createTransport({ shardId, transportKind: kind, options: forHost(options), placed: true, webRtcServerId }));
 		} catch (error) {
 			await Promise.resolve()
 				.then(() => this.#mafalda.supervisor().balancer.releasePlacement(placement.workerIndex))
@@ -458,6 +471,8 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		}
 		this.commonApi.addTransport(transport);
 		this.observer.emit('newtransport', transport);
+		// The shard's own Router tells it too, for consoles that walk worker -> router -> transport.
+		shard.router.observer.emit('newtransport', transport);
 		return transport;
 	}
 
@@ -503,6 +518,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		});
 		this.commonApi.addRtpObserver(observer);
 		this.observer.emit('newrtpobserver', observer);
+		shard.router.observer.emit('newrtpobserver', observer);
 		return observer;
 	}
 

@@ -6,6 +6,7 @@ import { globalCommon } from './global';
 import { packageVersion } from './package-root';
 
 export { Mafalda } from './Mafalda';
+export type { MafaldaObserverEvents } from './Mafalda';
 export { MafaldaRouter } from './MafaldaRouter';
 export type { MafaldaRouterEvents, MafaldaRouterObserverEvents, PipeToMafaldaRouterOptions, PipeToMafaldaRouterResult } from './MafaldaRouter';
 export { closeAllMafaldaRouters, globalMafaldaRouters as mafaldaRouters } from './global';
@@ -24,6 +25,9 @@ export { RtpObserver } from './remote/RtpObserver';
 export { AudioLevelObserver } from './remote/AudioLevelObserver';
 export { ActiveSpeakerObserver } from './remote/ActiveSpeakerObserver';
 export { Worker } from './remote/Worker';
+export type { WorkerObserverEvents } from './remote/Worker';
+export { WebRtcServer } from './remote/WebRtcServer';
+export type { WebRtcServerEvents, WebRtcServerObserverEvents } from './remote/WebRtcServer';
 export { Transport } from './remote/Transport';
 export { WebRtcTransport } from './remote/WebRtcTransport';
 export { PlainTransport } from './remote/PlainTransport';

@@ -29,7 +29,7 @@ export interface TableEntry {
 // The events through which mediasoup says *why* an object closed; 'close' on
 // the observer follows them, so the reason is known when the close is posted.
 const REASON_EVENTS: readonly CloseReason[] = [
-	'routerclose', 'transportclose', 'producerclose', 'dataproducerclose', 'workerclose',
+	'routerclose', 'transportclose', 'producerclose', 'dataproducerclose', 'workerclose', 'listenserverclose',
 ];
 
 /**

@@ -265,9 +265,10 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 
 	/**
 	 * @internal Chooses a worker for a new transport of `router`, starting a
-	 * new worker when every running one is over its watermarks and a CPU is free.
+	 * new worker when every running one is over its watermarks and a CPU is free
+	 * (`usable`: whether the transport can go on a worker at all).
 	 */
-	async place(router: MafaldaRouter, request: PlaceTransportRequest): Promise<Placement> {
+	async place(router: MafaldaRouter, request: PlaceTransportRequest, usable: (workerIndex: number) => boolean = () => true): Promise<Placement> {
 		const supervisor = this.supervisor();
 		if (supervisor.workers().length === 0) await this.#startWorker(router.workerSettings);
 		let placement = await supervisor.balancer.placeTransport(request);
@@ -276,7 +277,8 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		if (placement.overloaded && mayOwnMore && supervisor.canGrow()) {
 			// Every running worker is full and a CPU is free: start a worker and place again.
 			const handle = await this.#startWorker(router.workerSettings).catch(() => undefined);
-			if (handle) {
+			// A new worker that cannot take this transport (its WebRtcServer failed there) leaves the placement as it was.
+			if (handle && usable(handle.index)) {
 				await supervisor.balancer.releasePlacement(placement.workerIndex);
 				// The others were all over a moment ago; a CPU sample dipping under the
 				// watermark meanwhile must not leave the new worker started and empty.

@@ -25,7 +25,7 @@ import { WebRtcTransport } from './remote/WebRtcTransport';
 import type { TransportOwner } from './remote/Transport';
 import type { Worker } from './remote/Worker';
 import type { ShardRecord } from './shard-record';
-import type { AppData } from './types';
+import type { AppData, WebRtcTransportOptions } from './types';
 import { checkListenInfo, forHost, optionalArray, optionalObject, requireObject, requireString } from './validate';
 
 export interface MafaldaRouterEvents {
@@ -189,7 +189,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return canConsumeParameters(this.#mafalda, producer.consumableRtpParameters, rtpCapabilities);
 	}
 
-	async createWebRtcTransport(options: types.WebRtcTransportOptions): Promise<WebRtcTransport> {
+	async createWebRtcTransport(options: WebRtcTransportOptions): Promise<WebRtcTransport> {
 		const o = requireObject(options, 'options');
 		if (o.webRtcServer !== undefined) {
 			const { webRtcServer: server, ...rest } = o;
@@ -444,7 +444,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 			...this.watermarks,
 			// A transport through a WebRtcServer goes only where that server listens.
 			...(webRtcServer ? { excludeWorkers: this.#mafalda.workersWithout(webRtcServer) } : {}),
-		});
+		}, webRtcServer && ((workerIndex) => webRtcServer.runsOn(workerIndex)));
 		let ref: ObjectRef;
 		let shard: ShardRecord;
 		try {

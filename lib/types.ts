@@ -1,5 +1,6 @@
 import type { types } from 'mediasoup';
 import type { LoadReport, Placement } from '../actors/protocol';
+import type { WebRtcServer } from './remote/WebRtcServer';
 
 export type AppData = types.AppData;
 export type { LoadReport, Placement, ShardLoad, WorkerLoadView } from '../actors/protocol';
@@ -64,6 +65,14 @@ export interface WebRtcServerOptions {
 	listenInfos: WebRtcServerListenInfo[];
 	appData?: AppData;
 }
+
+/** mediasoup's WebRtcTransportOptions, whose webRtcServer is one of mafalda.createWebRtcServer(). */
+export type WebRtcTransportOptions = types.WebRtcTransportOptionsBase<AppData> & {
+	listenInfos?: types.TransportListenInfo[];
+	listenIps?: Array<types.TransportListenIp | string>;
+	port?: number;
+	webRtcServer?: WebRtcServer;
+};
 
 export interface WebRtcServerFailedInfo {
 	webRtcServerId: string;

@@ -98,9 +98,6 @@ describe('WebRtcServer over two workers', () => {
 
 		// One unit per worker: the second transport starts worker 1, whose own server listens on port + 1.
 		const router = await mafalda.createMafaldaRouter({ maxConsumersPerWorker: 1, routerOptions: { mediaCodecs } });
-		mafalda.on('overloaded', (i) => console.log('overloaded', JSON.stringify(i)));
-		mafalda.on('webrtcserverfailed', (i) => console.log('failed', i));
-		mafalda.on('workerstarted', (i) => console.log('started', i));
 		const sendTransport = await router.createWebRtcTransport({ webRtcServer: server });
 		const recvTransport = await router.createWebRtcTransport({ webRtcServer: server });
 		expect([sendTransport.workerIndex, recvTransport.workerIndex]).toEqual([0, 1]);

@@ -7,7 +7,7 @@ import { Supervisor } from '../actors/supervisor/supervisor';
 import type { WorkerHandle } from '../actors/supervisor/worker-handle';
 import { CommonApi, CommonApiLevel } from './common-api';
 import { InvalidArgumentError, MafaldaClosedError } from './errors';
-import { globalCommon, globalMafaldaRouters } from './global';
+import { globalCommon, globalMafaldaRouters, globalObserver } from './global';
 import { MafaldaRouter } from './MafaldaRouter';
 import { locateMediasoupModule } from './mediasoup-module';
 import { type ResolvedMafaldaOptions, resolveMafaldaOptions, resolveRouterOptions, resolveWebRtcServerOptions } from './options';
@@ -386,6 +386,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		const worker = new Worker(handle);
 		this.#remoteWorkers.set(handle.index, worker);
 		this.observer.emit('newworker', worker);
+		globalObserver.emit('newworker', worker);
 		await Promise.all(
 			[...this.webRtcServers.values()].map(async (server) => {
 				try {

@@ -1,5 +1,7 @@
+import { EventEmitter } from 'eventemitter3';
 import { CommonApi } from './common-api';
 import type { MafaldaRouter } from './MafaldaRouter';
+import type { Worker } from './remote/Worker';
 
 /** Everything every Mafalda instance of this process made (the package-level Common API). */
 export const globalCommon = new CommonApi();
@@ -10,3 +12,6 @@ export const globalMafaldaRouters = new Map<string, MafaldaRouter>();
 export async function closeAllMafaldaRouters(): Promise<void> {
 	await Promise.all([...globalMafaldaRouters.values()].map((r) => r.close()));
 }
+
+/** mediasoup.observer's counterpart: `newworker` for the workers of every Mafalda instance of this process. */
+export const globalObserver = new EventEmitter<{ newworker: [Worker] }>();

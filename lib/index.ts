@@ -9,7 +9,7 @@ export { Mafalda } from './Mafalda';
 export type { MafaldaObserverEvents } from './Mafalda';
 export { MafaldaRouter } from './MafaldaRouter';
 export type { MafaldaRouterEvents, MafaldaRouterObserverEvents, PipeToMafaldaRouterOptions, PipeToMafaldaRouterResult } from './MafaldaRouter';
-export { closeAllMafaldaRouters, globalMafaldaRouters as mafaldaRouters } from './global';
+export { closeAllMafaldaRouters, globalMafaldaRouters as mafaldaRouters, globalObserver as observer } from './global';
 export { mafaldaRouterDefaultOptions } from './options';
 export * from './errors';
 export type * from './types';

@@ -4,7 +4,19 @@
 // newproducer / newconsumer / newdataproducer / newdataconsumer, and 'close'
 // on every one of them, with real RTP and data flowing across two workers.
 import * as mediasoup from 'mediasoup';
-import { type Consumer, type DataConsumer, type DataProducer, Mafalda, type Producer, type Router, type RtpObserver, type Transport, type Worker, observer as packageObserver } from '../lib';
+import {
+	type Consumer,
+	type DataConsumer,
+	type DataProducer,
+	Mafalda,
+	PlainTransport,
+	Producer,
+	Router,
+	RtpObserver,
+	Transport,
+	Worker,
+	observer as packageObserver,
+} from '../lib';
 import { mediaCodecs, publishVideo, sendVideo, view, waitFor } from './helpers/mafalda-media';
 
 type Listener = (...args: unknown[]) => void;
@@ -97,6 +109,18 @@ test("a console hooked on mafalda.observer sees every worker, router shard, tran
 			expect(underRouter.workerIndex).toBe(transport.workerIndex);
 		}
 		expect(mafalda.pipes.pipes()).toHaveLength(1);
+		// What the README says of instanceof: mafalda's classes, yes; mediasoup's own (mediasoup.types.*), no,
+		// since the real objects live in worker threads.
+		expect(publisher.transport).toBeInstanceOf(PlainTransport);
+		expect(publisher.transport).toBeInstanceOf(Transport);
+		expect(publisher.producer).toBeInstanceOf(Producer);
+		expect(audioLevel).toBeInstanceOf(RtpObserver);
+		expect(tree.routers[0]).toBeInstanceOf(Router);
+		expect(tree.workers[0]).toBeInstanceOf(Worker);
+		expect(publisher.transport instanceof mediasoup.types.PlainTransport).toBe(false);
+		expect(publisher.producer instanceof mediasoup.types.Producer).toBe(false);
+		expect(router instanceof Router).toBe(false);
+		expect(router.constructor.name).toBe('MafaldaRouter');
 		expect(tree.children).toEqual(
 			new Map([
 				[publisher.producer.id, 'newproducer'],

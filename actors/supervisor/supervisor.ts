@@ -87,9 +87,13 @@ export class Supervisor {
 		return this.#handles.get(index);
 	}
 
-	/** Whether another worker may be started now (own limit and free CPU slots). */
+	/**
+	 * Whether another worker may be started now: under numWorkers and this
+	 * process's share of the machine (maxCpuSlots). A free slot is known only
+	 * by trying to take it.
+	 */
 	canGrow(): boolean {
-		return !this.#closed && this.#handles.size < this.options.numWorkers;
+		return !this.#closed && this.#handles.size < this.options.numWorkers && !this.options.cpuSlots.shareUsedUp();
 	}
 
 	/** Starts a new worker at the lowest free index. */

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
+import type { types } from 'mediasoup';
+import type { Registry } from 'prom-client';
 import type { HostEvent, ObjectRef, Placement, PlaceTransportRequest, Watermarks } from '../actors/protocol';
 import { CpuSlots, defaultSlotDir } from '../actors/supervisor/cpu-slots';
 import { Supervisor } from '../actors/supervisor/supervisor';
@@ -9,10 +11,12 @@ import { CommonApi, CommonApiLevel } from './common-api';
 import { InvalidArgumentError, MafaldaClosedError } from './errors';
 import { globalCommon, globalMafaldaRouters, globalObserver } from './global';
 import { MafaldaRouter } from './MafaldaRouter';
+import { localNodeId } from './metrics/local-node-id';
+import { MafaldaMetrics } from './metrics/MafaldaMetrics';
 import { locateMediasoupModule } from './mediasoup-module';
 import { type ResolvedMafaldaOptions, resolveMafaldaOptions, resolveRouterOptions, resolveWebRtcServerOptions } from './options';
 import { PipeManager } from './pipe-manager';
-import type { RemoteObject } from './remote/RemoteObject';
+import type { ProxyContext, RemoteObject } from './remote/RemoteObject';
 import { WebRtcServer } from './remote/WebRtcServer';
 import { Worker } from './remote/Worker';
 import type { ShardRecord } from './shard-record';
@@ -52,6 +56,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	/** Proxies by worker, then by object id (a pipe producer shares its id with its producer, never its worker). */
 	readonly #directory = new Map<number, Map<string, RemoteObject>>();
 	readonly #remoteWorkers = new Map<number, Worker>();
+	readonly #proxyContexts = new WeakMap<ShardRecord, ProxyContext>();
 	#workerStarting: Promise<WorkerHandle> | undefined;
 	#ready: Promise<void> | undefined;
 	#closed = false;
@@ -61,6 +66,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	readonly dataPipes: PipeManager;
 	/** @internal The app's producers, by id, with the MafaldaRouter that owns them. */
 	readonly producers = new Map<string, { producer: RemoteObject; router: MafaldaRouter }>();
+	readonly #metrics: MafaldaMetrics;
 
 	constructor(mediasoup: MediasoupModule, options?: unknown) {
 		super();
@@ -103,6 +109,14 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			pipeConsume: (transport, dataProducerId) => this.#routerOfTransport(transport).pipeConsumeData(transport, dataProducerId),
 			pipeProduce: (transport, id, from) => this.#routerOfTransport(transport).pipeProduceData(transport, id, from),
 		});
+		const nodeId = localNodeId();
+		this.#metrics = new MafaldaMetrics(nodeId, {
+			workers: () => this.#remoteWorkers.values(),
+			pipes: () => [...this.pipes.pipes(), ...this.dataPipes.pipes()],
+			mafaldaRouters: () => this.mafaldaRouters.size,
+			placeOf: (workerIndex) => ({ node: nodeId, worker: workerIndex }),
+		});
+		this.#metrics.attach(this);
 		if (this.#options.prestartWorkers > 0) {
 			this.#ready = this.#prestart(this.#options.prestartWorkers);
 			// ready() reports a failure; until it is called, it must not be an unhandled rejection.
@@ -130,6 +144,14 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			// Another start came first and none more may run: that is as many as there can be.
 			if (supervisor.workers().length <= before && !supervisor.canGrow()) return;
 		}
+	}
+
+	/**
+	 * This instance's Prometheus metrics (a prom-client Registry of its own,
+	 * not the global one): serve it, or merge it into the app's registry.
+	 */
+	get metrics(): Registry {
+		return this.#metrics.registry;
 	}
 
 	get closed(): boolean {
@@ -168,6 +190,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 					loadReportIntervalMs: this.#options.loadReportIntervalMs,
 					restart: this.#options.restart,
 					cpuSlots: new CpuSlots(this.#options.cpuSlotDir ?? defaultSlotDir(), undefined, this.#options.maxCpuSlots),
+					observeRpc: (index, method, seconds) => this.#metrics.rpc(index, method, seconds),
 				},
 				{
 					hostEvent: (index, event) => this.#onHostEvent(index, event),
@@ -196,12 +219,14 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		try {
 			await router.open();
 		} catch (error) {
-			await router.close();
+			router.close();
+			await router.tornDown();
 			throw error;
 		}
 		// close() ran while the router was opening: it must not come back alive.
 		if (this.#closed || router.closed) {
-			await router.close();
+			router.close();
+			await router.tornDown();
 			throw new MafaldaClosedError();
 		}
 		this.observer.emit('newmafaldarouter', router);
@@ -243,22 +268,34 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		return server;
 	}
 
+	/** Closes every MafaldaRouter of this instance (each at once), and settles when their shards are gone. */
 	async closeAllMafaldaRouters(): Promise<void> {
-		await Promise.all([...this.mafaldaRouters.values()].map((r) => r.close()));
+		const routers = [...this.mafaldaRouters.values()];
+		for (const router of routers) router.close();
+		await Promise.all(routers.map((r) => r.tornDown()));
 	}
 
-	/** Closes every MafaldaRouter, every worker and thread of this instance. */
+	/**
+	 * Closes every MafaldaRouter, every worker and thread of this instance.
+	 * The routers close before this returns its promise, as a mediasoup
+	 * Worker's close() closes its Routers ('workerclose').
+	 */
 	async close(): Promise<void> {
 		if (this.#closed) return;
-		await this.closeAllMafaldaRouters();
 		this.#closed = true;
+		const routers = [...this.mafaldaRouters.values()];
+		for (const router of routers) router.workerClosed();
+		await Promise.all(routers.map((r) => r.tornDown()));
 		// As when mediasoup's Worker closes: its servers say 'workerclose'.
 		for (const server of [...this.webRtcServers.values()]) server.workerClosed();
 		this.webRtcServers.clear();
 		const supervisor = this.#supervisor;
 		this.#supervisor = undefined;
 		if (supervisor) await supervisor.close();
-		for (const worker of this.#remoteWorkers.values()) worker.markClosed(undefined);
+		for (const worker of this.#remoteWorkers.values()) {
+			worker.markClosed(undefined);
+			this.#metrics.workerGone(worker.index);
+		}
 		this.#remoteWorkers.clear();
 		this.#directory.clear();
 	}
@@ -269,6 +306,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	 * (`usable`: whether the transport can go on a worker at all).
 	 */
 	async place(router: MafaldaRouter, request: PlaceTransportRequest, usable: (workerIndex: number) => boolean = () => true): Promise<Placement> {
+		const started = performance.now();
 		const supervisor = this.supervisor();
 		if (supervisor.workers().length === 0) await this.#startWorker(router.workerSettings);
 		let placement = await supervisor.balancer.placeTransport(request);
@@ -286,6 +324,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 				placement = await supervisor.balancer.placeTransport({ ...request, excludeWorkers: [...(request.excludeWorkers ?? []), ...others] });
 			}
 		}
+		this.#metrics.placed(placement, (performance.now() - started) / 1000);
 		if (placement.overloaded) this.emit('overloaded', { routerId: router.id, placement });
 		return placement;
 	}
@@ -337,6 +376,11 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		});
 	}
 
+	/** @internal The proxy registered for an object id on a worker (pipe ends included). */
+	proxyOn(workerIndex: number, id: string): RemoteObject | undefined {
+		return this.#directory.get(workerIndex)?.get(id);
+	}
+
 	/** @internal Resolves an object reference of a host event: the app's proxy first. */
 	resolve(workerIndex: number, id: string): unknown {
 		const publicId = this.pipes.publicId(id) ?? id;
@@ -344,8 +388,14 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	}
 
 	/** @internal Builds the proxy context for objects on a shard. */
-	proxyContext(shard: ShardRecord): { worker: WorkerHandle; shardId: string; resolve: (id: string) => unknown } {
-		return { worker: shard.worker, shardId: shard.shardId, resolve: (id) => this.resolve(shard.workerIndex, id) };
+	proxyContext(shard: ShardRecord): ProxyContext {
+		// One per shard, shared by its proxies: a context (and its closure) per proxy was 150 B of each consumer.
+		let ctx = this.#proxyContexts.get(shard);
+		if (!ctx) {
+			ctx = { worker: shard.worker, shardId: shard.shardId, resolve: (id) => this.resolve(shard.workerIndex, id) };
+			this.#proxyContexts.set(shard, ctx);
+		}
+		return ctx;
 	}
 
 	async #startWorker(workerSettings: Record<string, unknown>): Promise<WorkerHandle> {

@@ -10,7 +10,9 @@ export const globalCommon = new CommonApi();
 export const globalMafaldaRouters = new Map<string, MafaldaRouter>();
 
 export async function closeAllMafaldaRouters(): Promise<void> {
-	await Promise.all([...globalMafaldaRouters.values()].map((r) => r.close()));
+	const routers = [...globalMafaldaRouters.values()];
+	for (const router of routers) router.close();
+	await Promise.all(routers.map((r) => r.tornDown()));
 }
 
 /** mediasoup.observer's counterpart: `newworker` for the workers of every Mafalda instance of this process. */

@@ -285,10 +285,10 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		this.#closed = true;
 		const routers = [...this.mafaldaRouters.values()];
 		for (const router of routers) router.workerClosed();
-		await Promise.all(routers.map((r) => r.tornDown()));
-		// As when mediasoup's Worker closes: its servers say 'workerclose'.
+		// As when mediasoup's Worker closes, at once: its servers say 'workerclose'.
 		for (const server of [...this.webRtcServers.values()]) server.workerClosed();
 		this.webRtcServers.clear();
+		await Promise.all(routers.map((r) => r.tornDown()));
 		const supervisor = this.#supervisor;
 		this.#supervisor = undefined;
 		if (supervisor) await supervisor.close();

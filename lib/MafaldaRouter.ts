@@ -123,6 +123,11 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		return this.#closed;
 	}
 
+	/** As mediasoup's private router.transportsForTesting: the app's open transports of this router. */
+	get transportsForTesting(): Map<string, Transport> {
+		return this.commonApi.transports;
+	}
+
 	/** The router's RTP capabilities; every shard has the same ones. */
 	get rtpCapabilities(): types.RtpCapabilities {
 		if (!this.#rtpCapabilities) throw new RouterClosedError(this.id);

@@ -132,6 +132,8 @@ export interface CreateTransportRequest {
 	placed: boolean;
 	/** Marks the transport as one end of a mafalda pipe between shards. */
 	internalPipe?: boolean;
+	/** A WebRtcTransport listening through this host's WebRtcServer of that (mafalda) id. */
+	webRtcServerId?: string;
 }
 
 /** The methods every remote object accepts; the host keeps the list per kind. */
@@ -185,6 +187,14 @@ export interface WorkerHostApi {
 	canConsume(shardId: string, producerId: string, rtpCapabilities: Cloneable): Promise<boolean>;
 	getResourceUsage(): Promise<Cloneable>;
 	dump(): Promise<Cloneable>;
+	/**
+	 * Makes this host's mediasoup WebRtcServer for the mafalda WebRtcServer `serverId`
+	 * (mediasoup's WebRtcServerOptions, with this worker's ports already chosen).
+	 */
+	createWebRtcServer(serverId: string, options: Record<string, Cloneable>): Promise<void>;
+	/** Closes it; its transports close with 'listenserverclose'. */
+	closeWebRtcServer(serverId: string): Promise<void>;
+	dumpWebRtcServer(serverId: string): Promise<Cloneable>;
 	/** Closes the mediasoup Worker and everything on it; the thread may then be terminated. */
 	close(): Promise<void>;
 	/** Test hook: throws inside the host thread outside any request, as a bug would. */
@@ -218,7 +228,7 @@ export interface ObjectClosed {
 	/**
 	 * Why: 'close' (closed by a call), or mediasoup's reason events:
 	 * 'routerclose', 'transportclose', 'producerclose', 'dataproducerclose',
-	 * 'workerclose', or 'workerdied'.
+	 * 'workerclose', 'listenserverclose' (its WebRtcServer closed), or 'workerdied'.
 	 */
 	reason: CloseReason;
 }
@@ -230,6 +240,7 @@ export type CloseReason =
 	| 'producerclose'
 	| 'dataproducerclose'
 	| 'workerclose'
+	| 'listenserverclose'
 	| 'workerdied';
 
 export interface WorkerDiedEvent {

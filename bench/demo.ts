@@ -64,7 +64,7 @@ async function main(): Promise<void> {
 	for (const name of backends) {
 		const backend = await startBackend(name);
 		try {
-			const population = meeting ? meetingPopulation() : broadcastPopulation();
+			const population = meeting ? meetingPopulation() : broadcastPopulation({ joinPerSecond: 0 });
 			results.push(await runRamp(backend, population, { ...timing, steps, stopAfterFailures, remeasure: DEMO_REMEASURE, thresholds: DEFAULT_THRESHOLDS, line }));
 		} finally {
 			await backend.close();

@@ -68,7 +68,7 @@ export async function runCapacity(o: CapacityOptions, line = new LiveLine()): Pr
 	for (const name of o.backends) {
 		const backend = await startBackend(name);
 		try {
-			const r = await runRamp(backend, broadcastPopulation(), { ...o, steps, stopAfterFailures: 1, remeasure: { max: 2, quietWaitMs: 20_000, confirm: true }, thresholds: DEFAULT_THRESHOLDS, line });
+			const r = await runRamp(backend, broadcastPopulation({ joinPerSecond: 0 }), { ...o, steps, stopAfterFailures: 1, remeasure: { max: 2, quietWaitMs: 20_000, confirm: true }, thresholds: DEFAULT_THRESHOLDS, line });
 			results.push(r);
 			capacities[name] = { receivers: r.capacity, lowerBound: r.reachedMax };
 		} finally {

@@ -18,6 +18,7 @@ export interface ChartSeries {
 export const SERIES_COLORS: Readonly<Record<string, string>> = {
 	plain: '#7f7f7f',
 	'round-robin': '#e69f00',
+	'least-loaded': '#009e73',
 	mafalda: '#0072b2',
 };
 

@@ -1,0 +1,142 @@
+import { fmtRatio } from '../report/format';
+import type { LiveLine } from '../report/progress';
+import { type Population, type RampResult, runRamp, type StepResult } from '../scenarios/ramp';
+import type { RampTiming } from '../scenarios/ramp-config';
+import { DEFAULT_THRESHOLDS } from '../scenarios/thresholds';
+import type { BackendName } from '../sfu/backend';
+import { startBackend } from '../sfu/start-backend';
+import { median } from './common';
+
+/** A capacity figure and whether it is only a lower bound (every step up to the last one passed). */
+export interface Capacity {
+	units: number;
+	lowerBound: boolean;
+}
+
+export interface CapacityRatio {
+	value: number | undefined;
+	/** 'exact', or why the ratio is only a bound or unknown. */
+	kind: 'exact' | 'at least' | 'at most' | 'unknown';
+}
+
+export function capacityRatio(c: Capacity | undefined, base: Capacity | undefined): CapacityRatio {
+	if (!c || !base || base.units === 0) return { value: undefined, kind: 'unknown' };
+	const value = c.units / base.units;
+	if (c.lowerBound && base.lowerBound) return { value: undefined, kind: 'unknown' };
+	if (c.lowerBound) return { value, kind: 'at least' };
+	if (base.lowerBound) return { value, kind: 'at most' };
+	return { value, kind: 'exact' };
+}
+
+export function fmtCapacityRatio(r: CapacityRatio): string {
+	if (r.kind === 'unknown') return 'n/a (a baseline passed no step, or both passed every step)';
+	return `${r.kind === 'exact' ? '' : `${r.kind} `}${fmtRatio(r.value)}`;
+}
+
+/** Median and range of a figure over a ramp's measured windows. */
+export interface Spread {
+	median: number;
+	min: number;
+	max: number;
+	n: number;
+}
+
+export function spreadOf(values: number[]): Spread | undefined {
+	const v = values.filter((x) => Number.isFinite(x));
+	if (v.length === 0) return undefined;
+	return { median: median(v), min: Math.min(...v), max: Math.max(...v), n: v.length };
+}
+
+export function fmtSpread(s: Spread | undefined, digits = 2, unit = ''): string {
+	if (!s) return 'n/a';
+	return `${s.median.toFixed(digits)}${unit} (${s.min.toFixed(digits)} to ${s.max.toFixed(digits)} over ${s.n} windows)`;
+}
+
+/**
+ * What each packet cost, over a ramp's windows: the workers' CPU per packet
+ * they forwarded, the simulator's threads' CPU per packet delivered, and the
+ * ratio of the two (the issue's target: at most 0.2). Windows forwarding
+ * little are left out: there the idle cost of a thread dominates.
+ */
+export interface RampCosts {
+	workerUsPerForwarded: Spread | undefined;
+	simulatorUsPerDelivered: Spread | undefined;
+	simulatorToWorker: Spread | undefined;
+	/** Delivered packets per second at the last passing step. */
+	deliveredPerSecondAtCapacity: number | undefined;
+}
+
+export const MIN_PACKETS_PER_SECOND_FOR_COSTS = 10_000;
+
+export function rampCosts(r: RampResult): RampCosts {
+	const windows = r.steps.filter((s) => s.costs.forwardedPerSecond >= MIN_PACKETS_PER_SECOND_FOR_COSTS);
+	const atCapacity = capacityStep(r);
+	return {
+		workerUsPerForwarded: spreadOf(windows.map((s) => s.costs.workerUsPerForwarded)),
+		simulatorUsPerDelivered: spreadOf(windows.map((s) => s.costs.simulatorUsPerDelivered ?? Number.NaN)),
+		simulatorToWorker: spreadOf(windows.map((s) => s.costs.simulatorToWorker ?? Number.NaN)),
+		deliveredPerSecondAtCapacity: atCapacity?.costs.deliveredPerSecond,
+	};
+}
+
+/** The last step that passed before the first failure. */
+export function capacityStep(r: RampResult): StepResult | undefined {
+	let last: StepResult | undefined;
+	for (const s of r.steps) {
+		if (!s.passed) break;
+		last = s;
+	}
+	return last;
+}
+
+export interface BackendRampsOptions extends RampTiming {
+	backends: BackendName[];
+	steps: number[];
+	/** How long to wait for other processes to calm down before measuring a disturbed failing step again. */
+	quietWaitMs: number;
+}
+
+/**
+ * Runs the same population up the same ramp on each backend in turn, each
+ * stopping at its first failing step (confirmed by a second window). Every
+ * backend gets the same packets: the same media profile, the same joins.
+ */
+export async function runBackendRamps(
+	o: BackendRampsOptions,
+	population: () => Population,
+	line: LiveLine,
+): Promise<{ results: RampResult[]; capacities: Partial<Record<BackendName, Capacity>> }> {
+	const results: RampResult[] = [];
+	const capacities: Partial<Record<BackendName, Capacity>> = {};
+	for (const name of o.backends) {
+		const backend = await startBackend(name);
+		try {
+			const r = await runRamp(backend, population(), {
+				...o,
+				stopAfterFailures: 1,
+				remeasure: { max: 1, quietWaitMs: o.quietWaitMs, confirm: true },
+				thresholds: DEFAULT_THRESHOLDS,
+				line,
+			});
+			results.push(r);
+			capacities[name] = { units: r.capacity, lowerBound: r.reachedMax };
+		} finally {
+			await backend.close();
+		}
+	}
+	return { results, capacities };
+}
+
+/** Why a backend's first failing step failed, in words. */
+export function whyFailed(r: RampResult): string {
+	const failed = r.steps.find((s) => !s.passed);
+	if (!failed) return r.error ?? 'none (every step passed)';
+	return [
+		failed.judgedLossPct >= DEFAULT_THRESHOLDS.maxLossPct ? `loss ${failed.judgedLossPct.toFixed(2)}%` : '',
+		!(failed.latency.p99 < DEFAULT_THRESHOLDS.maxP99Ms) ? `p99 ${failed.latency.p99.toFixed(1)} ms` : '',
+		failed.silentReceivers > 0 ? `${failed.silentReceivers} silent` : '',
+		(failed.otherProcessesPct ?? 0) >= 15 ? `other processes ${failed.otherProcessesPct?.toFixed(0)}%` : '',
+	]
+		.filter(Boolean)
+		.join(', ');
+}

@@ -64,6 +64,12 @@ export interface RampCosts {
 	simulatorToWorker: Spread | undefined;
 	/** Delivered packets per second at the last passing step. */
 	deliveredPerSecondAtCapacity: number | undefined;
+	/**
+	 * Packets per second the backend would deliver with its busiest worker at a
+	 * whole core, projected from the largest step measured (where its placement
+	 * is what it does at scale): see PacketCosts.projectedDeliveredPerSecond.
+	 */
+	projectedDeliveredPerSecond: number | undefined;
 }
 
 export const MIN_PACKETS_PER_SECOND_FOR_COSTS = 10_000;
@@ -76,6 +82,7 @@ export function rampCosts(r: RampResult): RampCosts {
 		simulatorUsPerDelivered: spreadOf(windows.map((s) => s.costs.simulatorUsPerDelivered ?? Number.NaN)),
 		simulatorToWorker: spreadOf(windows.map((s) => s.costs.simulatorToWorker ?? Number.NaN)),
 		deliveredPerSecondAtCapacity: atCapacity?.costs.deliveredPerSecond,
+		projectedDeliveredPerSecond: r.steps[r.steps.length - 1]?.costs.projectedDeliveredPerSecond,
 	};
 }
 
@@ -125,6 +132,13 @@ export async function runBackendRamps(
 		}
 	}
 	return { results, capacities };
+}
+
+/** Ratio of two backends' projected throughput (undefined if either is unknown). */
+export function projectedRatio(costs: Partial<Record<BackendName, RampCosts>>, a: BackendName, b: BackendName): number | undefined {
+	const x = costs[a]?.projectedDeliveredPerSecond;
+	const y = costs[b]?.projectedDeliveredPerSecond;
+	return x === undefined || y === undefined || y <= 0 ? undefined : x / y;
 }
 
 /** Why a backend's first failing step failed, in words. */

@@ -1,5 +1,5 @@
 import { Args, runMain } from '../cli/args';
-import { fmtInt } from '../report/format';
+import { fmtInt, fmtRatio } from '../report/format';
 import { machineInfo, machineLine } from '../report/machine';
 import { LiveLine } from '../report/progress';
 import { rampChart } from '../report/ramp-report';
@@ -11,7 +11,7 @@ import { RAMP_TIMING_HELP, readRampTiming, type RampTiming } from '../scenarios/
 import { DEFAULT_THRESHOLDS } from '../scenarios/thresholds';
 import type { BackendName } from '../sfu/backend';
 import { BACKEND_NAMES, BACKEND_SHORT } from '../sfu/start-backend';
-import { type Capacity, type CapacityRatio, capacityRatio, fmtCapacityRatio, fmtSpread, type RampCosts, rampCosts, runBackendRamps, whyFailed } from './backend-ramps';
+import { type Capacity, type CapacityRatio, capacityRatio, fmtCapacityRatio, fmtSpread, projectedRatio, type RampCosts, rampCosts, runBackendRamps, whyFailed } from './backend-ramps';
 
 export interface CapacityOptions extends RampTiming {
 	/** Receivers added per step. */
@@ -60,7 +60,7 @@ export async function runCapacity(o: CapacityOptions, line = new LiveLine()): Pr
 /** One row per backend: capacity, why it stopped, and what a packet cost the workers and the simulator. */
 export function rampResultsTable(results: RampResult[], costs: Partial<Record<BackendName, RampCosts>>): string {
 	return renderTable(
-		['backend', 'capacity', 'first failing step', 'why it failed', 'delivered pkt/s at capacity', 'worker µs / forwarded pkt', 'simulator µs / delivered pkt', 'simulator / worker'],
+		['backend', 'capacity', 'first failing step', 'why it failed', 'delivered pkt/s at capacity', 'projected pkt/s (busiest worker at 100%)', 'worker µs / forwarded pkt', 'simulator µs / delivered pkt', 'simulator / worker'],
 		results.map((x) => {
 			const failed = x.steps.find((s) => !s.passed);
 			const c = costs[x.backend];
@@ -70,6 +70,7 @@ export function rampResultsTable(results: RampResult[], costs: Partial<Record<Ba
 				failed ? String(failed.units) : '-',
 				whyFailed(x),
 				c?.deliveredPerSecondAtCapacity === undefined ? '-' : fmtInt(c.deliveredPerSecondAtCapacity),
+				c?.projectedDeliveredPerSecond === undefined ? '-' : fmtInt(c.projectedDeliveredPerSecond),
 				fmtSpread(c?.workerUsPerForwarded),
 				fmtSpread(c?.simulatorUsPerDelivered),
 				fmtSpread(c?.simulatorToWorker),
@@ -87,7 +88,9 @@ export function capacitySummary(r: CapacityResult): string {
 		`broadcast capacity, mafalda / plain mediasoup: ${fmtCapacityRatio(r.mafaldaOverPlain)}; / round-robin pool: ${fmtCapacityRatio(r.mafaldaOverRoundRobin)}; ` +
 		`/ least-loaded pool: ${fmtCapacityRatio(r.mafaldaOverLeastLoaded)}\n   (` +
 		r.results.map((x) => `${BACKEND_SHORT[x.backend]} ${x.reachedMax ? '>= ' : ''}${x.capacity}`).join(', ') +
-		` receivers joining at ${r.joinPerSecond || 'full speed'}/s)`
+		` receivers joining at ${r.joinPerSecond || 'full speed'}/s)\n` +
+		`   projected from CPU per packet (busiest worker at a whole core), mafalda / plain mediasoup: ${fmtRatio(projectedRatio(r.costs, 'mafalda', 'plain'))}; ` +
+		`/ round-robin pool: ${fmtRatio(projectedRatio(r.costs, 'mafalda', 'round-robin'))}; / least-loaded pool: ${fmtRatio(projectedRatio(r.costs, 'mafalda', 'least-loaded'))}`
 	);
 }
 

@@ -1,4 +1,5 @@
 import { Args, runMain } from '../cli/args';
+import { fmtRatio } from '../report/format';
 import { machineInfo, machineLine } from '../report/machine';
 import { LiveLine } from '../report/progress';
 import { rampChart } from '../report/ramp-report';
@@ -9,7 +10,7 @@ import { RAMP_TIMING_HELP, readRampTiming, type RampTiming } from '../scenarios/
 import { DEFAULT_THRESHOLDS } from '../scenarios/thresholds';
 import type { BackendName } from '../sfu/backend';
 import { BACKEND_NAMES, BACKEND_SHORT } from '../sfu/start-backend';
-import { type Capacity, type CapacityRatio, capacityRatio, fmtCapacityRatio, type RampCosts, rampCosts, runBackendRamps } from './backend-ramps';
+import { type Capacity, type CapacityRatio, capacityRatio, fmtCapacityRatio, projectedRatio, type RampCosts, rampCosts, runBackendRamps } from './backend-ramps';
 import { rampResultsTable } from './capacity';
 
 export interface MixedDayComparisonOptions extends RampTiming, MixedDayOptions {
@@ -62,7 +63,9 @@ export function mixedDaySummary(r: MixedDayResult): string {
 		`mixed day, meetings carried next to a ${r.broadcastReceivers}-receiver broadcast, mafalda / round-robin pool: ${fmtCapacityRatio(r.mafaldaOverRoundRobin)}; ` +
 		`/ least-loaded pool: ${fmtCapacityRatio(r.mafaldaOverLeastLoaded)}; / plain mediasoup: ${fmtCapacityRatio(r.mafaldaOverPlain)}\n   (` +
 		r.results.map((x) => `${BACKEND_SHORT[x.backend]} ${x.reachedMax ? '>= ' : ''}${x.capacity}`).join(', ') +
-		' meetings)'
+		' meetings)\n' +
+		`   projected from CPU per packet (busiest worker at a whole core), mafalda / round-robin pool: ${fmtRatio(projectedRatio(r.costs, 'mafalda', 'round-robin'))}; ` +
+		`/ least-loaded pool: ${fmtRatio(projectedRatio(r.costs, 'mafalda', 'least-loaded'))}`
 	);
 }
 

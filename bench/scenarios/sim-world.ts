@@ -62,6 +62,15 @@ export interface PacketCosts {
 	simulatorUsPerDelivered: number | undefined;
 	/** simulatorUsPerDelivered / workerUsPerForwarded: the target is 0.2 or less. */
 	simulatorToWorker: number | undefined;
+	/** CPU of the busiest worker, % of one core. */
+	busiestWorkerCpuPct: number;
+	/**
+	 * deliveredPerSecond scaled until the busiest worker would use a whole core:
+	 * what this placement could deliver if each worker had a core to itself, at
+	 * the CPU per packet measured in this window. A projection from counters,
+	 * not a measurement: it assumes cost grows linearly with packets.
+	 */
+	projectedDeliveredPerSecond: number | undefined;
 }
 
 export interface WindowResult {
@@ -339,6 +348,7 @@ export class SimWorld {
 		const received = merged.received + sink.delivered;
 		const lost = merged.lost + sink.lost;
 		const costs = packetCosts({
+			busiestWorkerCpuPct: Math.max(0, ...workers.map((w) => w.cpuPct)),
 			elapsedMs: elapsed,
 			statsWindowMs,
 			forwarded,
@@ -466,6 +476,7 @@ export class SimWorld {
 }
 
 function packetCosts(w: {
+	busiestWorkerCpuPct: number;
 	elapsedMs: number;
 	statsWindowMs: number;
 	forwarded: number;
@@ -493,5 +504,7 @@ function packetCosts(w: {
 		workerUsPerForwarded,
 		simulatorUsPerDelivered,
 		simulatorToWorker: simulatorUsPerDelivered === undefined ? undefined : simulatorUsPerDelivered / workerUsPerForwarded,
+		busiestWorkerCpuPct: w.busiestWorkerCpuPct,
+		projectedDeliveredPerSecond: w.busiestWorkerCpuPct > 0 ? (deliveredPerSecond * 100) / w.busiestWorkerCpuPct : undefined,
 	};
 }

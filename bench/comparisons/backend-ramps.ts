@@ -65,24 +65,40 @@ export interface RampCosts {
 	/** Delivered packets per second at the last passing step. */
 	deliveredPerSecondAtCapacity: number | undefined;
 	/**
-	 * Packets per second the backend would deliver with its busiest worker at a
-	 * whole core, projected from the largest step measured (where its placement
-	 * is what it does at scale): see PacketCosts.projectedDeliveredPerSecond.
+	 * Packets per second the backend would deliver with its busiest worker at
+	 * a whole core: its delivery per core-second of all its workers (over the
+	 * last PROJECTION_WINDOWS windows: the largest loads, where its placement is
+	 * what it does at scale) times the balance of its last window (the
+	 * workers' CPU summed over the busiest one's; 1 for one worker). A
+	 * projection from CPU counters, not a capacity measurement: it assumes the
+	 * cost per packet stays what it was, and ignores the simulator.
 	 */
-	projectedDeliveredPerSecond: number | undefined;
+	projectedDeliveredPerSecond: Spread | undefined;
+	/** The last window's balance: sum of the workers' CPU over the busiest one's. */
+	balance: number | undefined;
 }
 
 export const MIN_PACKETS_PER_SECOND_FOR_COSTS = 10_000;
+export const PROJECTION_WINDOWS = 3;
+
+/** Packets delivered per second per core of all the workers together. */
+function deliveredPerCore(s: StepResult): number {
+	return s.costs.workerCpuPct > 0 ? (100 * s.costs.deliveredPerSecond) / s.costs.workerCpuPct : Number.NaN;
+}
 
 export function rampCosts(r: RampResult): RampCosts {
 	const windows = r.steps.filter((s) => s.costs.forwardedPerSecond >= MIN_PACKETS_PER_SECOND_FOR_COSTS);
 	const atCapacity = capacityStep(r);
+	const last = r.steps.slice(-PROJECTION_WINDOWS);
+	const final = r.steps[r.steps.length - 1]?.costs;
+	const balance = final && final.busiestWorkerCpuPct > 0 ? final.workerCpuPct / final.busiestWorkerCpuPct : undefined;
 	return {
 		workerUsPerForwarded: spreadOf(windows.map((s) => s.costs.workerUsPerForwarded)),
 		simulatorUsPerDelivered: spreadOf(windows.map((s) => s.costs.simulatorUsPerDelivered ?? Number.NaN)),
 		simulatorToWorker: spreadOf(windows.map((s) => s.costs.simulatorToWorker ?? Number.NaN)),
 		deliveredPerSecondAtCapacity: atCapacity?.costs.deliveredPerSecond,
-		projectedDeliveredPerSecond: r.steps[r.steps.length - 1]?.costs.projectedDeliveredPerSecond,
+		projectedDeliveredPerSecond: spreadOf(last.map((s) => deliveredPerCore(s) * (balance ?? Number.NaN))),
+		balance,
 	};
 }
 
@@ -105,7 +121,8 @@ export interface BackendRampsOptions extends RampTiming {
 
 /**
  * Runs the same population up the same ramp on each backend in turn, each
- * stopping at its first failing step (confirmed by a second window). Every
+ * stopping after its second failing step (each confirmed by a second window);
+ * its capacity is the last step that passed before the first failure. Every
  * backend gets the same packets: the same media profile, the same joins.
  */
 export async function runBackendRamps(
@@ -120,7 +137,8 @@ export async function runBackendRamps(
 		try {
 			const r = await runRamp(backend, population(), {
 				...o,
-				stopAfterFailures: 1,
+				// Past the first failure (the capacity), one more step: its window adds CPU counters at a larger load.
+				stopAfterFailures: 2,
 				remeasure: { max: 1, quietWaitMs: o.quietWaitMs, confirm: true },
 				thresholds: DEFAULT_THRESHOLDS,
 				line,
@@ -136,8 +154,8 @@ export async function runBackendRamps(
 
 /** Ratio of two backends' projected throughput (undefined if either is unknown). */
 export function projectedRatio(costs: Partial<Record<BackendName, RampCosts>>, a: BackendName, b: BackendName): number | undefined {
-	const x = costs[a]?.projectedDeliveredPerSecond;
-	const y = costs[b]?.projectedDeliveredPerSecond;
+	const x = costs[a]?.projectedDeliveredPerSecond?.median;
+	const y = costs[b]?.projectedDeliveredPerSecond?.median;
 	return x === undefined || y === undefined || y <= 0 ? undefined : x / y;
 }
 

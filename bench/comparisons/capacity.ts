@@ -70,7 +70,7 @@ export function rampResultsTable(results: RampResult[], costs: Partial<Record<Ba
 				failed ? String(failed.units) : '-',
 				whyFailed(x),
 				c?.deliveredPerSecondAtCapacity === undefined ? '-' : fmtInt(c.deliveredPerSecondAtCapacity),
-				c?.projectedDeliveredPerSecond === undefined ? '-' : fmtInt(c.projectedDeliveredPerSecond),
+				c?.projectedDeliveredPerSecond === undefined ? '-' : `${fmtSpread(c.projectedDeliveredPerSecond, 0)}, balance ${c.balance?.toFixed(2)}`,
 				fmtSpread(c?.workerUsPerForwarded),
 				fmtSpread(c?.simulatorUsPerDelivered),
 				fmtSpread(c?.simulatorToWorker),
@@ -110,7 +110,7 @@ export function writeCapacityResult(r: CapacityResult): string[] {
 	];
 }
 
-export const CAPACITY_DEFAULTS = { step: 150, max: 1500, joinPerSecond: 50 };
+export const CAPACITY_DEFAULTS = { step: 200, max: 1400, joinPerSecond: 50 };
 
 export const CAPACITY_HELP = `  --step N          receivers added per step (default ${CAPACITY_DEFAULTS.step})
   --max N           largest step tried (default ${CAPACITY_DEFAULTS.max})

@@ -29,7 +29,7 @@ export interface MixedDayResult extends MixedDayComparisonOptions {
 	mafaldaOverPlain: CapacityRatio;
 }
 
-export const MIXED_DAY_DEFAULTS = { step: 4, max: 40, broadcastReceivers: 300, joinPerSecond: 50, meetingsPerSecond: 4 };
+export const MIXED_DAY_DEFAULTS = { step: 4, max: 32, broadcastReceivers: 300, joinPerSecond: 50, meetingsPerSecond: 4 };
 
 /**
  * Comparison 5: a mixed day. One broadcast is on, then small meetings (5 or 6

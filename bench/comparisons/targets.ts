@@ -16,8 +16,10 @@ export interface TargetRow {
 
 function ratioMet(r: CapacityRatio | undefined, target: number): boolean | undefined {
 	if (!r || r.value === undefined) return undefined;
-	if (r.kind === 'exact' || r.kind === 'at least') return r.kind === 'exact' ? r.value >= target : r.value >= target ? true : undefined;
-	return r.value >= target ? undefined : false;
+	if (r.kind === 'exact') return r.value >= target;
+	// A bound decides only on its side: "at least 2x" meets 1.6x, "at most 1x" misses it.
+	if (r.kind === 'at least') return r.value >= target ? true : undefined;
+	return r.value < target ? false : undefined;
 }
 
 const atLeast = (v: number | undefined, t: number): boolean | undefined => (v === undefined ? undefined : v >= t);

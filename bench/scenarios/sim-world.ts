@@ -64,13 +64,6 @@ export interface PacketCosts {
 	simulatorToWorker: number | undefined;
 	/** CPU of the busiest worker, % of one core. */
 	busiestWorkerCpuPct: number;
-	/**
-	 * deliveredPerSecond scaled until the busiest worker would use a whole core:
-	 * what this placement could deliver if each worker had a core to itself, at
-	 * the CPU per packet measured in this window. A projection from counters,
-	 * not a measurement: it assumes cost grows linearly with packets.
-	 */
-	projectedDeliveredPerSecond: number | undefined;
 }
 
 export interface WindowResult {
@@ -505,6 +498,5 @@ function packetCosts(w: {
 		simulatorUsPerDelivered,
 		simulatorToWorker: simulatorUsPerDelivered === undefined ? undefined : simulatorUsPerDelivered / workerUsPerForwarded,
 		busiestWorkerCpuPct: w.busiestWorkerCpuPct,
-		projectedDeliveredPerSecond: w.busiestWorkerCpuPct > 0 ? (deliveredPerSecond * 100) / w.busiestWorkerCpuPct : undefined,
 	};
 }

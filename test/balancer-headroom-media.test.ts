@@ -74,3 +74,16 @@ test('a burst of placements between two CPU samples stops at the watermark proje
 	expect(viewAfter?.projectedCpuPercent).toBeGreaterThanOrEqual(watermarkWorker);
 	producer.stop();
 });
+
+test('a burst of concurrent placements that fills a worker waits for the worker being started instead of overfilling the full one', async () => {
+	mafalda = new Mafalda(mediasoup, { numWorkers: 2 });
+	const room = await mafalda.createMafaldaRouter({ maxConsumersPerWorker: 4, routerOptions: { mediaCodecs: VP8_CODECS } });
+	// 20 at once: the 5th finds worker 0 full and starts worker 1; the 15 after it arrive while that start is under way.
+	const transports = await Promise.all(
+		Array.from({ length: 20 }, () => room.createPlainTransport(PLAIN_OPTIONS as unknown as types.PlainTransportOptions)),
+	);
+	const perWorker = [0, 0];
+	for (const t of transports) perWorker[t.workerIndex]++;
+	expect(perWorker).toEqual([4, 16]);
+	expect(mafalda.supervisor().workers()).toHaveLength(2);
+});

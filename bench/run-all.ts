@@ -8,6 +8,7 @@ import { PIPE_DEFAULTS, pipeOverheadSummary, pipeOverheadTable, runPipeOverhead,
 import { backgroundBusyPct, machineInfo, machineLine, sharedCpuWarning } from './report/machine';
 import { LiveLine } from './report/progress';
 import { writeJsonResult } from './report/results-file';
+import { recordRun } from './report/run-history';
 
 const PARTS = ['capacity', 'mixed', 'control', 'pipe', 'growth'] as const;
 type Part = (typeof PARTS)[number];
@@ -107,6 +108,8 @@ async function main(): Promise<void> {
 	const minutes = (Date.now() - started) / 60_000;
 	const targets = targetsTable({ capacity, mixed, control, growth });
 	console.log(`\nTargets (issue 9), this run (${minutes.toFixed(1)} min):\n${targets.text}`);
+	const history = recordRun({ at: new Date().toISOString(), minutes, backgroundBusyPct: background, targets: targets.rows });
+	console.log(`\nThe last runs side by side (${history.file}):\n${history.table}`);
 	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, minutes, targets: targets.rows, capacity, mixed, control, pipe, growth })}`);
 }
 

@@ -255,6 +255,23 @@ describe('PlacementPolicy.placeTransport', () => {
 		expect(policy.placeTransport(request('room'))).toMatchObject({ workerIndex: 2, overloaded: true });
 	});
 
+	test('when every allowed worker is over, a router with streams stays on its least loaded shard instead of piping to another', () => {
+		const { table, streams, policy } = setup(2);
+		// A meeting whose producers are on worker 0; worker 1 is less loaded but also over.
+		streams.streamAdded('meeting', 'cam', 0, 0);
+		table.ingest(report(0, 1, { consumers: 14 }));
+		table.ingest(report(1, 1, { consumers: 11 }));
+		expect(policy.placeTransport(request('meeting'))).toEqual({
+			workerIndex: 0, openShard: false, overloaded: true, rule: 'least-loaded-overloaded',
+		});
+		// A broadcast with shards on both: the least loaded of them.
+		streams.streamAdded('webinar', 'cam2', 0, 0);
+		streams.shardOpened('webinar', 1);
+		expect(policy.placeTransport(request('webinar'))).toMatchObject({ workerIndex: 1, overloaded: true });
+		// A router with no stream yet spreads: nothing to pipe.
+		expect(policy.placeTransport(request('new-room'))).toMatchObject({ workerIndex: 1, openShard: true, overloaded: true });
+	});
+
 	test('dead and excluded workers are skipped, and do not count against maxWorkers', () => {
 		const { table, streams, policy } = setup(3);
 		streams.streamAdded('room', 'mic', 0, 0);

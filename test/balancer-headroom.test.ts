@@ -1,28 +1,12 @@
-import { LoadTable, MIN_LOAD_FOR_CPU_ESTIMATE } from '../actors/balancer/load-table';
-import { PlacementPolicy } from '../actors/balancer/placement-policy';
-import { StreamMap } from '../actors/balancer/stream-map';
-import type { LoadReport, Watermarks } from '../actors/protocol';
+import { MIN_LOAD_FOR_CPU_ESTIMATE } from '../actors/balancer/load-table';
+import { report, setup } from './helpers/balancer-tables';
+import type { Watermarks } from '../actors/protocol';
 
 // The rule "hold a worker's headroom between CPU samples", on plain data: the
 // decision logic alone. test/balancer-headroom-media.test.ts checks it with
 // real workers and real RTP.
 
 const WATERMARKS: Watermarks = { watermarkWorker: 60, maxConsumersPerWorker: 100_000 };
-
-function report(workerIndex: number, seq: number, fields: Partial<LoadReport> = {}): LoadReport {
-	return {
-		workerIndex, seq, at: Date.now(), cpuPercent: 0, routers: 0, transports: 0, producers: 0, consumers: 0,
-		pipeConsumers: 0, idleTransports: 0, placedTransports: 0, bitrateIn: null, bitrateOut: null, shards: [],
-		...fields,
-	};
-}
-
-function setup(workers: number): { table: LoadTable; streams: StreamMap; policy: PlacementPolicy } {
-	const table = new LoadTable();
-	const streams = new StreamMap();
-	for (let i = 0; i < workers; i++) table.addWorker(i);
-	return { table, streams, policy: new PlacementPolicy(table, streams) };
-}
 
 describe('CPU projected between samples', () => {
 	test('consumers created after a sample add their measured cost to the CPU the watermark compares', () => {

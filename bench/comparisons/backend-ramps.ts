@@ -112,11 +112,20 @@ export function capacityStep(r: RampResult): StepResult | undefined {
 	return last;
 }
 
+/** What runBackendRamps returns: each backend's ramp, capacity and packet costs. */
+export interface BackendComparison {
+	results: RampResult[];
+	capacities: Partial<Record<BackendName, Capacity>>;
+	costs: Partial<Record<BackendName, RampCosts>>;
+}
+
 export interface BackendRampsOptions extends RampTiming {
 	backends: BackendName[];
 	steps: number[];
 	/** How long to wait for other processes to calm down before measuring a disturbed failing step again. */
 	quietWaitMs: number;
+	/** Per backend: no new step after this long (ms). */
+	budgetMs: number;
 }
 
 /**
@@ -129,9 +138,10 @@ export async function runBackendRamps(
 	o: BackendRampsOptions,
 	population: () => Population,
 	line: LiveLine,
-): Promise<{ results: RampResult[]; capacities: Partial<Record<BackendName, Capacity>> }> {
+): Promise<BackendComparison> {
 	const results: RampResult[] = [];
 	const capacities: Partial<Record<BackendName, Capacity>> = {};
+	const costs: Partial<Record<BackendName, RampCosts>> = {};
 	for (const name of o.backends) {
 		const backend = await startBackend(name);
 		try {
@@ -145,11 +155,12 @@ export async function runBackendRamps(
 			});
 			results.push(r);
 			capacities[name] = { units: r.capacity, lowerBound: r.reachedMax };
+			costs[name] = rampCosts(r);
 		} finally {
 			await backend.close();
 		}
 	}
-	return { results, capacities };
+	return { results, capacities, costs };
 }
 
 /** Ratio of two backends' projected throughput (undefined if either is unknown). */
@@ -162,7 +173,7 @@ export function projectedRatio(costs: Partial<Record<BackendName, RampCosts>>, a
 /** Why a backend's first failing step failed, in words. */
 export function whyFailed(r: RampResult): string {
 	const failed = r.steps.find((s) => !s.passed);
-	if (!failed) return r.error ?? 'none (every step passed)';
+	if (!failed) return r.error ?? (r.stoppedByBudget ? 'none (stopped by its time budget)' : 'none (every step passed)');
 	return [
 		failed.judgedLossPct >= DEFAULT_THRESHOLDS.maxLossPct ? `loss ${failed.judgedLossPct.toFixed(2)}%` : '',
 		!(failed.latency.p99 < DEFAULT_THRESHOLDS.maxP99Ms) ? `p99 ${failed.latency.p99.toFixed(1)} ms` : '',

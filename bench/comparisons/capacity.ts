@@ -11,7 +11,7 @@ import { RAMP_TIMING_HELP, readRampTiming, type RampTiming } from '../scenarios/
 import { DEFAULT_THRESHOLDS } from '../scenarios/thresholds';
 import type { BackendName } from '../sfu/backend';
 import { BACKEND_NAMES, BACKEND_SHORT } from '../sfu/start-backend';
-import { type Capacity, type CapacityRatio, capacityRatio, fmtCapacityRatio, fmtSpread, projectedRatio, type RampCosts, rampCosts, runBackendRamps, whyFailed } from './backend-ramps';
+import { type BackendComparison, type CapacityRatio, capacityRatio, fmtCapacityRatio, fmtSpread, projectedRatio, type RampCosts, runBackendRamps, whyFailed } from './backend-ramps';
 
 export interface CapacityOptions extends RampTiming {
 	/** Receivers added per step. */
@@ -23,10 +23,7 @@ export interface CapacityOptions extends RampTiming {
 	backends: BackendName[];
 }
 
-export interface CapacityResult extends CapacityOptions {
-	results: RampResult[];
-	capacities: Partial<Record<BackendName, Capacity>>;
-	costs: Partial<Record<BackendName, RampCosts>>;
+export interface CapacityResult extends CapacityOptions, BackendComparison {
 	/** (d)/(a): mafalda over plain mediasoup. */
 	mafaldaOverPlain: CapacityRatio;
 	/** (d)/(b): mafalda over the round-robin pool. */
@@ -43,14 +40,11 @@ export interface CapacityResult extends CapacityOptions {
 export async function runCapacity(o: CapacityOptions, line = new LiveLine()): Promise<CapacityResult> {
 	const steps: number[] = [];
 	for (let n = o.step; n <= o.max; n += o.step) steps.push(n);
-	const { results, capacities } = await runBackendRamps({ ...o, steps, quietWaitMs: 5_000 }, () => broadcastPopulation({ joinPerSecond: o.joinPerSecond }), line);
-	const costs: Partial<Record<BackendName, RampCosts>> = {};
-	for (const r of results) costs[r.backend] = rampCosts(r);
+	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 3_000, budgetMs: CAPACITY_BUDGET_MS }, () => broadcastPopulation({ joinPerSecond: o.joinPerSecond }), line);
+	const { capacities } = comparison;
 	return {
 		...o,
-		results,
-		capacities,
-		costs,
+		...comparison,
 		mafaldaOverPlain: capacityRatio(capacities.mafalda, capacities.plain),
 		mafaldaOverRoundRobin: capacityRatio(capacities.mafalda, capacities['round-robin']),
 		mafaldaOverLeastLoaded: capacityRatio(capacities.mafalda, capacities['least-loaded']),
@@ -109,6 +103,9 @@ export function writeCapacityResult(r: CapacityResult): string[] {
 		),
 	];
 }
+
+/** Each backend's ramp starts no step after this: four backends and the rest of `npm run bench` fit in 15 minutes. */
+export const CAPACITY_BUDGET_MS = 75_000;
 
 export const CAPACITY_DEFAULTS = { step: 200, max: 1400, joinPerSecond: 50 };
 

@@ -5,12 +5,11 @@ import { LiveLine } from '../report/progress';
 import { rampChart } from '../report/ramp-report';
 import { writeJsonResult, writeSvgResult } from '../report/results-file';
 import { mixedDayPopulation, type MixedDayOptions } from '../scenarios/mixed-day';
-import type { RampResult } from '../scenarios/ramp';
 import { RAMP_TIMING_HELP, readRampTiming, type RampTiming } from '../scenarios/ramp-config';
 import { DEFAULT_THRESHOLDS } from '../scenarios/thresholds';
 import type { BackendName } from '../sfu/backend';
 import { BACKEND_NAMES, BACKEND_SHORT } from '../sfu/start-backend';
-import { type Capacity, type CapacityRatio, capacityRatio, fmtCapacityRatio, projectedRatio, type RampCosts, rampCosts, runBackendRamps } from './backend-ramps';
+import { type BackendComparison, type CapacityRatio, capacityRatio, fmtCapacityRatio, projectedRatio, runBackendRamps } from './backend-ramps';
 import { rampResultsTable } from './capacity';
 
 export interface MixedDayComparisonOptions extends RampTiming, MixedDayOptions {
@@ -20,14 +19,14 @@ export interface MixedDayComparisonOptions extends RampTiming, MixedDayOptions {
 	backends: BackendName[];
 }
 
-export interface MixedDayResult extends MixedDayComparisonOptions {
-	results: RampResult[];
-	capacities: Partial<Record<BackendName, Capacity>>;
-	costs: Partial<Record<BackendName, RampCosts>>;
+export interface MixedDayResult extends MixedDayComparisonOptions, BackendComparison {
 	mafaldaOverRoundRobin: CapacityRatio;
 	mafaldaOverLeastLoaded: CapacityRatio;
 	mafaldaOverPlain: CapacityRatio;
 }
+
+/** Each backend's ramp starts no step after this (see CAPACITY_BUDGET_MS). */
+export const MIXED_DAY_BUDGET_MS = 60_000;
 
 export const MIXED_DAY_DEFAULTS = { step: 4, max: 32, broadcastReceivers: 300, joinPerSecond: 50, meetingsPerSecond: 4 };
 
@@ -40,14 +39,11 @@ export const MIXED_DAY_DEFAULTS = { step: 4, max: 32, broadcastReceivers: 300, j
 export async function runMixedDay(o: MixedDayComparisonOptions, line = new LiveLine()): Promise<MixedDayResult> {
 	const steps: number[] = [];
 	for (let n = o.step; n <= o.max; n += o.step) steps.push(n);
-	const { results, capacities } = await runBackendRamps({ ...o, steps, quietWaitMs: 5_000 }, () => mixedDayPopulation(o), line);
-	const costs: Partial<Record<BackendName, RampCosts>> = {};
-	for (const r of results) costs[r.backend] = rampCosts(r);
+	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 3_000, budgetMs: MIXED_DAY_BUDGET_MS }, () => mixedDayPopulation(o), line);
+	const { capacities } = comparison;
 	return {
 		...o,
-		results,
-		capacities,
-		costs,
+		...comparison,
 		mafaldaOverRoundRobin: capacityRatio(capacities.mafalda, capacities['round-robin']),
 		mafaldaOverLeastLoaded: capacityRatio(capacities.mafalda, capacities['least-loaded']),
 		mafaldaOverPlain: capacityRatio(capacities.mafalda, capacities.plain),

@@ -27,6 +27,12 @@ export interface RampOptions extends WorldOptions {
 	remeasure: { max: number; quietWaitMs: number; confirm: boolean };
 	thresholds: Thresholds;
 	line: LiveLine;
+	/**
+	 * No new step starts after this long on one backend (ms; undefined: no
+	 * limit), so that a run on a starved machine, where every call and every
+	 * stats read slows down, still ends in its time.
+	 */
+	budgetMs?: number;
 }
 
 export type StepResult = Omit<WindowResult, 'histogram'> & {
@@ -50,6 +56,8 @@ export interface RampResult {
 	unit: string;
 	/** Whether every step passed: the capacity is at least the last step, the true figure may be higher. */
 	reachedMax: boolean;
+	/** The ramp stopped before its last step because its time budget ran out. */
+	stoppedByBudget: boolean;
 	latency: LatencySummary;
 	workers: WorkerRow[];
 	sent: SentCounters[];
@@ -98,9 +106,16 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 	let lostSoFar = 0;
 	let receivedSoFar = 0;
 	let error: string | undefined;
+	let stoppedByBudget = false;
+	const started = performance.now();
 	try {
 		await population.setUp(world);
 		for (const [i, target] of options.steps.entries()) {
+			if (options.budgetMs !== undefined && performance.now() - started > options.budgetMs) {
+				stoppedByBudget = true;
+				options.line.log(`${tag} time budget of ${(options.budgetMs / 1000).toFixed(0)} s used: no more steps`);
+				break;
+			}
 			const stepTag = `${tag} ${i + 1}/${options.steps.length}`;
 			const logTag = `${tag} step ${i + 1}/${options.steps.length}`;
 			const lossSoFar = (): string => fmtPct(lostSoFar, lostSoFar + receivedSoFar);
@@ -179,7 +194,8 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 		steps,
 		capacity: capacitySteps.length > 0 ? capacitySteps[capacitySteps.length - 1].units : 0,
 		unit: population.unit,
-		reachedMax: firstFail === -1 && steps.length === options.steps.length && error === undefined,
+		reachedMax: firstFail === -1 && error === undefined,
+		stoppedByBudget,
 		latency,
 		workers,
 		sent,

@@ -38,7 +38,8 @@ export interface CapacityResult extends CapacityOptions, BackendComparison {
  * found by ramping N in steps and stopping at the first step that fails.
  */
 export async function runCapacity(o: CapacityOptions, line = new LiveLine()): Promise<CapacityResult> {
-	const steps: number[] = [];
+	// Half a step first: on a starved machine every backend may fail the first full step, and a capacity of 0 gives no ratio.
+	const steps: number[] = [Math.max(1, Math.round(o.step / 2))];
 	for (let n = o.step; n <= o.max; n += o.step) steps.push(n);
 	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 3_000, budgetMs: CAPACITY_BUDGET_MS }, () => broadcastPopulation({ joinPerSecond: o.joinPerSecond }), line);
 	const { capacities } = comparison;

@@ -37,7 +37,7 @@ export const MIXED_DAY_DEFAULTS = { step: 4, max: 32, broadcastReceivers: 300, j
  * under 1% loss and 50 ms p99.
  */
 export async function runMixedDay(o: MixedDayComparisonOptions, line = new LiveLine()): Promise<MixedDayResult> {
-	const steps: number[] = [];
+	const steps: number[] = [Math.max(1, Math.round(o.step / 2))];
 	for (let n = o.step; n <= o.max; n += o.step) steps.push(n);
 	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 3_000, budgetMs: MIXED_DAY_BUDGET_MS }, () => mixedDayPopulation(o), line);
 	const { capacities } = comparison;

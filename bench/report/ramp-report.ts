@@ -59,6 +59,7 @@ export function rampChart(title: string, subtitle: string, results: RampResult[]
 			lossPct: s.judgedLossPct,
 			p50: s.latency.p50,
 			p99: s.latency.p99,
+			deliveredPerSecond: s.costs.deliveredPerSecond,
 			disturbed: (s.otherProcessesPct ?? 0) > DISTURBED_PCT,
 		})),
 	}));

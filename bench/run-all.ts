@@ -108,8 +108,11 @@ async function main(): Promise<void> {
 	const minutes = (Date.now() - started) / 60_000;
 	const targets = targetsTable({ capacity, mixed, control, growth });
 	console.log(`\nTargets (issue 9), this run (${minutes.toFixed(1)} min):\n${targets.text}`);
-	const history = recordRun({ at: new Date().toISOString(), minutes, backgroundBusyPct: background, targets: targets.rows });
-	console.log(`\nThe last runs side by side (${history.file}):\n${history.table}`);
+	// Only whole runs go side by side: a partial one (--only) is not the same measurement.
+	if (parts.length === PARTS.length) {
+		const history = recordRun({ at: new Date().toISOString(), minutes, backgroundBusyPct: background, targets: targets.rows });
+		console.log(`\nThe last runs side by side (${history.file}):\n${history.table}`);
+	}
 	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, minutes, targets: targets.rows, capacity, mixed, control, pipe, growth })}`);
 }
 

@@ -48,6 +48,14 @@ export interface LoadReport {
 	consumers: number;
 	pipeConsumers: number;
 	/**
+	 * Of `transports` and `producers`, those that are mafalda's pipe ends
+	 * (PipeTransports between shards, producers re-produced by a pipe), so
+	 * that metrics can tell them from the app's. Optional: a report without
+	 * them (a test's, say) means none.
+	 */
+	pipeTransports?: number;
+	pipeProducers?: number;
+	/**
 	 * Placed transports that have no consumer yet. A placement reserves one unit
 	 * of load until its transport consumes, so a burst of new transports does
 	 * not all land on one worker before its consumers show up.
@@ -398,6 +406,44 @@ export const SNAPSHOT_FIELDS: Readonly<Record<RemoteKind, readonly string[]>> = 
 	'audio-level-observer': ['id', 'closed', 'paused'],
 	'active-speaker-observer': ['id', 'closed', 'paused'],
 };
+
+/**
+ * Several messages of any of the kinds above sent as one (actors/batched-port.ts):
+ * every channel between threads carries them.
+ */
+export interface MessageBatch {
+	$batch: unknown[];
+}
+
+export function isMessageBatch(value: unknown): value is MessageBatch {
+	return typeof value === 'object' && value !== null && Array.isArray((value as { $batch?: unknown }).$batch);
+}
+
+/**
+ * Snapshot fields that are large, nested and never read by mafalda itself on
+ * the hot path (a consumer's rtpParameters is 1.4 KB of JSON, 4 KB once
+ * structured-cloned into objects): the host sends them as JSON text, which
+ * crosses the thread as one flat string (a memcpy, not a walk of the object
+ * graph), and the proxy keeps the text, parsing it only when the app reads the
+ * property. See docs/ARCHITECTURE.md, "What crosses a thread".
+ */
+export const JSON_SNAPSHOT_FIELDS: ReadonlySet<string> = new Set([
+	'rtpParameters', 'consumableRtpParameters', 'iceParameters', 'iceCandidates', 'dtlsParameters',
+	'sctpParameters', 'sctpStreamParameters', 'srtpParameters',
+]);
+
+/**
+ * A snapshot field sent as JSON text (see JSON_SNAPSHOT_FIELDS). An object is
+ * sent one top-level property at a time, so that the parts consumers of one
+ * producer share (codecs, header extensions: most of the text) are equal
+ * strings the proxies can share (lib/remote/json-text.ts).
+ */
+export type JsonText = { $json: string } | { $parts: Record<string, string> };
+
+export function isJsonText(value: unknown): value is JsonText {
+	if (typeof value !== 'object' || value === null) return false;
+	return typeof (value as { $json?: unknown }).$json === 'string' || typeof (value as { $parts?: unknown }).$parts === 'object';
+}
 
 /**
  * A mediasoup object inside an event argument (a producer in `volumes`, say)

@@ -100,7 +100,7 @@ async function main(): Promise<void> {
 
 	section(`Ratios (baseline: plain mediasoup), ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 	if (capacity) console.log(`1. ${capacitySummary(capacity)}`);
-	if (control) console.log(`2. ${controlPlaneSummary(control)}`);
+	if (control) for (const l of controlPlaneSummary(control).split('\n')) console.log(`2. ${l}`);
 	if (growth) console.log(`2. ${growthSummary(growth).split('\n')[2]}`);
 	if (pipe) console.log(`3. ${pipeOverheadSummary(pipe)}`);
 	if (growth) for (const l of growthSummary(growth).split('\n').slice(0, 2)) console.log(`4. ${l}`);

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { types } from 'mediasoup';
+import type { Registry } from 'prom-client';
 import type { HostEvent, ObjectRef, Placement, PlaceTransportRequest, Watermarks } from '../actors/protocol';
 import { CpuSlots, defaultSlotDir } from '../actors/supervisor/cpu-slots';
 import { Supervisor } from '../actors/supervisor/supervisor';
@@ -8,10 +9,12 @@ import { CommonApi, CommonApiLevel } from './common-api';
 import { InvalidArgumentError, MafaldaClosedError } from './errors';
 import { globalCommon, globalMafaldaRouters } from './global';
 import { MafaldaRouter } from './MafaldaRouter';
+import { localNodeId } from './metrics/local-node-id';
+import { MafaldaMetrics } from './metrics/MafaldaMetrics';
 import { locateMediasoupModule } from './mediasoup-module';
 import { type ResolvedMafaldaOptions, resolveMafaldaOptions, resolveRouterOptions } from './options';
 import { PipeManager } from './pipe-manager';
-import type { RemoteObject } from './remote/RemoteObject';
+import type { ProxyContext, RemoteObject } from './remote/RemoteObject';
 import { Worker } from './remote/Worker';
 import type { ShardRecord } from './shard-record';
 import type { MafaldaRouterOptions, MediasoupModule, PipeInfo, SupervisorEvents } from './types';
@@ -34,6 +37,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	/** Proxies by worker, then by object id (a pipe producer shares its id with its producer, never its worker). */
 	readonly #directory = new Map<number, Map<string, RemoteObject>>();
 	readonly #remoteWorkers = new Map<number, Worker>();
+	readonly #proxyContexts = new WeakMap<ShardRecord, ProxyContext>();
 	#workerStarting: Promise<WorkerHandle> | undefined;
 	#closed = false;
 	/** @internal */
@@ -42,6 +46,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	readonly dataPipes: PipeManager;
 	/** @internal The app's producers, by id, with the MafaldaRouter that owns them. */
 	readonly producers = new Map<string, { producer: RemoteObject; router: MafaldaRouter }>();
+	readonly #metrics: MafaldaMetrics;
 
 	constructor(mediasoup: MediasoupModule, options?: unknown) {
 		super();
@@ -84,6 +89,22 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			pipeConsume: (transport, dataProducerId) => this.#routerOfTransport(transport).pipeConsumeData(transport, dataProducerId),
 			pipeProduce: (transport, id, from) => this.#routerOfTransport(transport).pipeProduceData(transport, id, from),
 		});
+		const nodeId = localNodeId();
+		this.#metrics = new MafaldaMetrics(nodeId, {
+			workers: () => this.#remoteWorkers.values(),
+			pipes: () => [...this.pipes.pipes(), ...this.dataPipes.pipes()],
+			mafaldaRouters: () => this.mafaldaRouters.size,
+			placeOf: (workerIndex) => ({ node: nodeId, worker: workerIndex }),
+		});
+		this.#metrics.attach(this);
+	}
+
+	/**
+	 * This instance's Prometheus metrics (a prom-client Registry of its own,
+	 * not the global one): serve it, or merge it into the app's registry.
+	 */
+	get metrics(): Registry {
+		return this.#metrics.registry;
 	}
 
 	get closed(): boolean {
@@ -122,6 +143,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 					loadReportIntervalMs: this.#options.loadReportIntervalMs,
 					restart: this.#options.restart,
 					cpuSlots: new CpuSlots(this.#options.cpuSlotDir ?? defaultSlotDir()),
+					observeRpc: (index, method, seconds) => this.#metrics.rpc(index, method, seconds),
 				},
 				{
 					hostEvent: (index, event) => this.#onHostEvent(index, event),
@@ -149,30 +171,44 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		try {
 			await router.open();
 		} catch (error) {
-			await router.close();
+			router.close();
+			await router.tornDown();
 			throw error;
 		}
 		// close() ran while the router was opening: it must not come back alive.
 		if (this.#closed || router.closed) {
-			await router.close();
+			router.close();
+			await router.tornDown();
 			throw new MafaldaClosedError();
 		}
 		return router;
 	}
 
+	/** Closes every MafaldaRouter of this instance (each at once), and settles when their shards are gone. */
 	async closeAllMafaldaRouters(): Promise<void> {
-		await Promise.all([...this.mafaldaRouters.values()].map((r) => r.close()));
+		const routers = [...this.mafaldaRouters.values()];
+		for (const router of routers) router.close();
+		await Promise.all(routers.map((r) => r.tornDown()));
 	}
 
-	/** Closes every MafaldaRouter, every worker and thread of this instance. */
+	/**
+	 * Closes every MafaldaRouter, every worker and thread of this instance.
+	 * The routers close before this returns its promise, as a mediasoup
+	 * Worker's close() closes its Routers ('workerclose').
+	 */
 	async close(): Promise<void> {
 		if (this.#closed) return;
-		await this.closeAllMafaldaRouters();
 		this.#closed = true;
+		const routers = [...this.mafaldaRouters.values()];
+		for (const router of routers) router.workerClosed();
+		await Promise.all(routers.map((r) => r.tornDown()));
 		const supervisor = this.#supervisor;
 		this.#supervisor = undefined;
 		if (supervisor) await supervisor.close();
-		for (const worker of this.#remoteWorkers.values()) worker.markClosed(undefined);
+		for (const worker of this.#remoteWorkers.values()) {
+			worker.markClosed(undefined);
+			this.#metrics.workerGone(worker.index);
+		}
 		this.#remoteWorkers.clear();
 		this.#directory.clear();
 	}
@@ -182,6 +218,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	 * new worker when every running one is over its watermarks and a CPU is free.
 	 */
 	async place(router: MafaldaRouter, request: PlaceTransportRequest): Promise<Placement> {
+		const started = performance.now();
 		const supervisor = this.supervisor();
 		if (supervisor.workers().length === 0) await this.#startWorker(router.workerSettings);
 		let placement = await supervisor.balancer.placeTransport(request);
@@ -202,6 +239,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 				placement = await supervisor.balancer.placeTransport({ ...request, excludeWorkers: [...(request.excludeWorkers ?? []), ...others] });
 			}
 		}
+		this.#metrics.placed(placement, (performance.now() - started) / 1000);
 		if (placement.overloaded) this.emit('overloaded', { routerId: router.id, placement });
 		return placement;
 	}
@@ -245,6 +283,11 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		});
 	}
 
+	/** @internal The proxy registered for an object id on a worker (pipe ends included). */
+	proxyOn(workerIndex: number, id: string): RemoteObject | undefined {
+		return this.#directory.get(workerIndex)?.get(id);
+	}
+
 	/** @internal Resolves an object reference of a host event: the app's proxy first. */
 	resolve(workerIndex: number, id: string): unknown {
 		const publicId = this.pipes.publicId(id) ?? id;
@@ -252,8 +295,14 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	}
 
 	/** @internal Builds the proxy context for objects on a shard. */
-	proxyContext(shard: ShardRecord): { worker: WorkerHandle; shardId: string; resolve: (id: string) => unknown } {
-		return { worker: shard.worker, shardId: shard.shardId, resolve: (id) => this.resolve(shard.workerIndex, id) };
+	proxyContext(shard: ShardRecord): ProxyContext {
+		// One per shard, shared by its proxies: a context (and its closure) per proxy was 150 B of each consumer.
+		let ctx = this.#proxyContexts.get(shard);
+		if (!ctx) {
+			ctx = { worker: shard.worker, shardId: shard.shardId, resolve: (id) => this.resolve(shard.workerIndex, id) };
+			this.#proxyContexts.set(shard, ctx);
+		}
+		return ctx;
 	}
 
 	async #startWorker(workerSettings: Record<string, unknown>): Promise<WorkerHandle> {

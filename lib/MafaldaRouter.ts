@@ -7,6 +7,8 @@ import { CommonApi, CommonApiLevel } from './common-api';
 import { InvalidArgumentError, ObjectClosedError, RouterClosedError, UnknownDataProducerError, UnknownProducerError } from './errors';
 import type { Mafalda } from './Mafalda';
 import type { ResolvedRouterOptions } from './options';
+import { type PipeEndpoint, pipeToRouter, type PipeToRouterOptions, type PipeToRouterResult, type PipeTransportPair } from './pipe-to-router';
+import { mergeRouterDumps } from './router-dump';
 import { Consumer } from './remote/Consumer';
 import { DataConsumer } from './remote/DataConsumer';
 import { DataProducer } from './remote/DataProducer';
@@ -29,6 +31,8 @@ import { checkListenInfo, forHost, optionalArray, optionalObject, requireObject,
 
 export interface MafaldaRouterEvents {
 	close: [];
+	/** Its Mafalda closed, which closed this router (mediasoup's Router says so when its Worker closes). */
+	workerclose: [];
 	error: [Error];
 	/** A shard opened: its mediasoup Router (proxy) and Worker. */
 	newrouter: [Router, Worker | undefined];
@@ -64,7 +68,7 @@ const TRANSPORT_CLASSES = {
  * It is used like a mediasoup Router: mafalda places each new transport on a
  * shard with headroom and pipes producers to wherever they are consumed.
  */
-export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
+export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implements PipeEndpoint {
 	readonly id: string;
 	appData: AppData;
 	readonly observer = new EventEmitter<MafaldaRouterObserverEvents>();
@@ -78,7 +82,11 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 	readonly #dataProducers = new Map<string, DataProducer>();
 	#rtpCapabilities: types.RtpCapabilities | undefined;
 	#closed = false;
+	/** What close() left running in the background: closing the shards on their hosts. */
+	#teardown: Promise<void> = Promise.resolve();
 	readonly #owner: TransportOwner;
+	/** @internal PipeTransport pairs of pipeToRouter(), by the other router's id. */
+	readonly pipeTransportPairs = new Map<string, Promise<PipeTransportPair>>();
 
 	/** @internal Use mafalda.createMafaldaRouter(). */
 	constructor(mafalda: Mafalda, options: ResolvedRouterOptions) {
@@ -126,8 +134,35 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return this.rtpCapabilities;
 	}
 
-	// Common API (collections from CommonApiLevel), over what this router made.
-	async dump(): Promise<Record<string, unknown>> {
+	/**
+	 * mediasoup's router.dump(), over every shard: the app's transports, RTP
+	 * observers, producers and consumers in mediasoup's shape, with the app's
+	 * ids. mafalda's own pipes between shards are left out (mafaldaDump() shows them).
+	 */
+	async dump(): Promise<types.RouterDump> {
+		this.#assertOpen();
+		const shards = [...this.#shards.values()];
+		const dumps = await Promise.all(
+			shards.map(async (shard) => ({ workerIndex: shard.workerIndex, dump: (await shard.router.dump()) as types.RouterDump })),
+		);
+		return mergeRouterDumps(this.id, dumps, {
+			isPublic: (workerIndex, id) => {
+				const proxy = this.#mafalda.proxyOn(workerIndex, id);
+				return proxy !== undefined && !proxy.internal;
+			},
+			producerId: (localId) => {
+				const id = this.#mafalda.pipes.publicId(localId) ?? localId;
+				return this.#producerIds.has(id) ? id : undefined;
+			},
+			dataProducerId: (localId) => {
+				const id = this.#mafalda.dataPipes.publicId(localId) ?? localId;
+				return this.#dataProducers.has(id) ? id : undefined;
+			},
+		});
+	}
+
+	/** mafalda's summary of this router (the Common API's dump at this level): its shards, producers, workers, transports. */
+	async mafaldaDump(): Promise<Record<string, unknown>> {
 		return {
 			id: this.id,
 			closed: this.#closed,
@@ -224,8 +259,35 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 	}
 
 	/**
+	 * mediasoup's router.pipeToRouter(): pipes a producer or data producer of
+	 * this router to another MafaldaRouter, of another Mafalda (with
+	 * `keepId: false`, of the same one too), through a PipeTransport pair that
+	 * both routers show, and returns the pipe ends as mediasoup does.
+	 */
+	async pipeToRouter(options: PipeToRouterOptions): Promise<PipeToRouterResult> {
+		this.#assertOpen();
+		return pipeToRouter(this, options);
+	}
+
+	/** @internal For pipeToRouter(): ids are unique within one Mafalda. */
+	get idSpace(): object {
+		return this.#mafalda;
+	}
+
+	/** @internal */
+	producerById(id: string): Producer | undefined {
+		if (!this.#producerIds.has(id)) return undefined;
+		return this.#mafalda.producers.get(id)?.producer as Producer | undefined;
+	}
+
+	/** @internal */
+	dataProducerById(id: string): DataProducer | undefined {
+		return this.#dataProducers.get(id);
+	}
+
+	/**
 	 * Makes a producer of this router consumable in another MafaldaRouter of the
-	 * same Mafalda, as mediasoup's router.pipeToRouter().
+	 * same Mafalda, without a pipe of its own: the two routers share it.
 	 */
 	async pipeToMafaldaRouter(options: PipeToMafaldaRouterOptions): Promise<PipeToMafaldaRouterResult> {
 		const o = requireObject(options, 'options');
@@ -257,18 +319,45 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return {};
 	}
 
-	/** Closes every shard and everything on them. */
-	async close(): Promise<void> {
+	/**
+	 * Closes the router, synchronously as mediasoup's: it and everything on it
+	 * are closed when this returns (observer 'close' included); the shards'
+	 * mediasoup Routers are closed on their hosts in the background.
+	 */
+	close(): void {
+		this.#closeNow(false);
+	}
+
+	/** @internal Its Mafalda is closing: closed as a mediasoup Router whose Worker closed ('workerclose'). */
+	workerClosed(): void {
+		this.#closeNow(true);
+	}
+
+	/** @internal Settles when the shards of a closed router are gone from their hosts. */
+	tornDown(): Promise<void> {
+		return this.#teardown;
+	}
+
+	#closeNow(byWorker: boolean): void {
 		if (this.#closed) return;
 		this.#closed = true;
 		const shards = [...this.#shards.values()];
 		this.#shards.clear();
 		for (const transport of [...this.commonApi.transports.values()]) transport.markClosed('routerclose');
 		for (const observer of [...this.commonApi.rtpObservers.values()]) observer.markClosed('routerclose');
-		for (const shard of shards) this.#mafalda.shardGone(shard.shardId);
+		for (const shard of shards) {
+			this.#mafalda.shardGone(shard.shardId);
+			shard.router.markClosed('close');
+		}
+		this.#teardown = this.#closeShards(shards);
+		if (byWorker) this.emit('workerclose');
+		this.emit('close');
+		this.observer.emit('close');
+	}
+
+	async #closeShards(shards: ShardRecord[]): Promise<void> {
 		await Promise.all(
 			shards.map(async (shard) => {
-				shard.router.markClosed('close');
 				await shard.worker.call((host) => host.call({ objectId: shard.shardId, method: 'close', args: [] })).catch(() => undefined);
 				this.#mafalda.emit('shardclosed', { routerId: this.id, shardId: shard.shardId, workerIndex: shard.workerIndex });
 			}),
@@ -277,8 +366,6 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		await Promise.resolve()
 			.then(() => this.#mafalda.supervisor().balancer.routerClosed(this.id))
 			.catch(() => undefined);
-		this.emit('close');
-		this.observer.emit('close');
 	}
 
 	/** @internal A worker died: forget its shard; the next placements open a new one elsewhere. */
@@ -511,7 +598,10 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		const o = requireObject(options, 'options');
 		if (o.kind !== 'audio' && o.kind !== 'video') throw new InvalidArgumentError('options.kind', 'must be "audio" or "video"');
 		requireObject(o.rtpParameters, 'options.rtpParameters');
-		if (o.id !== undefined) throw new InvalidArgumentError('options.id', 'is reserved for pipe producers');
+		// A pipe producer of pipeToRouter() keeps its producer's id, as in mediasoup.
+		if (o.id !== undefined && this.#mafalda.pipes.has(requireString(o.id, 'options.id'))) {
+			throw new InvalidArgumentError('options.id', `"${String(o.id)}" is already the id of a producer`);
+		}
 		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
 		const shard = this.#shardOf(transport);
 		const ref = await shard.worker.call((host) => host.produce({ transportId: transport.id, options: forHost(o) }));
@@ -543,6 +633,8 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 			return new Consumer(this.#mafalda.proxyContext(shard), ref, appData);
 		});
 		consumer.publicProducerId = producerId;
+		// Fed by a pipe: the producer it consumes there is mafalda's copy, with other SSRCs.
+		if (this.#mafalda.pipes.isPiped(producerId, shard.shardId)) consumer.publicProducer = this.producerById(producerId);
 		this.#adopt(transport, consumer);
 		transport.observer.emit('newconsumer', consumer);
 		return consumer;
@@ -552,6 +644,9 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		this.#assertOpen();
 		const o = requireObject(options, 'options');
 		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
+		if (o.id !== undefined && this.#mafalda.dataPipes.has(requireString(o.id, 'options.id'))) {
+			throw new InvalidArgumentError('options.id', `"${String(o.id)}" is already the id of a data producer`);
+		}
 		const shard = this.#shardOf(transport);
 		const ref = await shard.worker.call((host) => host.produceData({ transportId: transport.id, options: forHost(o) }));
 		const dataProducer = this.#adopt(transport, new DataProducer(this.#mafalda.proxyContext(shard), ref, appData));

@@ -8,5 +8,7 @@ export const globalCommon = new CommonApi();
 export const globalMafaldaRouters = new Map<string, MafaldaRouter>();
 
 export async function closeAllMafaldaRouters(): Promise<void> {
-	await Promise.all([...globalMafaldaRouters.values()].map((r) => r.close()));
+	const routers = [...globalMafaldaRouters.values()];
+	for (const router of routers) router.close();
+	await Promise.all(routers.map((r) => r.tornDown()));
 }

@@ -237,7 +237,19 @@ const CASES: Case[] = [
 	{ method: 'MafaldaRouter.pipeToMafaldaRouter', input: 'producerId 5', call: (f) => f.router.pipeToMafaldaRouter(u({ producerId: 5, mafaldaRouter: f.otherRouter })), error: /options.producerId must be a non-empty string/, code: FIELD },
 	{ method: 'MafaldaRouter.pipeToMafaldaRouter', input: 'to a closed router', call: (f) => f.router.pipeToMafaldaRouter({ producerId: f.producer.id, mafaldaRouter: f.closedRouter }), error: /is closed/, code: 'ERR_MAFALDA_ROUTER_CLOSED' },
 	{ method: 'MafaldaRouter.close', input: 'twice (no-op)', call: (f) => f.closedRouter.close(), error: /^$/ },
-	{ method: 'MafaldaRouter.dump', input: 'on a closed router', call: (f) => f.closedRouter.dump(), error: /^$/ },
+	{ method: 'MafaldaRouter.dump', input: 'on a closed router (as mediasoup: rejects)', call: (f) => f.closedRouter.dump(), error: /MafaldaRouter ".*" is closed/, code: 'ERR_MAFALDA_ROUTER_CLOSED' },
+	{ method: 'MafaldaRouter.mafaldaDump', input: 'on a closed router', call: (f) => f.closedRouter.mafaldaDump(), error: /^$/ },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'no options', call: (f) => f.router.pipeToRouter(u(undefined)), error: /options must be an object/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'router {}', call: (f) => f.router.pipeToRouter(u({ producerId: f.producer.id, router: {} })), error: /options.router must be a MafaldaRouter/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'to itself', call: (f) => f.router.pipeToRouter({ producerId: f.producer.id, router: f.router }), error: /options.router cannot be this MafaldaRouter/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'neither producerId nor dataProducerId', call: (f) => f.router.pipeToRouter({ router: f.otherRouter }), error: /options.producerId or options.dataProducerId is required/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'both producerId and dataProducerId', call: (f) => f.router.pipeToRouter({ producerId: f.producer.id, dataProducerId: f.dataProducer.id, router: f.otherRouter, keepId: false }), error: /cannot both be given/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'same Mafalda, keepId by default', call: (f) => f.router.pipeToRouter({ producerId: f.producer.id, router: f.otherRouter }), error: /options.router belongs to the same Mafalda/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'keepId "no"', call: (f) => f.router.pipeToRouter(u({ producerId: f.producer.id, router: f.otherRouter, keepId: 'no' })), error: /options.keepId must be a boolean/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'unknown producerId', call: (f) => f.router.pipeToRouter({ producerId: 'no-such-producer', router: f.otherRouter, keepId: false }), error: /no producer with id "no-such-producer"/, code: 'ERR_MAFALDA_UNKNOWN_PRODUCER' },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'unknown dataProducerId', call: (f) => f.router.pipeToRouter({ dataProducerId: 'no-such', router: f.otherRouter, keepId: false }), error: /no data producer with id "no-such"/, code: 'ERR_MAFALDA_UNKNOWN_DATA_PRODUCER' },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'to a closed router', call: (f) => f.router.pipeToRouter({ producerId: f.producer.id, router: f.closedRouter, keepId: false }), error: /is closed/, code: 'ERR_MAFALDA_ROUTER_CLOSED' },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'on a closed router', call: (f) => f.closedRouter.pipeToRouter({ producerId: f.producer.id, router: f.router }), error: /is closed/, code: 'ERR_MAFALDA_ROUTER_CLOSED' },
 	{ method: 'MafaldaRouter.getResourceUsages', input: 'on a closed router', call: (f) => f.closedRouter.getResourceUsages(), error: /^$/ },
 	{ method: 'MafaldaRouter.shards', input: 'on a closed router', call: (f) => f.closedRouter.shards(), error: /^$/ },
 
@@ -246,7 +258,8 @@ const CASES: Case[] = [
 	{ method: 'Transport.produce', input: 'kind "data"', call: (f) => f.plain.produce(u({ kind: 'data', rtpParameters: AUDIO_RTP })), error: /options.kind must be "audio" or "video"/, code: FIELD },
 	{ method: 'Transport.produce', input: 'no rtpParameters', call: (f) => f.plain.produce(u({ kind: 'audio' })), error: /options.rtpParameters must be an object/, code: FIELD },
 	{ method: 'Transport.produce', input: 'codec the router lacks', call: (f) => f.plain.produce({ kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/H264', payloadType: 102, clockRate: 90000 }], encodings: [{ ssrc: 5 }] } }), error: /unsupported codec \[mimeType:video\/H264/ },
-	{ method: 'Transport.produce', input: 'an id', call: (f) => f.plain.produce(u({ id: 'x', kind: 'audio', rtpParameters: AUDIO_RTP })), error: /options.id is reserved/, code: FIELD },
+	{ method: 'Transport.produce', input: 'the id of another producer', call: (f) => f.plain.produce(u({ id: f.producer.id, kind: 'audio', rtpParameters: AUDIO_RTP })), error: /options.id ".*" is already the id of a producer/, code: FIELD },
+	{ method: 'Transport.produce', input: 'id 5', call: (f) => f.plain.produce(u({ id: 5, kind: 'audio', rtpParameters: AUDIO_RTP })), error: /options.id must be a non-empty string/, code: FIELD },
 	{ method: 'Transport.produce', input: 'on a closed transport', call: (f) => f.closedTransport.produce({ kind: 'audio', rtpParameters: AUDIO_RTP }), error: /transport ".*" is closed/, code: 'ERR_MAFALDA_TRANSPORT_CLOSED' },
 	{ method: 'Transport.consume', input: 'no options', call: (f) => f.plain.consume(u(undefined)), error: /options must be an object/, code: FIELD },
 	{ method: 'Transport.consume', input: 'producerId 5', call: (f) => f.plain.consume(u({ producerId: 5, rtpCapabilities: f.router.rtpCapabilities })), error: /options.producerId must be a non-empty string/, code: FIELD },
@@ -257,6 +270,7 @@ const CASES: Case[] = [
 	{ method: 'Transport.consume', input: 'on a closed transport', call: (f) => f.closedTransport.consume({ producerId: f.producer.id, rtpCapabilities: f.router.rtpCapabilities }), error: /is closed/, code: 'ERR_MAFALDA_TRANSPORT_CLOSED' },
 	{ method: 'Transport.produceData', input: '"x"', call: (f) => f.direct.produceData(u('x')), error: /options must be an object/, code: FIELD },
 	{ method: 'Transport.produceData', input: 'on a transport without SCTP', call: (f) => f.pipe.produceData({ sctpStreamParameters: { streamId: 1 } }), error: /SCTP not enabled/ },
+	{ method: 'Transport.produceData', input: 'the id of another data producer', call: (f) => f.direct.produceData(u({ id: f.dataProducer.id })), error: /options.id ".*" is already the id of a data producer/, code: FIELD },
 	{ method: 'Transport.consumeData', input: 'no dataProducerId', call: (f) => f.direct.consumeData(u({})), error: /options.dataProducerId must be a non-empty string/, code: FIELD },
 	{ method: 'Transport.consumeData', input: 'unknown dataProducerId', call: (f) => f.direct.consumeData({ dataProducerId: 'no-such' }), error: /no data producer with id "no-such"/, code: 'ERR_MAFALDA_UNKNOWN_DATA_PRODUCER' },
 	{ method: 'Transport.connect', input: 'no params', call: (f) => f.pipe.connect(u(undefined)), error: /params must be an object/, code: FIELD },
@@ -392,9 +406,9 @@ const CLASSES: Array<[string, { prototype: object }]> = [
 /** Methods marked @internal, or protected: not the app's to call. */
 const NOT_PUBLIC = new Set([
 	// Mafalda
-	'supervisor', 'place', 'workerHandle', 'remoteWorker', 'anyWorker', 'register', 'resolve', 'proxyContext',
+	'supervisor', 'place', 'workerHandle', 'remoteWorker', 'anyWorker', 'register', 'resolve', 'proxyContext', 'proxyOn',
 	// MafaldaRouter
-	'hasShardOn', 'ownsShard', 'shardCount', 'open', 'acceptPipedProducer', 'workerDied', 'createInternalPipeTransport', 'pipeConsume', 'pipeProduce',
+	'hasShardOn', 'ownsShard', 'shardCount', 'open', 'acceptPipedProducer', 'workerDied', 'workerClosed', 'tornDown', 'producerById', 'dataProducerById', 'createInternalPipeTransport', 'pipeConsume', 'pipeProduce',
 	'pipeConsumeData', 'pipeProduceData', 'shardGone',
 	// RemoteObject and kin
 	'onClosed', 'markClosed', 'handleEvent', 'reasonEvent', 'emitUntyped', 'call', 'notify', 'closeRemote', 'field', 'adopt', 'callProducerMethod', 'togglePause',

@@ -2,7 +2,9 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { NoCpuSlotError } from '../../lib/errors';
+import { timedRemote } from '../../lib/metrics/timed-remote';
 import { actorEntry } from '../actor-entry';
+import { BatchedPort } from '../batched-port';
 import type { BalancerApi, HostEvent, HostWorkerData, WorkerHostApi } from '../protocol';
 import { CpuSlots } from './cpu-slots';
 import { WorkerHandle } from './worker-handle';
@@ -24,6 +26,8 @@ export interface SupervisorOptions {
 	loadReportIntervalMs: number;
 	restart: RestartPolicy;
 	cpuSlots: CpuSlots;
+	/** Told the round-trip time of every RPC to a worker host (for metrics). */
+	observeRpc?: (workerIndex: number, method: string, seconds: number) => void;
 }
 
 /** How the supervisor tells its owner (the Mafalda instance) what happens. */
@@ -58,7 +62,7 @@ export class Supervisor {
 			// The balancer holds only derived state; losing it is a bug, not an outage to hide.
 			console.error('mafalda: balancer thread failed', error);
 		});
-		this.balancer = Comlink.wrap<BalancerApi>(nodeEndpoint(this.#balancerThread));
+		this.balancer = Comlink.wrap<BalancerApi>(nodeEndpoint(new BatchedPort(this.#balancerThread)));
 	}
 
 	get closed(): boolean {
@@ -116,10 +120,13 @@ export class Supervisor {
 			transferList: [events.port2, loads.port2],
 			env,
 		});
-		const api = Comlink.wrap<WorkerHostApi>(nodeEndpoint(thread));
+		const remote = Comlink.wrap<WorkerHostApi>(nodeEndpoint(new BatchedPort(thread)));
+		const { observeRpc } = this.options;
+		const api = observeRpc ? timedRemote(remote, (method, seconds) => observeRpc(index, method, seconds)) : remote;
 		const handle = new WorkerHandle(index, slot, thread, api, events.port1, workerSettings);
 		this.#handles.set(index, handle);
-		events.port1.on('message', (event: HostEvent) => {
+		new BatchedPort(events.port1).on('message', (message) => {
+			const event = message as HostEvent;
 			// mediasoup reports a death once its process has exited and been reaped.
 			if (event.type === 'worker-died') this.#onDeath(handle, `mediasoup worker died: ${event.error}`, true, true);
 			else this.hooks.hostEvent(index, event);

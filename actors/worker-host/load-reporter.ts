@@ -13,7 +13,10 @@ export interface LoadSource {
 /**
  * Sends load reports on an interval and soon after every change. Changes are
  * coalesced to one report per event-loop turn, so a burst of a thousand
- * consumers costs one report, not a thousand.
+ * consumers costs one report, not a thousand. Not less often than that: a
+ * placement right after a call must see the call's load (reservations cover
+ * only transports), and the report to the main thread leaves in the same
+ * message as the turn's replies (actors/batched-port.ts), so it costs little.
  */
 export class LoadReporter {
 	#seq = 0;

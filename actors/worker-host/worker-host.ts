@@ -16,6 +16,7 @@ import type {
 	WorkerHostApi,
 	WorkerInfo,
 } from '../protocol';
+import { withJsonArguments } from './json-arguments';
 import { LoadReporter } from './load-reporter';
 import { type MediasoupObject, ObjectTable, type TableEntry, toCloneable } from './object-table';
 import { RouterShard } from './router-shard';
@@ -44,6 +45,7 @@ export class WorkerHost implements WorkerHostApi {
 	#placedTransports = 0;
 	readonly #shards = new Map<string, RouterShard>();
 	readonly #pipeTransports = new Set<string>();
+	readonly #pipeProducers = new Set<string>();
 	readonly #table: ObjectTable;
 
 	constructor(
@@ -139,12 +141,13 @@ export class WorkerHost implements WorkerHostApi {
 		const { entry, transport } = this.#transport(request.transportId);
 		const producer = await transport.produce(request.options as unknown as types.ProducerOptions);
 		this.#requireShard(entry.shardId).producers.add(producer.id);
+		if (request.pipe) this.#pipeProducers.add(producer.id);
 		return this.#addChild('producer', producer, entry, transport.id);
 	}
 
 	async consume(request: ConsumeRequest): Promise<ObjectRef> {
 		const { entry, transport } = this.#transport(request.transportId);
-		const consumer = await transport.consume(request.options as unknown as types.ConsumerOptions);
+		const consumer = await transport.consume(withJsonArguments(request.options) as unknown as types.ConsumerOptions);
 		this.#requireShard(entry.shardId).consumerAdded(transport.id, consumer.id, this.#pipeTransports.has(transport.id));
 		return this.#addChild('consumer', consumer, entry, transport.id);
 	}
@@ -198,9 +201,10 @@ export class WorkerHost implements WorkerHostApi {
 	}
 
 	async crashForTest(): Promise<void> {
-		setImmediate(() => {
+		// After the answer has left: replies go out in the check phase (actors/batched-port.ts), timers run after it.
+		setTimeout(() => {
 			throw new Error('mafalda test: worker host thread crash');
-		});
+		}, 0);
 	}
 
 	async #pipeBitrates(): Promise<{ in: number; out: number }> {
@@ -238,6 +242,8 @@ export class WorkerHost implements WorkerHostApi {
 			producers,
 			consumers,
 			pipeConsumers,
+			pipeTransports: this.#pipeTransports.size,
+			pipeProducers: this.#pipeProducers.size,
 			idleTransports,
 			placedTransports: this.#placedTransports,
 			shards,
@@ -250,8 +256,10 @@ export class WorkerHost implements WorkerHostApi {
 		else if (TRANSPORT_KINDS.includes(entry.kind)) {
 			shard?.transportRemoved(entry.object.id);
 			this.#pipeTransports.delete(entry.object.id);
-		} else if (entry.kind === 'producer') shard?.producers.delete(entry.object.id);
-		else if (entry.kind === 'consumer') shard?.consumerRemoved(entry.transportId, entry.object.id);
+		} else if (entry.kind === 'producer') {
+			shard?.producers.delete(entry.object.id);
+			this.#pipeProducers.delete(entry.object.id);
+		} else if (entry.kind === 'consumer') shard?.consumerRemoved(entry.transportId, entry.object.id);
 		this.#reporter?.changed();
 	}
 

@@ -3,6 +3,9 @@ import { InvalidArgumentError } from '../errors';
 import { optionalArray, requireNumber } from '../validate';
 import { DataObject, type DataConsumerEvents as ConsumerEvents } from './DataObject';
 
+/** mediasoup 3.14 does not export this type by name. */
+type DataConsumerDump = Awaited<ReturnType<types.DataConsumer['dump']>>;
+
 /** A mediasoup DataConsumer living in a worker host thread. */
 export class DataConsumer extends DataObject<ConsumerEvents> {
 	/** @internal The app's data producer id, when it has another id on this shard. */
@@ -22,6 +25,11 @@ export class DataConsumer extends DataObject<ConsumerEvents> {
 	}
 	protected override reasonEvent(reason: string): string | undefined {
 		return reason === 'producerclose' ? 'dataproducerclose' : super.reasonEvent(reason as never);
+	}
+	/** mediasoup's dataConsumer.dump(), naming the app's data producer (see Consumer.dump). */
+	override async dump(): Promise<DataConsumerDump> {
+		const dump = (await super.dump()) as DataConsumerDump;
+		return { ...dump, dataProducerId: this.dataProducerId };
 	}
 	async getStats(): Promise<types.DataConsumerStat[]> {
 		return (await this.call('getStats')) as types.DataConsumerStat[];

@@ -2,6 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { WorkerHandle } from '../../actors/supervisor/worker-handle';
 import { type CallResult, type CloseReason, isObjectReference, type ObjectRef, type RemoteKind, type Snapshot } from '../../actors/protocol';
 import { ObjectClosedError } from '../errors';
+import { fieldValue, shareJsonText } from './json-text';
 import type { AppData } from '../types';
 
 /** Why a proxy closed: mediasoup's reasons, plus mafalda's own 'workerdied'. */
@@ -47,7 +48,7 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		super();
 		this.id = ref.id;
 		this.remoteKind = ref.kind;
-		this.snapshot = ref.snapshot;
+		this.snapshot = shareJsonText(ref.snapshot);
 		this.appData = appData ?? {};
 		this.internal = internal;
 	}
@@ -96,7 +97,7 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 
 	/** An event from the host. */
 	handleEvent(event: string, args: unknown[], snapshot: Snapshot | undefined): void {
-		if (snapshot) this.snapshot = { ...this.snapshot, ...snapshot };
+		if (snapshot) this.snapshot = { ...this.snapshot, ...shareJsonText(snapshot) };
 		if (this.#closed) return;
 		this.emitUntyped(event, ...args.map((a) => this.#resolveRefs(a)));
 		this.observer.emit(event, ...args.map((a) => this.#resolveRefs(a)));
@@ -118,7 +119,7 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 			if (this.#closed) throw new ObjectClosedError(this.remoteKind, this.id);
 			throw error;
 		}
-		if (result.snapshot) this.snapshot = { ...this.snapshot, ...result.snapshot };
+		if (result.snapshot) this.snapshot = { ...this.snapshot, ...shareJsonText(result.snapshot) };
 		return result.value;
 	}
 
@@ -165,8 +166,13 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		return value;
 	}
 
+	/**
+	 * A property from the latest snapshot. Large fields arrive as JSON text and
+	 * are parsed at each read: the app gets a copy it may keep or change, and
+	 * the proxy holds only the text (most are never read at all).
+	 */
 	protected field<T>(name: string): T {
-		return this.snapshot[name] as T;
+		return fieldValue(this.snapshot[name]) as T;
 	}
 
 	async dump(): Promise<unknown> {

@@ -76,6 +76,18 @@ export interface LoadReport {
 	bitrateIn: number | null;
 	bitrateOut: number | null;
 	shards: ShardLoad[];
+	/**
+	 * Increments each time the host takes a CPU sample (once an interval); a
+	 * report in between carries the last sample's cpuPercent with fresh counts.
+	 * Absent from hosts that do not sample (tests that post reports by hand).
+	 */
+	cpuSampleSeq?: number;
+	/**
+	 * consumers + pipeConsumers the last CPU sample was measured over, averaged
+	 * over its interval (time-weighted): what cpuPercent was spent on, so the
+	 * balancer can derive a CPU cost per consumer.
+	 */
+	cpuLoad?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -335,6 +347,15 @@ export interface WorkerLoadView {
 	/** consumers + pipeConsumers + idleTransports + pending: what maxConsumersPerWorker compares. */
 	load: number;
 	lastReportSeq: number;
+	/** The latest CPU sample's number (0 before the first one). */
+	cpuSampleSeq: number;
+	/** CPU % per unit of load, from the latest sample with enough load to tell; null before one. */
+	cpuPerLoad: number | null;
+	/**
+	 * cpuPercent plus the expected cost of the load added since that sample
+	 * (load now minus load at the sample, times cpuPerLoad): what watermarkWorker compares.
+	 */
+	projectedCpuPercent: number;
 }
 
 // ---------------------------------------------------------------------------

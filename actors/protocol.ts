@@ -76,6 +76,18 @@ export interface LoadReport {
 	bitrateIn: number | null;
 	bitrateOut: number | null;
 	shards: ShardLoad[];
+	/**
+	 * Increments each time the host takes a CPU sample (once an interval); a
+	 * report in between carries the last sample's cpuPercent with fresh counts.
+	 * Absent from hosts that do not sample (tests that post reports by hand).
+	 */
+	cpuSampleSeq?: number;
+	/**
+	 * consumers + pipeConsumers the last CPU sample was measured over, averaged
+	 * over its interval (time-weighted): what cpuPercent was spent on, so the
+	 * balancer can derive a CPU cost per consumer.
+	 */
+	cpuLoad?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -147,7 +159,15 @@ export interface CallResult {
 	value: Cloneable;
 	/** The object's properties after the call (paused, score, ...), when it still exists. */
 	snapshot?: Snapshot;
+	/**
+	 * What the mediasoup object's observer emitted for this pause()/resume()
+	 * call, decided in the host from mediasoup's own state right after the
+	 * call (the main thread's snapshots can be older than that).
+	 */
+	observerEvent?: PauseObserverEvent;
 }
+
+export type PauseObserverEvent = 'pause' | 'resume';
 
 export interface ConsumeRequest {
 	transportId: string;
@@ -204,6 +224,13 @@ export interface ObjectEvent {
 	args: Cloneable[];
 	/** The object's properties after the event. */
 	snapshot?: Snapshot;
+	/**
+	 * What the mediasoup object's observer emitted with it: the same event
+	 * (same arguments), or 'pause'/'resume' (no arguments) for a consumer's
+	 * 'producerpause'/'producerresume' and a data consumer's
+	 * 'dataproducerpause'/'dataproducerresume' when the consumer itself is not paused.
+	 */
+	observerEvent?: string;
 }
 
 /** A remote object is gone, for whatever reason. Sent once per object. */
@@ -320,6 +347,15 @@ export interface WorkerLoadView {
 	/** consumers + pipeConsumers + idleTransports + pending: what maxConsumersPerWorker compares. */
 	load: number;
 	lastReportSeq: number;
+	/** The latest CPU sample's number (0 before the first one). */
+	cpuSampleSeq: number;
+	/** CPU % per unit of load, from the latest sample with enough load to tell; null before one. */
+	cpuPerLoad: number | null;
+	/**
+	 * cpuPercent plus the expected cost of the load added since that sample
+	 * (load now minus load at the sample, times cpuPerLoad): what watermarkWorker compares.
+	 */
+	projectedCpuPercent: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -363,7 +399,7 @@ export const REMOTE_EVENTS: Readonly<Record<RemoteKind, readonly string[]>> = {
 	'pipe-transport': TRANSPORT_EVENTS,
 	'direct-transport': [...TRANSPORT_EVENTS, 'rtcp'],
 	producer: ['score', 'videoorientationchange', 'trace'],
-	consumer: ['producerpause', 'producerresume', 'score', 'layerschange', 'trace'],
+	consumer: ['producerpause', 'producerresume', 'score', 'layerschange', 'trace', 'rtp'],
 	'data-producer': [],
 	'data-consumer': ['dataproducerpause', 'dataproducerresume', 'message', 'sctpsendbufferfull', 'bufferedamountlow'],
 	'audio-level-observer': ['volumes', 'silence'],
@@ -441,6 +477,17 @@ export function isJsonText(value: unknown): value is JsonText {
  */
 export interface ObjectReference {
 	$ref: string;
+}
+
+/**
+ * A Buffer or other view as it should cross a thread: structured clone copies
+ * a view's whole ArrayBuffer, and a small Buffer is a slice of an 8 KB pool, so
+ * a view smaller than its buffer goes as a copy of just its bytes. The other
+ * side makes a Buffer of it again.
+ */
+export function cloneableBytes(view: ArrayBufferView): ArrayBufferView {
+	if (view.byteLength === view.buffer.byteLength) return view;
+	return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
 }
 
 export function isObjectReference(value: unknown): value is ObjectReference {

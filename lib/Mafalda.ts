@@ -312,8 +312,12 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		let placement = await supervisor.balancer.placeTransport(request);
 		const routerWorkers = router.shardCount();
 		const mayOwnMore = request.maxWorkers > 0 && routerWorkers < request.maxWorkers;
-		if (placement.overloaded && mayOwnMore && supervisor.canGrow()) {
-			// Every running worker is full and a CPU is free: start a worker and place again.
+		// A worker being started counts as room: without waiting for it, every
+		// placement of a burst that arrives during the start (seconds on a busy
+		// machine) lands overloaded on the full workers.
+		const growing = supervisor.canGrow() || this.#workerStarting !== undefined;
+		if (placement.overloaded && mayOwnMore && growing) {
+			// Every running worker is full and a CPU is free: start a worker (or wait for the one starting) and place again.
 			const handle = await this.#startWorker(router.workerSettings).catch(() => undefined);
 			// A new worker that cannot take this transport (its WebRtcServer failed there) leaves the placement as it was.
 			if (handle && usable(handle.index)) {
@@ -486,7 +490,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 				this.emit('loadreport', event.report);
 				return;
 			case 'object-event':
-				this.#directory.get(index)?.get(event.objectId)?.handleEvent(event.event, event.args, event.snapshot);
+				this.#directory.get(index)?.get(event.objectId)?.handleEvent(event.event, event.args, event.snapshot, event.observerEvent);
 				return;
 			case 'object-closed':
 				this.#directory.get(index)?.get(event.objectId)?.markClosed(event.reason);

@@ -186,8 +186,7 @@ export class WorkerHost implements WorkerHostApi {
 	}
 
 	async call(request: CallRequest): Promise<CallResult> {
-		const result = await this.#table.call(request.objectId, request.method, request.args);
-		return { value: result.value, snapshot: result.snapshot };
+		return this.#table.call(request.objectId, request.method, request.args);
 	}
 
 	async canConsume(shardId: string, producerId: string, rtpCapabilities: Cloneable): Promise<boolean> {

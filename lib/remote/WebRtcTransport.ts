@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup';
-import type { ProxyCloseReason } from './RemoteObject';
+import type { Snapshot } from '../../actors/protocol';
 import { Transport } from './Transport';
 
 /** A mediasoup WebRtcTransport living in a worker host thread. */
@@ -28,12 +28,8 @@ export class WebRtcTransport extends Transport {
 	get dtlsRemoteCert(): string | undefined {
 		return this.field('dtlsRemoteCert');
 	}
-	override markClosed(reason: ProxyCloseReason): boolean {
-		// As mediasoup's, a closed transport's ICE and DTLS say so (its WebRtcServer closing included).
-		const states: Record<string, unknown> = { iceState: 'closed', iceSelectedTuple: undefined, dtlsState: 'closed' };
-		if (this.snapshot.sctpState !== undefined) states.sctpState = 'closed';
-		if (!this.closed) this.snapshot = { ...this.snapshot, ...states };
-		return super.markClosed(reason);
+	protected override closedFields(): Snapshot {
+		return { ...super.closedFields(), iceState: 'closed', iceSelectedTuple: undefined, dtlsState: 'closed' };
 	}
 	async restartIce(): Promise<types.IceParameters> {
 		return (await this.call('restartIce')) as types.IceParameters;

@@ -161,6 +161,8 @@ export interface RedisServer {
 	port: number;
 	/** `redis-cli` against this server (for assertions on keys). */
 	cli(...args: string[]): string;
+	/** Commands the server ran so far (INFO commandstats, the INFO calls themselves left out). */
+	commands(): number;
 	stop(): Promise<void>;
 }
 
@@ -197,6 +199,11 @@ export async function startRedis(alsoBind?: string): Promise<RedisServer> {
 		url: `redis://${alsoBind ?? '127.0.0.1'}:${port}`,
 		port,
 		cli,
+		commands(): number {
+			let total = 0;
+			for (const m of cli('info', 'commandstats').matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (m[1] !== 'info') total += Number(m[2]);
+			return total;
+		},
 		async stop(): Promise<void> {
 			if (child.exitCode === null) {
 				const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -48,6 +48,14 @@ export interface LoadReport {
 	consumers: number;
 	pipeConsumers: number;
 	/**
+	 * Of `transports` and `producers`, those that are mafalda's pipe ends
+	 * (PipeTransports between shards, producers re-produced by a pipe), so
+	 * that metrics can tell them from the app's. Optional: a report without
+	 * them (a test's, say) means none.
+	 */
+	pipeTransports?: number;
+	pipeProducers?: number;
+	/**
 	 * Placed transports that have no consumer yet. A placement reserves one unit
 	 * of load until its transport consumes, so a burst of new transports does
 	 * not all land on one worker before its consumers show up.
@@ -137,7 +145,15 @@ export interface CallResult {
 	value: Cloneable;
 	/** The object's properties after the call (paused, score, ...), when it still exists. */
 	snapshot?: Snapshot;
+	/**
+	 * What the mediasoup object's observer emitted for this pause()/resume()
+	 * call, decided in the host from mediasoup's own state right after the
+	 * call (the main thread's snapshots can be older than that).
+	 */
+	observerEvent?: PauseObserverEvent;
 }
+
+export type PauseObserverEvent = 'pause' | 'resume';
 
 export interface ConsumeRequest {
 	transportId: string;
@@ -186,6 +202,13 @@ export interface ObjectEvent {
 	args: Cloneable[];
 	/** The object's properties after the event. */
 	snapshot?: Snapshot;
+	/**
+	 * What the mediasoup object's observer emitted with it: the same event
+	 * (same arguments), or 'pause'/'resume' (no arguments) for a consumer's
+	 * 'producerpause'/'producerresume' and a data consumer's
+	 * 'dataproducerpause'/'dataproducerresume' when the consumer itself is not paused.
+	 */
+	observerEvent?: string;
 }
 
 /** A remote object is gone, for whatever reason. Sent once per object. */
@@ -344,7 +367,7 @@ export const REMOTE_EVENTS: Readonly<Record<RemoteKind, readonly string[]>> = {
 	'pipe-transport': TRANSPORT_EVENTS,
 	'direct-transport': [...TRANSPORT_EVENTS, 'rtcp'],
 	producer: ['score', 'videoorientationchange', 'trace'],
-	consumer: ['producerpause', 'producerresume', 'score', 'layerschange', 'trace'],
+	consumer: ['producerpause', 'producerresume', 'score', 'layerschange', 'trace', 'rtp'],
 	'data-producer': [],
 	'data-consumer': ['dataproducerpause', 'dataproducerresume', 'message', 'sctpsendbufferfull', 'bufferedamountlow'],
 	'audio-level-observer': ['volumes', 'silence'],
@@ -422,6 +445,17 @@ export function isJsonText(value: unknown): value is JsonText {
  */
 export interface ObjectReference {
 	$ref: string;
+}
+
+/**
+ * A Buffer or other view as it should cross a thread: structured clone copies
+ * a view's whole ArrayBuffer, and a small Buffer is a slice of an 8 KB pool, so
+ * a view smaller than its buffer goes as a copy of just its bytes. The other
+ * side makes a Buffer of it again.
+ */
+export function cloneableBytes(view: ArrayBufferView): ArrayBufferView {
+	if (view.byteLength === view.buffer.byteLength) return view;
+	return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
 }
 
 export function isObjectReference(value: unknown): value is ObjectReference {

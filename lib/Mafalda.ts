@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { types } from 'mediasoup';
+import type { Registry } from 'prom-client';
 import type { HostEvent, ObjectRef, Placement, PlaceTransportRequest, Watermarks } from '../actors/protocol';
 import { CpuSlots, defaultSlotDir } from '../actors/supervisor/cpu-slots';
 import { Supervisor } from '../actors/supervisor/supervisor';
@@ -8,6 +9,8 @@ import { CommonApi, CommonApiLevel } from './common-api';
 import { InvalidArgumentError, MafaldaClosedError } from './errors';
 import { globalCommon, globalMafaldaRouters } from './global';
 import { MafaldaRouter } from './MafaldaRouter';
+import { localNodeId } from './metrics/local-node-id';
+import { MafaldaMetrics } from './metrics/MafaldaMetrics';
 import { locateMediasoupModule } from './mediasoup-module';
 import { type ResolvedMafaldaOptions, resolveMafaldaOptions, resolveRouterOptions } from './options';
 import { PipeManager } from './pipe-manager';
@@ -43,6 +46,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	readonly dataPipes: PipeManager;
 	/** @internal The app's producers, by id, with the MafaldaRouter that owns them. */
 	readonly producers = new Map<string, { producer: RemoteObject; router: MafaldaRouter }>();
+	readonly #metrics: MafaldaMetrics;
 
 	constructor(mediasoup: MediasoupModule, options?: unknown) {
 		super();
@@ -85,6 +89,22 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			pipeConsume: (transport, dataProducerId) => this.#routerOfTransport(transport).pipeConsumeData(transport, dataProducerId),
 			pipeProduce: (transport, id, from) => this.#routerOfTransport(transport).pipeProduceData(transport, id, from),
 		});
+		const nodeId = localNodeId();
+		this.#metrics = new MafaldaMetrics(nodeId, {
+			workers: () => this.#remoteWorkers.values(),
+			pipes: () => [...this.pipes.pipes(), ...this.dataPipes.pipes()],
+			mafaldaRouters: () => this.mafaldaRouters.size,
+			placeOf: (workerIndex) => ({ node: nodeId, worker: workerIndex }),
+		});
+		this.#metrics.attach(this);
+	}
+
+	/**
+	 * This instance's Prometheus metrics (a prom-client Registry of its own,
+	 * not the global one): serve it, or merge it into the app's registry.
+	 */
+	get metrics(): Registry {
+		return this.#metrics.registry;
 	}
 
 	get closed(): boolean {
@@ -123,6 +143,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 					loadReportIntervalMs: this.#options.loadReportIntervalMs,
 					restart: this.#options.restart,
 					cpuSlots: new CpuSlots(this.#options.cpuSlotDir ?? defaultSlotDir()),
+					observeRpc: (index, method, seconds) => this.#metrics.rpc(index, method, seconds),
 				},
 				{
 					hostEvent: (index, event) => this.#onHostEvent(index, event),
@@ -184,7 +205,10 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		const supervisor = this.#supervisor;
 		this.#supervisor = undefined;
 		if (supervisor) await supervisor.close();
-		for (const worker of this.#remoteWorkers.values()) worker.markClosed(undefined);
+		for (const worker of this.#remoteWorkers.values()) {
+			worker.markClosed(undefined);
+			this.#metrics.workerGone(worker.index);
+		}
 		this.#remoteWorkers.clear();
 		this.#directory.clear();
 	}
@@ -194,6 +218,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	 * new worker when every running one is over its watermarks and a CPU is free.
 	 */
 	async place(router: MafaldaRouter, request: PlaceTransportRequest): Promise<Placement> {
+		const started = performance.now();
 		const supervisor = this.supervisor();
 		if (supervisor.workers().length === 0) await this.#startWorker(router.workerSettings);
 		let placement = await supervisor.balancer.placeTransport(request);
@@ -210,6 +235,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 				placement = await supervisor.balancer.placeTransport({ ...request, excludeWorkers: [...(request.excludeWorkers ?? []), ...others] });
 			}
 		}
+		this.#metrics.placed(placement, (performance.now() - started) / 1000);
 		if (placement.overloaded) this.emit('overloaded', { routerId: router.id, placement });
 		return placement;
 	}
@@ -338,7 +364,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 				this.emit('loadreport', event.report);
 				return;
 			case 'object-event':
-				this.#directory.get(index)?.get(event.objectId)?.handleEvent(event.event, event.args, event.snapshot);
+				this.#directory.get(index)?.get(event.objectId)?.handleEvent(event.event, event.args, event.snapshot, event.observerEvent);
 				return;
 			case 'object-closed':
 				this.#directory.get(index)?.get(event.objectId)?.markClosed(event.reason);

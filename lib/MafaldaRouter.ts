@@ -26,7 +26,7 @@ import { WebRtcTransport } from './remote/WebRtcTransport';
 import type { TransportOwner } from './remote/Transport';
 import type { Worker } from './remote/Worker';
 import type { ShardRecord } from './shard-record';
-import type { AppData } from './types';
+import type { AppData, ShardInfo } from './types';
 import { checkListenInfo, forHost, optionalArray, optionalObject, requireObject, requireString } from './validate';
 
 export interface MafaldaRouterEvents {
@@ -182,9 +182,14 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		return this.#options.workerSettings;
 	}
 
-	/** Shards by worker index (for stats and tests). */
-	shards(): ReadonlyMap<number, ShardRecord> {
-		return this.#shards;
+	/** Shards by worker index (for stats and tests): plain data, a copy. */
+	shards(): ReadonlyMap<number, ShardInfo> {
+		return new Map([...this.#shards].map(([index, s]) => [index, { routerId: s.routerId, shardId: s.shardId, workerIndex: s.workerIndex }]));
+	}
+
+	/** Plain data for JSON.stringify (the router holds its Mafalda, whose objects refer back to it). */
+	toJSON(): { id: string; closed: boolean; shards: ShardInfo[] } {
+		return { id: this.id, closed: this.#closed, shards: [...this.shards().values()] };
 	}
 
 	/** @internal */
@@ -220,7 +225,9 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		const rtpCapabilities = requireObject(o.rtpCapabilities, 'rtpCapabilities') as types.RtpCapabilities;
 		const producer = this.#mafalda.producers.get(producerId)?.producer as Producer | undefined;
 		if (!producer || !this.#producerIds.has(producerId)) return false;
-		return canConsumeParameters(this.#mafalda, producer.consumableRtpParameters, rtpCapabilities);
+		// Cloned first, as mediasoup does: ortc fills in defaults (parameters,
+		// rtcpFeedback), which must not land in the app's object or fail on a frozen one.
+		return canConsumeParameters(this.#mafalda, producer.consumableRtpParameters, structuredClone(rtpCapabilities));
 	}
 
 	async createWebRtcTransport(options: types.WebRtcTransportOptions): Promise<WebRtcTransport> {

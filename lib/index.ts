@@ -30,6 +30,8 @@ export { PlainTransport } from './remote/PlainTransport';
 export { PipeTransport } from './remote/PipeTransport';
 export { DirectTransport } from './remote/DirectTransport';
 export { findWorkerBinary, useCachedWorkerBinary } from './worker-binary';
+export { serveMetrics } from './metrics/serve-metrics';
+export type { MetricsServer, ServeMetricsOptions } from './metrics/serve-metrics';
 
 export const version: string = packageVersion();
 

@@ -328,7 +328,10 @@ const CASES: Case[] = [
 	{ method: 'DataConsumer.setBufferedAmountLowThreshold', input: 'on a direct transport', call: (f) => f.dataConsumer.setBufferedAmountLowThreshold(10), error: /invalid DataConsumer type/ },
 	{ method: 'DataConsumer.getBufferedAmount', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.getBufferedAmount(), error: /data-consumer ".*" is closed/, code: CLOSED },
 	{ method: 'DataConsumer.setSubchannels', input: '"x"', call: (f) => f.dataConsumer.setSubchannels(u('x')), error: /subchannels must be an array/, code: FIELD },
-	{ method: 'DataConsumer.setSubchannels', input: '[1, 70000]', call: (f) => f.dataConsumer.setSubchannels([1, 70000]), error: /subchannels\[1\] must be between 0 and 65535/, code: FIELD },
+	{ method: 'MafaldaRouter.toJSON', input: 'on a closed router', call: async (f) => void JSON.stringify(f.closedRouter), error: /^$/ },
+	{ method: 'Worker.toJSON', input: 'open and closed', call: async (f) => void JSON.stringify([f.worker, f.closedWorker]), error: /^$/ },
+	{ method: 'RemoteObject.toJSON', input: 'on a closed object', call: async (f) => void JSON.stringify(f.closedTransport), error: /^$/ },
+	{ method: 'DataConsumer.setSubchannels', input: '[1, "2"]', call: (f) => f.dataConsumer.setSubchannels(u([1, '2'])), error: /subchannels\[1\] must be an integer, got "2"/, code: FIELD },
 	{ method: 'DataConsumer.addSubchannel', input: '"x"', call: (f) => f.dataConsumer.addSubchannel(u('x')), error: /subchannel must be an integer, got "x"/, code: FIELD },
 	{ method: 'DataConsumer.removeSubchannel', input: '70000', call: (f) => f.dataConsumer.removeSubchannel(70000), error: /subchannel must be between 0 and 65535/, code: FIELD },
 	{ method: 'DataConsumer.pause', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.pause(), error: /is closed/, code: CLOSED },
@@ -412,6 +415,7 @@ const NOT_PUBLIC = new Set([
 	'pipeConsumeData', 'pipeProduceData', 'shardGone',
 	// RemoteObject and kin
 	'onClosed', 'markClosed', 'handleEvent', 'reasonEvent', 'emitUntyped', 'call', 'notify', 'closeRemote', 'field', 'adopt', 'callProducerMethod', 'togglePause',
+	'closedFields',
 ]);
 
 function publicMethods(cls: { prototype: object }): Array<{ owner: string; name: string }> {

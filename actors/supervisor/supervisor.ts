@@ -2,6 +2,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { NoCpuSlotError } from '../../lib/errors';
+import { timedRemote } from '../../lib/metrics/timed-remote';
 import { actorEntry } from '../actor-entry';
 import { BatchedPort } from '../batched-port';
 import type { BalancerApi, HostEvent, HostWorkerData, WorkerHostApi } from '../protocol';
@@ -25,6 +26,8 @@ export interface SupervisorOptions {
 	loadReportIntervalMs: number;
 	restart: RestartPolicy;
 	cpuSlots: CpuSlots;
+	/** Told the round-trip time of every RPC to a worker host (for metrics). */
+	observeRpc?: (workerIndex: number, method: string, seconds: number) => void;
 }
 
 /** How the supervisor tells its owner (the Mafalda instance) what happens. */
@@ -117,7 +120,9 @@ export class Supervisor {
 			transferList: [events.port2, loads.port2],
 			env,
 		});
-		const api = Comlink.wrap<WorkerHostApi>(nodeEndpoint(new BatchedPort(thread)));
+		const remote = Comlink.wrap<WorkerHostApi>(nodeEndpoint(new BatchedPort(thread)));
+		const { observeRpc } = this.options;
+		const api = observeRpc ? timedRemote(remote, (method, seconds) => observeRpc(index, method, seconds)) : remote;
 		const handle = new WorkerHandle(index, slot, thread, api, events.port1, workerSettings);
 		this.#handles.set(index, handle);
 		new BatchedPort(events.port1).on('message', (message) => {

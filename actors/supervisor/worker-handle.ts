@@ -36,6 +36,11 @@ export class WorkerHandle {
 		return this.#alive;
 	}
 
+	/** Plain data for JSON.stringify, which would otherwise call `toJSON` on the comlink proxy (an RPC that fails uncaught). */
+	toJSON(): { index: number; pid: number; alive: boolean } {
+		return { index: this.index, pid: this.pid, alive: this.#alive };
+	}
+
 	/**
 	 * mafalda.close() is closing this worker. Calls still waiting then fail
 	 * with MafaldaClosedError: what they see (the channel closing, the handle

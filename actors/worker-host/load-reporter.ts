@@ -11,18 +11,12 @@ export interface LoadSource {
 }
 
 /**
- * Least time between two reports sent because something changed. Each report
- * is two messages (to the balancer and to the main thread), and a burst of
- * calls arrives one per event-loop turn, so coalescing by turn still sent a
- * report per call: a quarter of the host thread's time in a burst of
- * consumers. Placements in between are covered by the balancer's own
- * reservations (see LoadReport.placedTransports).
- */
-export const MIN_CHANGE_REPORT_GAP_MS = 20;
-
-/**
- * Sends load reports on an interval and soon after every change: at once
- * after a quiet spell, then at most one per MIN_CHANGE_REPORT_GAP_MS.
+ * Sends load reports on an interval and soon after every change. Changes are
+ * coalesced to one report per event-loop turn, so a burst of a thousand
+ * consumers costs one report, not a thousand. Not less often than that: a
+ * placement right after a call must see the call's load (reservations cover
+ * only transports), and the report to the main thread leaves in the same
+ * message as the turn's replies (actors/batched-port.ts), so it costs little.
  */
 export class LoadReporter {
 	#seq = 0;
@@ -30,8 +24,7 @@ export class LoadReporter {
 	#bitrate: { in: number; out: number } | undefined;
 	#lastCpu: { at: number; cpuMs: number } | undefined;
 	#timer: NodeJS.Timeout | undefined;
-	#pending: NodeJS.Timeout | undefined;
-	#lastReportAt = 0;
+	#pending: NodeJS.Immediate | undefined;
 
 	constructor(
 		private readonly source: LoadSource,
@@ -44,15 +37,13 @@ export class LoadReporter {
 
 	changed(): void {
 		if (this.#pending || !this.#timer) return;
-		const wait = Math.max(0, this.#lastReportAt + MIN_CHANGE_REPORT_GAP_MS - Date.now());
-		this.#pending = setTimeout(() => {
+		this.#pending = setImmediate(() => {
 			this.#pending = undefined;
 			this.report();
-		}, wait);
+		});
 	}
 
 	report(): LoadReport {
-		this.#lastReportAt = Date.now();
 		const report: LoadReport = {
 			workerIndex: this.source.workerIndex,
 			seq: ++this.#seq,
@@ -84,7 +75,7 @@ export class LoadReporter {
 
 	stop(): void {
 		if (this.#timer) clearInterval(this.#timer);
-		if (this.#pending) clearTimeout(this.#pending);
+		if (this.#pending) clearImmediate(this.#pending);
 		this.#timer = undefined;
 		this.#pending = undefined;
 	}

@@ -45,6 +45,7 @@ export class WorkerHost implements WorkerHostApi {
 	#placedTransports = 0;
 	readonly #shards = new Map<string, RouterShard>();
 	readonly #pipeTransports = new Set<string>();
+	readonly #pipeProducers = new Set<string>();
 	readonly #table: ObjectTable;
 
 	constructor(
@@ -140,6 +141,7 @@ export class WorkerHost implements WorkerHostApi {
 		const { entry, transport } = this.#transport(request.transportId);
 		const producer = await transport.produce(request.options as unknown as types.ProducerOptions);
 		this.#requireShard(entry.shardId).producers.add(producer.id);
+		if (request.pipe) this.#pipeProducers.add(producer.id);
 		return this.#addChild('producer', producer, entry, transport.id);
 	}
 
@@ -163,8 +165,7 @@ export class WorkerHost implements WorkerHostApi {
 	}
 
 	async call(request: CallRequest): Promise<CallResult> {
-		const result = await this.#table.call(request.objectId, request.method, request.args);
-		return { value: result.value, snapshot: result.snapshot };
+		return this.#table.call(request.objectId, request.method, request.args);
 	}
 
 	async canConsume(shardId: string, producerId: string, rtpCapabilities: Cloneable): Promise<boolean> {
@@ -240,6 +241,8 @@ export class WorkerHost implements WorkerHostApi {
 			producers,
 			consumers,
 			pipeConsumers,
+			pipeTransports: this.#pipeTransports.size,
+			pipeProducers: this.#pipeProducers.size,
 			idleTransports,
 			placedTransports: this.#placedTransports,
 			shards,
@@ -252,8 +255,10 @@ export class WorkerHost implements WorkerHostApi {
 		else if (TRANSPORT_KINDS.includes(entry.kind)) {
 			shard?.transportRemoved(entry.object.id);
 			this.#pipeTransports.delete(entry.object.id);
-		} else if (entry.kind === 'producer') shard?.producers.delete(entry.object.id);
-		else if (entry.kind === 'consumer') shard?.consumerRemoved(entry.transportId, entry.object.id);
+		} else if (entry.kind === 'producer') {
+			shard?.producers.delete(entry.object.id);
+			this.#pipeProducers.delete(entry.object.id);
+		} else if (entry.kind === 'consumer') shard?.consumerRemoved(entry.transportId, entry.object.id);
 		this.#reporter?.changed();
 	}
 

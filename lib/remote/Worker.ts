@@ -29,6 +29,11 @@ export class Worker extends EventEmitter<{ died: [Error]; '@close': [] }> {
 		return this.handle.pid;
 	}
 
+	/** Plain data for JSON.stringify (the handle holds the thread and its comlink proxy). */
+	toJSON(): { id: string; pid: number; closed: boolean; died: boolean } {
+		return { id: this.id, pid: this.pid, closed: this.closed, died: this.died };
+	}
+
 	async getResourceUsage(): Promise<types.WorkerResourceUsage> {
 		this.#assertOpen();
 		return (await this.handle.call((host) => host.getResourceUsage())) as types.WorkerResourceUsage;

@@ -8,6 +8,7 @@ import { packageVersion } from './package-root';
 export { Mafalda } from './Mafalda';
 export { MafaldaRouter } from './MafaldaRouter';
 export type { MafaldaRouterEvents, MafaldaRouterObserverEvents, PipeToMafaldaRouterOptions, PipeToMafaldaRouterResult } from './MafaldaRouter';
+export type { PipeToRouterOptions, PipeToRouterResult } from './pipe-to-router';
 export { closeAllMafaldaRouters, globalMafaldaRouters as mafaldaRouters } from './global';
 export { mafaldaRouterDefaultOptions } from './options';
 export * from './errors';

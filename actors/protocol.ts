@@ -76,6 +76,18 @@ export interface LoadReport {
 	bitrateIn: number | null;
 	bitrateOut: number | null;
 	shards: ShardLoad[];
+	/**
+	 * Increments each time the host takes a CPU sample (once an interval); a
+	 * report in between carries the last sample's cpuPercent with fresh counts.
+	 * Absent from hosts that do not sample (tests that post reports by hand).
+	 */
+	cpuSampleSeq?: number;
+	/**
+	 * consumers + pipeConsumers the last CPU sample was measured over, averaged
+	 * over its interval (time-weighted): what cpuPercent was spent on, so the
+	 * balancer can derive a CPU cost per consumer.
+	 */
+	cpuLoad?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -132,6 +144,8 @@ export interface CreateTransportRequest {
 	placed: boolean;
 	/** Marks the transport as one end of a mafalda pipe between shards. */
 	internalPipe?: boolean;
+	/** A WebRtcTransport listening through this host's WebRtcServer of that (mafalda) id. */
+	webRtcServerId?: string;
 }
 
 /** The methods every remote object accepts; the host keeps the list per kind. */
@@ -185,6 +199,14 @@ export interface WorkerHostApi {
 	canConsume(shardId: string, producerId: string, rtpCapabilities: Cloneable): Promise<boolean>;
 	getResourceUsage(): Promise<Cloneable>;
 	dump(): Promise<Cloneable>;
+	/**
+	 * Makes this host's mediasoup WebRtcServer for the mafalda WebRtcServer `serverId`
+	 * (mediasoup's WebRtcServerOptions, with this worker's ports already chosen).
+	 */
+	createWebRtcServer(serverId: string, options: Record<string, Cloneable>): Promise<void>;
+	/** Closes it; its transports close with 'listenserverclose'. */
+	closeWebRtcServer(serverId: string): Promise<void>;
+	dumpWebRtcServer(serverId: string): Promise<Cloneable>;
 	/** Closes the mediasoup Worker and everything on it; the thread may then be terminated. */
 	close(): Promise<void>;
 	/** Test hook: throws inside the host thread outside any request, as a bug would. */
@@ -218,7 +240,7 @@ export interface ObjectClosed {
 	/**
 	 * Why: 'close' (closed by a call), or mediasoup's reason events:
 	 * 'routerclose', 'transportclose', 'producerclose', 'dataproducerclose',
-	 * 'workerclose', or 'workerdied'.
+	 * 'workerclose', 'listenserverclose' (its WebRtcServer closed), or 'workerdied'.
 	 */
 	reason: CloseReason;
 }
@@ -230,6 +252,7 @@ export type CloseReason =
 	| 'producerclose'
 	| 'dataproducerclose'
 	| 'workerclose'
+	| 'listenserverclose'
 	| 'workerdied';
 
 export interface WorkerDiedEvent {
@@ -324,6 +347,15 @@ export interface WorkerLoadView {
 	/** consumers + pipeConsumers + idleTransports + pending: what maxConsumersPerWorker compares. */
 	load: number;
 	lastReportSeq: number;
+	/** The latest CPU sample's number (0 before the first one). */
+	cpuSampleSeq: number;
+	/** CPU % per unit of load, from the latest sample with enough load to tell; null before one. */
+	cpuPerLoad: number | null;
+	/**
+	 * cpuPercent plus the expected cost of the load added since that sample
+	 * (load now minus load at the sample, times cpuPerLoad): what watermarkWorker compares.
+	 */
+	projectedCpuPercent: number;
 }
 
 // ---------------------------------------------------------------------------

@@ -12,6 +12,10 @@ export class WorkerHandle {
 	pid = 0;
 	/** Its mediasoup Worker runs and the balancer knows it: placements and calls may use it. */
 	started = false;
+	/** Its mediasoup Worker runs; the supervisor is preparing it (WebRtcServers) or has. */
+	prepared = false;
+	/** Why it died, once it has. */
+	deathDetail: string | undefined;
 	#alive = true;
 	#closing = false;
 	/**
@@ -53,6 +57,7 @@ export class WorkerHandle {
 	markDead(detail: string): void {
 		if (!this.#alive) return;
 		this.#alive = false;
+		this.deathDetail = detail;
 		const error = new WorkerDiedError(this.index, detail);
 		for (const reject of this.#waiting) reject(error);
 		this.#waiting.clear();

@@ -62,7 +62,7 @@ function upstreamPaused(object: PausableObject): boolean {
 // The events through which mediasoup says *why* an object closed; 'close' on
 // the observer follows them, so the reason is known when the close is posted.
 const REASON_EVENTS: readonly CloseReason[] = [
-	'routerclose', 'transportclose', 'producerclose', 'dataproducerclose', 'workerclose',
+	'routerclose', 'transportclose', 'producerclose', 'dataproducerclose', 'workerclose', 'listenserverclose',
 ];
 const REASON_EVENT_SET: ReadonlySet<string> = new Set(REASON_EVENTS);
 const FORWARDED_EVENTS = Object.fromEntries(

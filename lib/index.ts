@@ -11,6 +11,7 @@ export { MafaldaRouter } from './MafaldaRouter';
 export { MafaldaNode } from './cluster/MafaldaNode';
 export type { MafaldaNodeEvents } from './cluster/MafaldaNode';
 export type { MafaldaRouterEvents, MafaldaRouterObserverEvents, PipeToMafaldaRouterOptions, PipeToMafaldaRouterResult } from './MafaldaRouter';
+export type { PipeToRouterOptions, PipeToRouterResult } from './pipe-to-router';
 export { closeAllMafaldaRouters, globalMafaldaRouters as mafaldaRouters, globalObserver as observer } from './global';
 export { mafaldaRouterDefaultOptions } from './options';
 export * from './errors';

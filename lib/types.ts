@@ -2,6 +2,7 @@ import type { types } from 'mediasoup';
 import type { LoadReport, NodeSummary, Placement } from '../actors/protocol';
 import type { ClusterOptions } from './cluster/cluster-options';
 import type { NodeLeftInfo } from './cluster/cluster-controller';
+import type { WebRtcServer } from './remote/WebRtcServer';
 
 export type AppData = types.AppData;
 export type { LoadReport, NodeSummary, NodeWorkerSummary, Placement, ShardLoad, WorkerLoadView } from '../actors/protocol';
@@ -48,6 +49,44 @@ export interface MafaldaOptions extends RestartOptions {
 	 * (docs/CLUSTER.md). Without it nothing of the cluster runs and no Redis is contacted.
 	 */
 	cluster?: ClusterOptions;
+	/**
+	 * CPU slots (mediasoup Workers) this process may hold at most, for several
+	 * app processes sharing one machine (default: no limit but numWorkers and the free slots).
+	 */
+	maxCpuSlots?: number;
+	/** Workers to start at once instead of on demand (default 0); `await mafalda.ready()` waits for them. */
+	prestartWorkers?: number;
+	/** mediasoup WorkerSettings of workers not started for a router: prestarted ones, and the first one a WebRtcServer needs. */
+	workerSettings?: types.WorkerSettings;
+}
+
+/** A mediasoup TransportListenInfo of a WebRtcServer, with mafalda's per-worker ports. */
+export interface WebRtcServerListenInfo extends types.TransportListenInfo {
+	/**
+	 * The port of each worker's server, by worker index (one per worker,
+	 * instead of `port`). With `port`, worker i listens on `port + i`.
+	 */
+	ports?: number[];
+}
+
+/** mediasoup's WebRtcServerOptions; one mediasoup WebRtcServer runs on every worker. */
+export interface WebRtcServerOptions {
+	listenInfos: WebRtcServerListenInfo[];
+	appData?: AppData;
+}
+
+/** mediasoup's WebRtcTransportOptions, whose webRtcServer is one of mafalda.createWebRtcServer(). */
+export type WebRtcTransportOptions = types.WebRtcTransportOptionsBase<AppData> & {
+	listenInfos?: types.TransportListenInfo[];
+	listenIps?: Array<types.TransportListenIp | string>;
+	port?: number;
+	webRtcServer?: WebRtcServer;
+};
+
+export interface WebRtcServerFailedInfo {
+	webRtcServerId: string;
+	workerIndex: number;
+	error: Error;
 }
 
 export interface MafaldaRouterOptions {
@@ -126,4 +165,9 @@ export interface SupervisorEvents {
 	 * workers are never placed on again.
 	 */
 	nodedied: [NodeLeftInfo];
+	/**
+	 * A WebRtcServer could not listen on a worker that started after it was
+	 * made (its port is taken, say): transports using it avoid that worker.
+	 */
+	webrtcserverfailed: [WebRtcServerFailedInfo];
 }

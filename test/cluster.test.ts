@@ -332,6 +332,31 @@ describe('one MafaldaRouter over three nodes', () => {
 	});
 });
 
+describe('a node killed (SIGKILL)', () => {
+	test('the controller closes its proxies with nodedied and emits nodeleft; the registry forgets it within its TTL', async () => {
+		const mafalda = controllers[0];
+		const router = mafalda.mafaldaRouters.get(`room-${process.pid}`)!;
+		const onD = [...router.transports.values()].find((t) => nodeOfWorker(mafalda, t.workerIndex) === LATE_NODE)!;
+		expect(onD).toBeDefined();
+		const left = new Promise<NodeLeftInfo>((resolve) => mafalda.once('nodeleft', resolve));
+		const nodeD = nodes.get(LATE_NODE)!;
+		nodeD.child.kill('SIGKILL');
+		nodes.delete(LATE_NODE);
+		const info = await left;
+		expect(info).toMatchObject({ nodeId: LATE_NODE, reason: 'nodedied' });
+		expect(info.transportIds).toContain(onD.id);
+		expect(onD.closed).toBe(true);
+		expect(onD.closeReason).toBe('nodedied');
+		await nodeD.exited;
+		// Its heartbeat key expires by itself (TTL 3 s); a controller's registry read prunes the set.
+		await waitFor(() => redis.cli('exists', `${PREFIX}node:${LATE_NODE}`) === '0', 'node-d key expired', 6000);
+		await waitFor(() => !redis.cli('smembers', `${PREFIX}nodes`).split('\n').includes(LATE_NODE), 'node-d pruned', 3000);
+		// What a dead node wrote about its shards is taken out by the controller that saw it die.
+		const stale = (): string[] => redis.cli('smembers', `${PREFIX}router:${router.id}:workers`).split('\n').filter((m) => m.startsWith(`${LATE_NODE}/`));
+		await waitFor(() => stale().length === 0, 'node-d out of the router set', 3000);
+	});
+});
+
 describe('nobody else gets in; bad input from the network gets an error, never a crash', () => {
 	test('a wrong secret is refused, a broken stream is dropped, a bad request gets an error naming the problem', async () => {
 		const node = JSON.parse(redis.cli('get', `${PREFIX}node:node-a`)) as NodeSummary;

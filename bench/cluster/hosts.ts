@@ -175,6 +175,8 @@ export interface RedisServer {
 	restart(downMs: number): Promise<void>;
 	/** Freezes the server (SIGSTOP) for `ms`, then lets it go on (SIGCONT): connections stay open, nothing answers. */
 	freeze(ms: number): Promise<void>;
+	/** Commands the server ran so far (INFO commandstats, the INFO calls themselves left out). */
+	commands(): number;
 	stop(): Promise<void>;
 }
 
@@ -229,6 +231,11 @@ export async function startRedis(alsoBind?: string): Promise<RedisServer> {
 			await kill('SIGKILL');
 			await sleep(downMs);
 			await launch();
+		},
+		commands(): number {
+			let total = 0;
+			for (const m of cli('info', 'commandstats').matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (m[1] !== 'info') total += Number(m[2]);
+			return total;
 		},
 		async freeze(ms: number): Promise<void> {
 			child.kill('SIGSTOP');

@@ -36,12 +36,6 @@ export interface ClusterBenchResult extends ClusterBenchOptions {
 
 const NODE_IDS = ['bench-a', 'bench-b', 'bench-c'];
 
-function redisCalls(redis: RedisServer): number {
-	let total = 0;
-	for (const m of redis.cli('info', 'commandstats').matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (m[1] !== 'info') total += Number(m[2]);
-	return total;
-}
-
 const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
 
 /**
@@ -94,7 +88,7 @@ export async function runClusterBench(o: ClusterBenchOptions, log: (s: string) =
 		const joins: number[] = [];
 		const nodeOf = new Map([...mafalda.workers.values()].map((w) => [(w as unknown as { handle: { index: number } }).handle.index, w.nodeId ?? '?']));
 		// Heartbeats and load reports go on during the joins: an idle window as long is measured after, and taken off.
-		const callsBefore = redisCalls(redis);
+		const callsBefore = redis.commands();
 		const joinStart = Date.now();
 		const total = 3 * o.viewersPerNode - 1;
 		for (let i = 0; i < total; i++) {
@@ -106,10 +100,10 @@ export async function runClusterBench(o: ClusterBenchOptions, log: (s: string) =
 			joins.push(Number(process.hrtime.bigint() - t0) / 1e6);
 		}
 		const joinMs = Date.now() - joinStart;
-		const joinCalls = redisCalls(redis) - callsBefore;
-		const idleBefore = redisCalls(redis);
+		const joinCalls = redis.commands() - callsBefore;
+		const idleBefore = redis.commands();
 		await new Promise((r) => setTimeout(r, joinMs));
-		const idleCalls = redisCalls(redis) - idleBefore;
+		const idleCalls = redis.commands() - idleBefore;
 		sending = false;
 		await feed;
 		await sendVideo(pub, 100, 5);

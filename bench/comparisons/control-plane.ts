@@ -77,13 +77,14 @@ function perObject(split: CpuSplit, count: number): CpuSplit {
 async function measure(backend: SfuBackend, api: ControlPlaneRun['api'], workers: number, o: ControlPlaneOptions): Promise<ControlPlaneRun> {
 	const sink = await bindSink();
 	try {
-		const publisher = await backend.addPublisher(sink.port, publisherStreams(DEFAULT_PROFILE, publisherSsrcs(0)).slice(0, 1));
+		const publisher = await backend.addPublisher('main', sink.port, publisherStreams(DEFAULT_PROFILE, publisherSsrcs(0)).slice(0, 1));
 		const transports = Math.ceil(o.consumers / o.consumersPerTransport);
 		const receivers: Awaited<ReturnType<SfuBackend['addReceiver']>>[] = new Array(transports);
 		let cpu = await cpuSample(backend);
 		let t0 = performance.now();
 		await inLanes(transports, o.concurrency, async (i) => {
-			receivers[i] = await backend.addReceiver(sink.port);
+			receivers[i] = await backend.addReceiver('main');
+			await backend.connectReceiver(receivers[i], sink.port);
 		});
 		const transportMs = performance.now() - t0;
 		const transportCpu = await cpuSince(backend, cpu);

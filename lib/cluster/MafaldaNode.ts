@@ -130,6 +130,8 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 			},
 			{
 				hostEvent: (index, event) => this.#onHostEvent(index, event),
+				// A node serves no WebRtcServer of its own: nothing to make before placements.
+				prepareWorker: async () => undefined,
 				workerStarted: (handle, restarted) => {
 					this.#events.emit(restarted ? 'workerrestarted' : 'workerstarted', { workerIndex: handle.index, pid: handle.pid });
 					this.#nodeChanged();

@@ -137,3 +137,12 @@ export async function waitFor(predicate: () => boolean, what: string, timeoutMs 
 		await sleep(10);
 	}
 }
+
+/**
+ * router.close() is synchronous and its shards leave their workers behind it;
+ * tests whose next placement depends on the workers' load wait for that too.
+ */
+export async function closeRouter(router: MafaldaRouter): Promise<void> {
+	router.close();
+	await router.tornDown();
+}

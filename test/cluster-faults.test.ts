@@ -90,6 +90,33 @@ async function shardTransports(client: ControlClient, shardId: string): Promise<
 	return dump.value.transportIds.length;
 }
 
+/**
+ * Runs a Redis fault while watching the viewers: after `settleMs` a new viewer
+ * of the known producer joins (no Redis needed), and a consume of a producer
+ * this controller does not know (a producer-index GET) must reject with
+ * ClusterUnavailableError. Resolves once `fault` is over.
+ */
+async function whileRedisAway(fault: () => Promise<void>, settleMs: number): Promise<{ lateViewer: Viewer; rejectedAfterMs: number; maxGapMs: number; received: number[] }> {
+	let lateViewer: Viewer | undefined;
+	let rejectedAfterMs = 0;
+	const watched = await watchMedia([...viewers.values()], async () => {
+		const over = fault();
+		try {
+			await sleep(settleMs);
+			lateViewer = await view(router, pub.producer.id, network.testAddress);
+			const probe = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } });
+			const t0 = Date.now();
+			await expect(probe.consume({ producerId: 'a-producer-of-someone-else', rtpCapabilities: router.rtpCapabilities }))
+				.rejects.toMatchObject({ name: 'ClusterUnavailableError', code: 'ERR_MAFALDA_CLUSTER_UNAVAILABLE' });
+			rejectedAfterMs = Date.now() - t0;
+			probe.close();
+		} finally {
+			await over;
+		}
+	});
+	return { lateViewer: lateViewer!, rejectedAfterMs, maxGapMs: watched.maxGapMs, received: watched.received };
+}
+
 beforeAll(async () => {
 	network = makeHosts(4, NODE_IDS);
 	console.log(network.mode === 'netns'
@@ -147,22 +174,11 @@ describe('Redis away', () => {
 		const outputBefore = new Map(NODE_IDS.map((id) => [id, nodes.get(id)!.output.length]));
 		const watched = [...viewers.values()];
 		const downAt = Date.now();
-		let lateViewer: Viewer | undefined;
-		const { maxGapMs, received } = await watchMedia(watched, async () => {
-			const restarted = redis.restart(4000);
-			await sleep(1000);
-			// Calls on known objects do not need Redis: a new viewer of a known producer joins.
-			lateViewer = await view(router, pub.producer.id, network.testAddress);
-			// A call that needs Redis (a producer this controller does not know) rejects, clearly.
-			const probe = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } });
-			await expect(probe.consume({ producerId: 'a-producer-of-someone-else', rtpCapabilities: router.rtpCapabilities }))
-				.rejects.toMatchObject({ name: 'ClusterUnavailableError', code: 'ERR_MAFALDA_CLUSTER_UNAVAILABLE' });
-			probe.close();
-			await restarted;
-		});
+		// Calls on known objects do not need Redis; one that needs it rejects, clearly.
+		const { lateViewer, maxGapMs, received } = await whileRedisAway(() => redis.restart(4000), 1000);
 		const upAt = Date.now();
 		try {
-			expect(await lateViewer!.receiver.waitForPackets(20, 10_000).then(() => lateViewer!.receiver.packets)).toBeGreaterThanOrEqual(20);
+			expect(await lateViewer.receiver.waitForPackets(20, 10_000).then(() => lateViewer.receiver.packets)).toBeGreaterThanOrEqual(20);
 			// Every node writes itself back: its registry key, the node set, its producers, its router shards.
 			await waitFor(() => {
 				try {
@@ -198,8 +214,8 @@ describe('Redis away', () => {
 				`outage as each node saw it (first failed beat to re-registered) ${outages.join(', ')} ms; ` +
 				`longest gap at a viewer ${maxGapMs} ms; nodes declared dead: ${left.length}`);
 		} finally {
-			await lateViewer?.receiver.close();
-			lateViewer?.transport.close();
+			await lateViewer.receiver.close();
+			lateViewer.transport.close();
 		}
 	});
 
@@ -207,23 +223,10 @@ describe('Redis away', () => {
 		const outputBefore = new Map(NODE_IDS.map((id) => [id, nodes.get(id)!.output.length]));
 		const linesOf = (nodeId: string): string[] => nodes.get(nodeId)!.output.slice(outputBefore.get(nodeId));
 		const watched = [...viewers.values()];
-		let rejectedAfterMs = 0;
-		let lateViewer: Viewer | undefined;
-		const { maxGapMs, received } = await watchMedia(watched, async () => {
-			const frozen = redis.freeze(5000);
-			await sleep(300);
-			lateViewer = await view(router, pub.producer.id, network.testAddress);
-			const probe = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } });
-			const t0 = Date.now();
-			await expect(probe.consume({ producerId: 'a-producer-of-someone-else', rtpCapabilities: router.rtpCapabilities }))
-				.rejects.toMatchObject({ name: 'ClusterUnavailableError', code: 'ERR_MAFALDA_CLUSTER_UNAVAILABLE' });
-			rejectedAfterMs = Date.now() - t0;
-			probe.close();
-			await frozen;
-		});
+		const { lateViewer, rejectedAfterMs, maxGapMs, received } = await whileRedisAway(() => redis.freeze(5000), 300);
 		const thawedAt = Date.now();
 		try {
-			await lateViewer!.receiver.waitForPackets(20, 10_000);
+			await lateViewer.receiver.waitForPackets(20, 10_000);
 			await waitFor(() => NODE_IDS.every((id) => linesOf(id).some((l) => l.includes('"event":"reregistered"'))), 'reregistered lines', 10_000);
 			const wholeMs = Date.now() - thawedAt;
 			expect(left).toEqual([]);
@@ -235,8 +238,8 @@ describe('Redis away', () => {
 			console.log(`FAULT redis-frozen: Redis frozen 5000 ms; a call needing it rejected after ${rejectedAfterMs} ms (commandTimeout 2000); ` +
 				`every node re-registered ${wholeMs} ms after the thaw; longest gap at a viewer ${maxGapMs} ms; nodes declared dead: ${left.length}`);
 		} finally {
-			await lateViewer?.receiver.close();
-			lateViewer?.transport.close();
+			await lateViewer.receiver.close();
+			lateViewer.transport.close();
 		}
 	});
 });
@@ -244,14 +247,14 @@ describe('Redis away', () => {
 describe('a controller dies', () => {
 	/** Starts a second controller process on the same router id; resolves once it consumes the producer. */
 	async function secondController(): Promise<{ child: ReturnType<typeof fork>; ready: { nodeId: string; localIndex: number; transportId: string } }> {
-		const child = fork(path.join(__dirname, 'fixtures', 'cluster-faults-controller.js'), [JSON.stringify({
+		const child = fork(path.join(__dirname, 'fixtures', 'cluster-controller-child.js'), [JSON.stringify({
 			redis: redis.url, secret: SECRET, keyPrefix: PREFIX, routerId: router.id, producerId: pub.producer.id, address: network.testAddress, nodes: mafalda.nodes.size,
 		})], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 		children.push(child);
 		const ready = await new Promise<{ nodeId: string; localIndex: number; transportId: string }>((resolve, reject) => {
 			child.on('message', (m: { event: string; message?: string } & { nodeId: string; localIndex: number; transportId: string }) => {
 				if (m.event === 'error') reject(new Error(m.message));
-				if (m.event === 'ready') resolve(m);
+				if (m.event === 'consuming') resolve(m);
 			});
 			child.once('exit', (code) => reject(new Error(`the controller child exited (${code})`)));
 		});

@@ -341,6 +341,9 @@ describe('a node dies', () => {
 		console.log(`FAULT node-killed: nodedied and routerclose (closeReason nodedied) ${detectMs} ms after SIGKILL of ${victim} ` +
 			`(the TCP close of its control channel); longest gap at the viewers on other nodes ${maxGapMs} ms`);
 		await nodes.get(victim)!.exited;
+		// Its registry key expires by itself (the TTL is its lease); a controller's registry read prunes the set.
+		await waitFor(() => redis.cli('exists', `${PREFIX}node:${victim}`) === '0', `${victim}'s key expired`, 6000);
+		await waitFor(() => !redis.cli('smembers', `${PREFIX}nodes`).split('\n').includes(victim), `${victim} pruned`, 3000);
 		viewers.delete(victim);
 		await lost.receiver.close();
 		nodes.delete(victim);

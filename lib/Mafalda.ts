@@ -135,8 +135,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			mafaldaRouters: () => this.mafaldaRouters.size,
 			// A node's worker is named by its node and its index there (its global index is this controller's own).
 			placeOf: (workerIndex) => {
-				const remote = this.#cluster?.handle(workerIndex);
-				return remote ? { node: remote.nodeId!, worker: remote.localIndex } : { node: nodeId, worker: workerIndex };
+				return this.#cluster?.placeOf(workerIndex) ?? { node: nodeId, worker: workerIndex };
 			},
 		});
 		this.#metrics.attach(this);
@@ -532,6 +531,9 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		for (const server of this.webRtcServers.values()) server.workerGone(index);
 		// A drained node's workers did not die: nodeleft tells of them.
 		if (reason === 'workerdied') this.emit('workerdied', { workerIndex: index, error, willRestart, routerIds, transportIds });
+		// A node's workers: nodedied and nodeleft tell the app; the metrics still count a death and drop the gauges.
+		else if (reason === 'nodedied') this.#metrics.workerDied(index);
+		else this.#metrics.workerGone(index);
 		return { routerIds, transportIds };
 	}
 

@@ -326,6 +326,10 @@ describe('a node dies', () => {
 		expect(lost.consumer.closeReason).toBe('nodedied');
 		expect(mafalda.nodes.has(victim)).toBe(false);
 		expect([...mafalda.workers.values()].some((w) => w.nodeId === victim)).toBe(false);
+		// The metrics name the dead worker by its node: counted as a death, no longer up.
+		const metrics = await mafalda.metrics.metrics();
+		expect(metrics).toMatch(new RegExp(`mafalda_worker_up\\{node="${victim}",worker="0"\\} 0`));
+		expect(metrics).toMatch(new RegExp(`mafalda_worker_deaths_total\\{node="${victim}",worker="0"\\} 1`));
 		// Consumers on other nodes of the producer on A: packets kept coming, none lost.
 		received.forEach((n) => expect(n).toBeGreaterThan(20));
 		for (const v of others) expect(v.receiver.totalLost).toBe(0);

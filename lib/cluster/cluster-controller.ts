@@ -203,9 +203,11 @@ export class ClusterController {
 		link.workers.delete(localIndex);
 		entry.port.close();
 		entry.handle.markDead(error);
-		if (this.#handles.get(entry.handle.index) === entry.handle) this.#handles.delete(entry.handle.index);
 		void this.host.balancer()?.removeWorker(entry.handle.index).catch(() => undefined);
-		return this.host.workerGone(entry.handle.index, reason, error);
+		// The handle goes after the host is told: its metrics name the worker by its node (handle()).
+		const gone = this.host.workerGone(entry.handle.index, reason, error);
+		if (this.#handles.get(entry.handle.index) === entry.handle) this.#handles.delete(entry.handle.index);
+		return gone;
 	}
 
 	#updated(link: NodeLink, summary: NodeSummary): void {
@@ -259,6 +261,12 @@ export class ClusterController {
 	handle(index: number): RemoteWorkerHandle | undefined {
 		const handle = this.#handles.get(index);
 		return handle?.alive ? handle : undefined;
+	}
+
+	/** Where a remote worker is (its node and index there), dead or alive until it is forgotten. */
+	placeOf(index: number): { node: string; worker: number } | undefined {
+		const handle = this.#handles.get(index);
+		return handle ? { node: handle.nodeId!, worker: handle.localIndex } : undefined;
 	}
 
 	/** Live remote workers that take placements (not on a draining node). */

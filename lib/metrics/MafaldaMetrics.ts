@@ -179,11 +179,14 @@ export class MafaldaMetrics {
 			this.#restarts.inc(this.#labels(workerIndex));
 			this.#up.set(this.#labels(workerIndex), 1);
 		});
-		events.on('workerdied', ({ workerIndex }) => {
-			this.#deaths.inc(this.#labels(workerIndex));
-			this.workerGone(workerIndex);
-		});
+		events.on('workerdied', ({ workerIndex }) => this.workerDied(workerIndex));
 		events.on('overloaded', ({ placement }) => this.#overloaded.inc(this.#labels(placement.workerIndex)));
+	}
+
+	/** A worker died (its process, or its whole node): counted, and gone. */
+	workerDied(workerIndex: number): void {
+		this.#deaths.inc(this.#labels(workerIndex));
+		this.workerGone(workerIndex);
 	}
 
 	/** A worker stopped (died or closed): its load gauges go, `mafalda_worker_up` says 0. */

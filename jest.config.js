@@ -1,3 +1,7 @@
+const { mediasoupPackageName } = require('./scripts/mediasoup-under-test');
+
+const mediasoup = mediasoupPackageName();
+
 /** @type {import('jest').Config} */
 module.exports = {
 	preset: 'ts-jest',
@@ -9,4 +13,7 @@ module.exports = {
 	// Actors run compiled code from dist/ in worker threads (ts-jest cannot
 	// transform a thread's entry), so setup builds dist/ before jest starts.
 	maxWorkers: 2,
+	// Another installed mediasoup (MAFALDA_TEST_MEDIASOUP): every import of
+	// `mediasoup` loads it instead. Types stay the dev dependency's.
+	...(mediasoup === 'mediasoup' ? {} : { moduleNameMapper: { '^mediasoup$': mediasoup, '^mediasoup/(.*)$': `${mediasoup}/$1` } }),
 };

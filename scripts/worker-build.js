@@ -168,7 +168,7 @@ function buildWorker(mediasoupDir) {
 	return bin;
 }
 
-module.exports = { buildWorker };
+module.exports = { buildWorker, prepareSources };
 
 if (require.main === module) {
 	const dir = process.argv[2] || path.dirname(require.resolve('mediasoup/package.json', { paths: [process.cwd()] }));

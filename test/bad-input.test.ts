@@ -4,6 +4,7 @@
 // none of it disturbs the process, the workers, or the media of another room.
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import type { RouterRtpCodecCapability } from '../lib/mediasoup-compat';
 import { Mafalda } from '../lib/Mafalda';
 import { MafaldaRouter } from '../lib/MafaldaRouter';
 import { Consumer } from '../lib/remote/Consumer';
@@ -21,7 +22,7 @@ import { Worker } from '../lib/remote/Worker';
 import { LOCALHOST, PacedProducer, ReceivingEnd, VP8_CODECS } from './helpers/faults-media';
 import { waitFor } from './helpers/faults-process';
 
-const CODECS: types.RtpCodecCapability[] = [...VP8_CODECS, { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }];
+const CODECS: RouterRtpCodecCapability[] = [...VP8_CODECS, { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }];
 const LISTEN = { protocol: 'udp', ip: LOCALHOST } as const;
 const AUDIO_RTP: types.RtpParameters = {
 	codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }],

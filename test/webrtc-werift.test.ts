@@ -3,6 +3,7 @@
 // another worker, and a second werift peer receives it from router 2.
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import type { RouterRtpCodecCapability } from '../lib/mediasoup-compat';
 import { Mafalda, type WebRtcTransport } from '../lib';
 import {
 	LOOPBACK_IP,
@@ -12,7 +13,7 @@ import {
 	type SendingPeer,
 } from './helpers/werift-peer';
 
-const mediaCodecs: types.RtpCodecCapability[] = [
+const mediaCodecs: RouterRtpCodecCapability[] = [
 	{ kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
 ];
 

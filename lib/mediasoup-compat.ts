@@ -1,0 +1,37 @@
+// The one place that knows how mediasoup's API differs between the versions
+// mafalda is tested with (3.14.16 and 3.27.1; the peer dependency is any 3.x
+// from 3.12). Every type here is derived from the installed mediasoup's own
+// declarations, so the same source compiles against either version and means
+// what that version means.
+import type { types } from 'mediasoup';
+
+/**
+ * A codec of `RouterOptions.mediaCodecs`. 3.14 types it as RtpCodecCapability
+ * with an optional preferredPayloadType; 3.27 made that field mandatory there
+ * and added RouterRtpCodecCapability, where it stays optional.
+ */
+export type RouterRtpCodecCapability = NonNullable<types.RouterOptions['mediaCodecs']>[number];
+
+/**
+ * The argument of `RtpObserver.addProducer()` / `removeProducer()`: 3.14 names
+ * it RtpObserverAddRemoveProducerOptions, 3.27 only declares it inline.
+ */
+export type RtpObserverProducerOptions = Parameters<types.RtpObserver['addProducer']>[0];
+
+/**
+ * The `DirectTransportOptions` field that limits a message's size: 3.14 has
+ * `maxMessageSize`, 3.27 `maxSendMessageSize` (with maxReceiveMessageSize).
+ */
+export type DirectTransportMessageSizeOption = 'maxMessageSize' | 'maxSendMessageSize';
+
+/** Which of the two names the mediasoup module of `version` reads. */
+export function directTransportMessageSizeOption(version: string): DirectTransportMessageSizeOption {
+	return mediasoupMinor(version) >= 17 ? 'maxSendMessageSize' : 'maxMessageSize';
+}
+
+/** The minor version of a mediasoup 3.x version string (3.27.1 -> 27). */
+export function mediasoupMinor(version: string): number {
+	const match = /^3\.(\d+)\./.exec(version);
+	if (!match) throw new Error(`not a mediasoup 3.x version: ${version}`);
+	return Number(match[1]);
+}

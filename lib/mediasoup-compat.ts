@@ -20,13 +20,13 @@ export type RtpObserverProducerOptions = Parameters<types.RtpObserver['addProduc
 
 /**
  * The `DirectTransportOptions` field that limits a message's size: 3.14 has
- * `maxMessageSize`, 3.27 `maxSendMessageSize` (with maxReceiveMessageSize).
+ * `maxMessageSize`, 3.20 and later `maxSendMessageSize` (and maxReceiveMessageSize).
  */
 export type DirectTransportMessageSizeOption = 'maxMessageSize' | 'maxSendMessageSize';
 
 /** Which of the two names the mediasoup module of `version` reads. */
 export function directTransportMessageSizeOption(version: string): DirectTransportMessageSizeOption {
-	return mediasoupMinor(version) >= 17 ? 'maxSendMessageSize' : 'maxMessageSize';
+	return mediasoupMinor(version) >= 20 ? 'maxSendMessageSize' : 'maxMessageSize';
 }
 
 /** The minor version of a mediasoup 3.x version string (3.27.1 -> 27). */

@@ -29,13 +29,17 @@ libuv = static_library('mafalda_uv_stub', 'empty.c')`,
 	},
 	// mediasoup 3.14: a libsrtp "3.0-alpha" fork.
 	libsrtp2: srtpSubproject('libsrtp2', 'srtp-compat.h'),
-	// mediasoup >= 3.16: libsrtp 3 and its opaque policy object.
+	// mediasoup 3.27: libsrtp 3 and its opaque policy object.
 	libsrtp3: srtpSubproject('libsrtp3', 'srtp3-compat.h'),
+	// mediasoup 3.14 only: 3.20 replaced usrsctp with its own SCTP stack.
 	usrsctp: {
 		options: ["option('sctp_build_programs', type: 'boolean', value: false)"],
 		body: `usrsctp_dep = dependency('usrsctp')
 usrsctp = static_library('mafalda_usrsctp_stub', 'empty.c')`,
 	},
+	// Only deps/libwebrtc (its bandwidth estimator) uses abseil. mediasoup pins
+	// 20240722 since 3.14.15; the few containers libwebrtc takes from it are in
+	// Debian's 20220623 with the same API.
 	'abseil-cpp': {
 		options: [],
 		body: `absl_container_dep = declare_dependency(dependencies: [
@@ -53,12 +57,14 @@ absl_container_lib = static_library('mafalda_absl_stub', 'empty.c')`,
 	},
 	flatbuffers: {
 		options: [],
-		// The worker's schemas are compiled by Debian's flatc into headers that
-		// Debian's flatbuffers headers read: generator and runtime agree.
+		// mediasoup pins flatbuffers 24.3.25; Debian has 2.0.8. The worker's
+		// schemas are compiled by Debian's flatc into headers that Debian's
+		// flatbuffers headers read, so generator and runtime agree, and the
+		// wire format (read by the npm flatbuffers package in Node) is the same.
 		body: `flatbuffers_dep = dependency('flatbuffers')
 flatbuffers_lib = static_library('mafalda_flatbuffers_stub', 'empty.c')`,
 	},
-	// mediasoup >= 3.15 asks for dependency('unordered_dense'), which Debian
+	// mediasoup >= 3.20.1 asks for dependency('unordered_dense'), which Debian
 	// does not package; the subproject named after it answers with a header
 	// that maps it onto the standard containers (see the header).
 	unordered_dense: {
@@ -103,8 +109,8 @@ function prepareSources(mediasoupDir, srcDir) {
 	const mesonBuild = path.join(srcDir, 'meson.build');
 	fs.writeFileSync(mesonBuild, fs.readFileSync(mesonBuild, 'utf8').replace(/meson_version:\s*'>=\s*1\.1\.0'/, "meson_version: '>= 1.0.0'"));
 
-	// mediasoup 3.14's BIO callback answers 1 to every BIO_CB_RETURN except a
-	// bare one, so Debian's KTLS-enabled libssl reads BIO_get_ktls_send() as
+	// mediasoup's BIO callback (3.14 to 3.27) answers 1 to every BIO_CB_RETURN
+	// except a bare one, so Debian's KTLS-enabled libssl reads BIO_get_ktls_send() as
 	// true, allocates no write buffer and segfaults on the first DTLS record.
 	const dtls = path.join(srcDir, 'src', 'RTC', 'DtlsTransport.cpp');
 	const dtlsSrc = fs.readFileSync(dtls, 'utf8');

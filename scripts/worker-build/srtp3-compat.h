@@ -1,5 +1,5 @@
 // Force-included into the mediasoup worker's C++ sources when a mediasoup that
-// asks for libsrtp 3 (the `libsrtp3` subproject, mediasoup >= 3.16) is built
+// asks for libsrtp 3 (its `libsrtp3` subproject, 3.0.0-beta since 3.23) is built
 // against Debian's libsrtp 2.5.
 //
 // libsrtp 3 made the stream policy an opaque object filled through setters

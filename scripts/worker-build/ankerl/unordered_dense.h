@@ -1,5 +1,5 @@
 // Stands in for ankerl::unordered_dense (a header-only hash map library that
-// mediasoup >= 3.15 uses and Debian bookworm does not package) when the
+// mediasoup >= 3.20.1 uses and Debian bookworm does not package) when the
 // mediasoup worker is built by scripts/worker-build.js.
 //
 // mediasoup uses three names from it: `map`, `set` and `hash`, and only through

@@ -35,3 +35,16 @@ export function mediasoupMinor(version: string): number {
 	if (!match) throw new Error(`not a mediasoup 3.x version: ${version}`);
 	return Number(match[1]);
 }
+
+/**
+ * The largest SCTP message a transport accepts, as its SDP's
+ * a=max-message-size says. 3.20 replaced usrsctp with mediasoup's own SCTP
+ * stack and `SctpParameters.maxMessageSize` with maxSendMessageSize and
+ * maxReceiveMessageSize.
+ */
+export function sctpMaxReceiveMessageSize(sctpParameters: types.SctpParameters): number {
+	const p = sctpParameters as { maxReceiveMessageSize?: number; maxMessageSize?: number };
+	const size = p.maxReceiveMessageSize ?? p.maxMessageSize;
+	if (typeof size !== 'number') throw new Error('sctpParameters has neither maxReceiveMessageSize nor maxMessageSize');
+	return size;
+}

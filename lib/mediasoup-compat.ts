@@ -4,6 +4,7 @@
 // declarations, so the same source compiles against either version and means
 // what that version means.
 import type { types } from 'mediasoup';
+import { packageDirOf } from './mediasoup-module';
 
 /**
  * A codec of `RouterOptions.mediaCodecs`. 3.14 types it as RtpCodecCapability
@@ -47,4 +48,14 @@ export function sctpMaxReceiveMessageSize(sctpParameters: types.SctpParameters):
 	const size = p.maxReceiveMessageSize ?? p.maxMessageSize;
 	if (typeof size !== 'number') throw new Error('sctpParameters has neither maxReceiveMessageSize nor maxMessageSize');
 	return size;
+}
+
+/**
+ * The folder of the mediasoup package that `require('mediasoup')` loads (from
+ * `paths`, as require.resolve takes them). 3.27's package.json has an
+ * `exports` map without './package.json', so require.resolve('mediasoup/package.json')
+ * throws there; the main entry resolves in every version, below its package.json.
+ */
+export function mediasoupPackageDir(paths?: string[]): string {
+	return packageDirOf(require.resolve('mediasoup', paths ? { paths } : undefined));
 }

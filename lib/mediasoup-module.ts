@@ -38,7 +38,8 @@ export function locateMediasoupModule(mediasoup: MediasoupModule, explicitEntry?
 	);
 }
 
-function packageDirOf(file: string): string {
+/** The folder of the nearest package.json above `file`. */
+export function packageDirOf(file: string): string {
 	let dir = path.dirname(file);
 	while (!fs.existsSync(path.join(dir, 'package.json'))) {
 		const parent = path.dirname(dir);

@@ -177,6 +177,8 @@ function buildWorker(mediasoupDir) {
 module.exports = { buildWorker, prepareSources };
 
 if (require.main === module) {
-	const dir = process.argv[2] || path.dirname(require.resolve('mediasoup/package.json', { paths: [process.cwd()] }));
+	// Default: the package set-up builds for (mediasoup 3.27's `exports` hides
+	// its package.json from require.resolve).
+	const dir = process.argv[2] || require('./mediasoup-under-test').mediasoupPackageDir();
 	console.log(buildWorker(dir));
 }

@@ -1,5 +1,5 @@
-import * as path from 'node:path';
 import type * as Mediasoup from 'mediasoup';
+import { mediasoupPackageDir } from '../../lib/mediasoup-compat';
 import { useCachedWorkerBinary } from '../../lib/worker-binary';
 
 export type MediasoupModule = typeof Mediasoup;
@@ -13,7 +13,7 @@ let loaded: MediasoupModule | undefined;
  */
 export function loadMediasoup(): MediasoupModule {
 	if (!loaded) {
-		useCachedWorkerBinary(path.dirname(require.resolve('mediasoup/package.json')));
+		useCachedWorkerBinary(mediasoupPackageDir());
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		loaded = require('mediasoup') as MediasoupModule;
 	}

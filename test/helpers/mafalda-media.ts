@@ -3,7 +3,7 @@
 // consumers into UDP sockets, on 127.0.0.1.
 import * as path from 'node:path';
 import type { types } from 'mediasoup';
-import type { RouterRtpCodecCapability } from '../../lib/mediasoup-compat';
+import { mediasoupPackageDir, type RouterRtpCodecCapability } from '../../lib/mediasoup-compat';
 import { buildRtpPacket, nowMs, writeProbe } from '../../bench/media/rtp-packet';
 import { RtpReceiver, RtpSender } from '../../bench/media/udp-peers';
 import type { MafaldaRouter, Consumer, PlainTransport, Producer } from '../../lib';
@@ -25,7 +25,7 @@ export function mediasoupEntry(): string {
 }
 
 export function mediasoupDir(): string {
-	return path.dirname(require.resolve('mediasoup/package.json'));
+	return mediasoupPackageDir();
 }
 
 export function plainOptions(): types.PlainTransportOptions {

@@ -126,6 +126,24 @@ async function expectVideoThrough(consumer: types.Consumer, receiver: RtpReceive
 	expect(receiver.totalLost).toBe(0);
 }
 
+type SrtpTransport = types.PipeTransport | types.PlainTransport;
+
+/** Connects two SRTP transports to each other, each with the other's address and keys. */
+async function connectSrtpPair(a: SrtpTransport, b: SrtpTransport): Promise<void> {
+	await Promise.all([
+		a.connect({ ip: b.tuple.localAddress, port: b.tuple.localPort, srtpParameters: b.srtpParameters }),
+		b.connect({ ip: a.tuple.localAddress, port: a.tuple.localPort, srtpParameters: a.srtpParameters }),
+	]);
+}
+
+/** The pair really carried encrypted media (counted on both of its ends). */
+async function expectRtpBetween(sending: SrtpTransport, receiving: SrtpTransport): Promise<void> {
+	const [sendStats] = await sending.getStats();
+	const [recvStats] = await receiving.getStats();
+	expect(sendStats.rtpBytesSent).toBeGreaterThan(0);
+	expect(recvStats.rtpBytesReceived).toBeGreaterThan(0);
+}
+
 test('the built worker runs and answers requests', async () => {
 	const bin = process.env.MEDIASOUP_WORKER_BIN;
 	expect(bin).toBeDefined();
@@ -165,10 +183,7 @@ test('RTP crosses workers through an SRTP pipe', async () => {
 	]);
 	expect(pipe1.srtpParameters).toBeDefined();
 	expect(pipe2.srtpParameters).toBeDefined();
-	await Promise.all([
-		pipe1.connect({ ip: pipe2.tuple.localAddress, port: pipe2.tuple.localPort, srtpParameters: pipe2.srtpParameters }),
-		pipe2.connect({ ip: pipe1.tuple.localAddress, port: pipe1.tuple.localPort, srtpParameters: pipe1.srtpParameters }),
-	]);
+	await connectSrtpPair(pipe1, pipe2);
 	const pipeConsumer = await pipe1.consume({ producerId: producer.id });
 	await pipe2.produce({
 		id: producer.id,
@@ -180,12 +195,7 @@ test('RTP crosses workers through an SRTP pipe', async () => {
 
 	await sendVideo(sender, rtpPort);
 	await expectVideoThrough(consumer, receiver);
-
-	// The pipe really carried encrypted media (counted on both of its ends).
-	const [pipe1Stats] = await pipe1.getStats();
-	const [pipe2Stats] = await pipe2.getStats();
-	expect(pipe1Stats.rtpBytesSent).toBeGreaterThan(0);
-	expect(pipe2Stats.rtpBytesReceived).toBeGreaterThan(0);
+	await expectRtpBetween(pipe1, pipe2);
 });
 
 // Each suite has its own key and salt lengths, which the libsrtp bridge of the
@@ -202,18 +212,12 @@ test.each(SRTP_SUITES)('RTP crosses workers through SRTP PlainTransports with %s
 	const options = { listenIp: LOCALHOST, rtcpMux: true, comedia: false, enableSrtp: true, srtpCryptoSuite };
 	const [out, into] = await Promise.all([router1.createPlainTransport(options), router2.createPlainTransport(options)]);
 	expect(out.srtpParameters?.cryptoSuite).toBe(srtpCryptoSuite);
-	await Promise.all([
-		out.connect({ ip: LOCALHOST, port: into.tuple.localPort, srtpParameters: into.srtpParameters }),
-		into.connect({ ip: LOCALHOST, port: out.tuple.localPort, srtpParameters: out.srtpParameters }),
-	]);
+	await connectSrtpPair(out, into);
 	const relay = await out.consume({ producerId: producer.id, rtpCapabilities: router1.rtpCapabilities });
 	const relayed = await into.produce({ kind: relay.kind, rtpParameters: relay.rtpParameters });
 	const consumer = await createConsumer(router2, relayed.id, receiver);
 
 	await sendVideo(sender, rtpPort);
 	await expectVideoThrough(consumer, receiver);
-	const [outStats] = await out.getStats();
-	const [intoStats] = await into.getStats();
-	expect(outStats.rtpBytesSent).toBeGreaterThan(0);
-	expect(intoStats.rtpBytesReceived).toBeGreaterThan(0);
+	await expectRtpBetween(out, into);
 });

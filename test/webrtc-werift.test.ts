@@ -43,28 +43,32 @@ function waitForConnected(transport: types.WebRtcTransport, layer: 'dtls' | 'sct
 	});
 }
 
+/** Two workers with a router each and a loopback WebRtcTransport on each router. */
+async function transportsOnTwoWorkers(
+	workers: types.Worker[],
+	options: { enableSctp?: boolean } = {},
+): Promise<{ router1: types.Router; router2: types.Router; sendTransport: types.WebRtcTransport; recvTransport: types.WebRtcTransport }> {
+	for (let i = 0; i < 2; i++) workers.push(await mediasoup.createWorker({ logLevel: 'warn' }));
+	const [router1, router2] = await Promise.all(workers.map((w) => w.createRouter({ mediaCodecs })));
+	const listenInfos: types.TransportListenInfo[] = [{ protocol: 'udp', ip: LOOPBACK_IP }];
+	const sendTransport = await router1.createWebRtcTransport({ listenInfos, ...options });
+	const recvTransport = await router2.createWebRtcTransport({ listenInfos, ...options });
+	return { router1, router2, sendTransport, recvTransport };
+}
+
 describe('real WebRTC through mediasoup with werift peers', () => {
-	let worker1: types.Worker | undefined;
-	let worker2: types.Worker | undefined;
+	const workers: types.Worker[] = [];
 	let sender: SendingPeer | undefined;
 	let receiver: ReceivingPeer | undefined;
 
 	afterEach(async () => {
 		await Promise.allSettled([sender?.close(), receiver?.close()]);
-		worker1?.close();
-		worker2?.close();
-		sender = receiver = worker1 = worker2 = undefined;
+		for (const w of workers.splice(0)) w.close();
+		sender = receiver = undefined;
 	});
 
 	test('VP8 from a werift peer on router 1 reaches a werift peer on router 2', async () => {
-		worker1 = await mediasoup.createWorker({ logLevel: 'warn' });
-		worker2 = await mediasoup.createWorker({ logLevel: 'warn' });
-		const router1 = await worker1.createRouter({ mediaCodecs });
-		const router2 = await worker2.createRouter({ mediaCodecs });
-
-		const listenInfos: types.TransportListenInfo[] = [{ protocol: 'udp', ip: LOOPBACK_IP }];
-		const sendTransport = await router1.createWebRtcTransport({ listenInfos });
-		const recvTransport = await router2.createWebRtcTransport({ listenInfos });
+		const { router1, router2, sendTransport, recvTransport } = await transportsOnTwoWorkers(workers);
 
 		sender = await createSendingPeer(sendTransport, router1.rtpCapabilities);
 		sender.start(20);
@@ -151,26 +155,17 @@ async function expectMessagesThrough(from: DataPeer, to: DataPeer): Promise<void
 }
 
 describe('real WebRTC data channels (SCTP over DTLS) with werift peers', () => {
-	let worker1: types.Worker | undefined;
-	let worker2: types.Worker | undefined;
+	const workers: types.Worker[] = [];
 	let peers: DataPeer[] = [];
 
 	afterEach(async () => {
 		await Promise.allSettled(peers.map((p) => p.close()));
-		worker1?.close();
-		worker2?.close();
+		for (const w of workers.splice(0)) w.close();
 		peers = [];
-		worker1 = worker2 = undefined;
 	});
 
 	test('messages from a werift data channel on router 1 reach a werift data channel on router 2', async () => {
-		worker1 = await mediasoup.createWorker({ logLevel: 'warn' });
-		worker2 = await mediasoup.createWorker({ logLevel: 'warn' });
-		const router1 = await worker1.createRouter({ mediaCodecs });
-		const router2 = await worker2.createRouter({ mediaCodecs });
-		const listenInfos: types.TransportListenInfo[] = [{ protocol: 'udp', ip: LOOPBACK_IP }];
-		const sendTransport = await router1.createWebRtcTransport({ listenInfos, enableSctp: true });
-		const recvTransport = await router2.createWebRtcTransport({ listenInfos, enableSctp: true });
+		const { router1, router2, sendTransport, recvTransport } = await transportsOnTwoWorkers(workers, { enableSctp: true });
 
 		const sendPeer = await createDataPeer(sendTransport, 1);
 		peers.push(sendPeer);

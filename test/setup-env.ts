@@ -1,12 +1,11 @@
 // Runs in every jest worker before any test file.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { mediasoupPackageDir } from '../lib/mediasoup-compat';
 import { useCachedWorkerBinary } from '../lib/worker-binary';
 
 // Tests import mediasoup directly too; point it at the worker that set-up built
 // before any test file loads the module.
-useCachedWorkerBinary(mediasoupPackageDir());
+useCachedWorkerBinary();
 
 // jest runs test files in parallel processes; each gets its own CPU slot locks
 // so that test files do not starve each other. The test of the machine-wide

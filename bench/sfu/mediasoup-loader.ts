@@ -1,5 +1,4 @@
 import type * as Mediasoup from 'mediasoup';
-import { mediasoupPackageDir } from '../../lib/mediasoup-compat';
 import { useCachedWorkerBinary } from '../../lib/worker-binary';
 
 export type MediasoupModule = typeof Mediasoup;
@@ -13,7 +12,7 @@ let loaded: MediasoupModule | undefined;
  */
 export function loadMediasoup(): MediasoupModule {
 	if (!loaded) {
-		useCachedWorkerBinary(mediasoupPackageDir());
+		useCachedWorkerBinary();
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		loaded = require('mediasoup') as MediasoupModule;
 	}

@@ -48,6 +48,14 @@ export interface LoadReport {
 	consumers: number;
 	pipeConsumers: number;
 	/**
+	 * Of `transports` and `producers`, those that are mafalda's pipe ends
+	 * (PipeTransports between shards, producers re-produced by a pipe), so
+	 * that metrics can tell them from the app's. Optional: a report without
+	 * them (a test's, say) means none.
+	 */
+	pipeTransports?: number;
+	pipeProducers?: number;
+	/**
 	 * Placed transports that have no consumer yet. A placement reserves one unit
 	 * of load until its transport consumes, so a burst of new transports does
 	 * not all land on one worker before its consumers show up.
@@ -68,6 +76,18 @@ export interface LoadReport {
 	bitrateIn: number | null;
 	bitrateOut: number | null;
 	shards: ShardLoad[];
+	/**
+	 * Increments each time the host takes a CPU sample (once an interval); a
+	 * report in between carries the last sample's cpuPercent with fresh counts.
+	 * Absent from hosts that do not sample (tests that post reports by hand).
+	 */
+	cpuSampleSeq?: number;
+	/**
+	 * consumers + pipeConsumers the last CPU sample was measured over, averaged
+	 * over its interval (time-weighted): what cpuPercent was spent on, so the
+	 * balancer can derive a CPU cost per consumer.
+	 */
+	cpuLoad?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -124,6 +144,8 @@ export interface CreateTransportRequest {
 	placed: boolean;
 	/** Marks the transport as one end of a mafalda pipe between shards. */
 	internalPipe?: boolean;
+	/** A WebRtcTransport listening through this host's WebRtcServer of that (mafalda) id. */
+	webRtcServerId?: string;
 }
 
 /** The methods every remote object accepts; the host keeps the list per kind. */
@@ -137,7 +159,15 @@ export interface CallResult {
 	value: Cloneable;
 	/** The object's properties after the call (paused, score, ...), when it still exists. */
 	snapshot?: Snapshot;
+	/**
+	 * What the mediasoup object's observer emitted for this pause()/resume()
+	 * call, decided in the host from mediasoup's own state right after the
+	 * call (the main thread's snapshots can be older than that).
+	 */
+	observerEvent?: PauseObserverEvent;
 }
+
+export type PauseObserverEvent = 'pause' | 'resume';
 
 export interface ConsumeRequest {
 	transportId: string;
@@ -169,6 +199,14 @@ export interface WorkerHostApi {
 	canConsume(shardId: string, producerId: string, rtpCapabilities: Cloneable): Promise<boolean>;
 	getResourceUsage(): Promise<Cloneable>;
 	dump(): Promise<Cloneable>;
+	/**
+	 * Makes this host's mediasoup WebRtcServer for the mafalda WebRtcServer `serverId`
+	 * (mediasoup's WebRtcServerOptions, with this worker's ports already chosen).
+	 */
+	createWebRtcServer(serverId: string, options: Record<string, Cloneable>): Promise<void>;
+	/** Closes it; its transports close with 'listenserverclose'. */
+	closeWebRtcServer(serverId: string): Promise<void>;
+	dumpWebRtcServer(serverId: string): Promise<Cloneable>;
 	/** Closes the mediasoup Worker and everything on it; the thread may then be terminated. */
 	close(): Promise<void>;
 	/** Test hook: throws inside the host thread outside any request, as a bug would. */
@@ -186,6 +224,13 @@ export interface ObjectEvent {
 	args: Cloneable[];
 	/** The object's properties after the event. */
 	snapshot?: Snapshot;
+	/**
+	 * What the mediasoup object's observer emitted with it: the same event
+	 * (same arguments), or 'pause'/'resume' (no arguments) for a consumer's
+	 * 'producerpause'/'producerresume' and a data consumer's
+	 * 'dataproducerpause'/'dataproducerresume' when the consumer itself is not paused.
+	 */
+	observerEvent?: string;
 }
 
 /** A remote object is gone, for whatever reason. Sent once per object. */
@@ -195,7 +240,7 @@ export interface ObjectClosed {
 	/**
 	 * Why: 'close' (closed by a call), or mediasoup's reason events:
 	 * 'routerclose', 'transportclose', 'producerclose', 'dataproducerclose',
-	 * 'workerclose', or 'workerdied'.
+	 * 'workerclose', 'listenserverclose' (its WebRtcServer closed), or 'workerdied'.
 	 */
 	reason: CloseReason;
 }
@@ -207,6 +252,7 @@ export type CloseReason =
 	| 'producerclose'
 	| 'dataproducerclose'
 	| 'workerclose'
+	| 'listenserverclose'
 	| 'workerdied';
 
 export interface WorkerDiedEvent {
@@ -301,6 +347,15 @@ export interface WorkerLoadView {
 	/** consumers + pipeConsumers + idleTransports + pending: what maxConsumersPerWorker compares. */
 	load: number;
 	lastReportSeq: number;
+	/** The latest CPU sample's number (0 before the first one). */
+	cpuSampleSeq: number;
+	/** CPU % per unit of load, from the latest sample with enough load to tell; null before one. */
+	cpuPerLoad: number | null;
+	/**
+	 * cpuPercent plus the expected cost of the load added since that sample
+	 * (load now minus load at the sample, times cpuPerLoad): what watermarkWorker compares.
+	 */
+	projectedCpuPercent: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -344,7 +399,7 @@ export const REMOTE_EVENTS: Readonly<Record<RemoteKind, readonly string[]>> = {
 	'pipe-transport': TRANSPORT_EVENTS,
 	'direct-transport': [...TRANSPORT_EVENTS, 'rtcp'],
 	producer: ['score', 'videoorientationchange', 'trace'],
-	consumer: ['producerpause', 'producerresume', 'score', 'layerschange', 'trace'],
+	consumer: ['producerpause', 'producerresume', 'score', 'layerschange', 'trace', 'rtp'],
 	'data-producer': [],
 	'data-consumer': ['dataproducerpause', 'dataproducerresume', 'message', 'sctpsendbufferfull', 'bufferedamountlow'],
 	'audio-level-observer': ['volumes', 'silence'],
@@ -379,11 +434,60 @@ export const SNAPSHOT_FIELDS: Readonly<Record<RemoteKind, readonly string[]>> = 
 };
 
 /**
+ * Several messages of any of the kinds above sent as one (actors/batched-port.ts):
+ * every channel between threads carries them.
+ */
+export interface MessageBatch {
+	$batch: unknown[];
+}
+
+export function isMessageBatch(value: unknown): value is MessageBatch {
+	return typeof value === 'object' && value !== null && Array.isArray((value as { $batch?: unknown }).$batch);
+}
+
+/**
+ * Snapshot fields that are large, nested and never read by mafalda itself on
+ * the hot path (a consumer's rtpParameters is 1.4 KB of JSON, 4 KB once
+ * structured-cloned into objects): the host sends them as JSON text, which
+ * crosses the thread as one flat string (a memcpy, not a walk of the object
+ * graph), and the proxy keeps the text, parsing it only when the app reads the
+ * property. See docs/ARCHITECTURE.md, "What crosses a thread".
+ */
+export const JSON_SNAPSHOT_FIELDS: ReadonlySet<string> = new Set([
+	'rtpParameters', 'consumableRtpParameters', 'iceParameters', 'iceCandidates', 'dtlsParameters',
+	'sctpParameters', 'sctpStreamParameters', 'srtpParameters',
+]);
+
+/**
+ * A snapshot field sent as JSON text (see JSON_SNAPSHOT_FIELDS). An object is
+ * sent one top-level property at a time, so that the parts consumers of one
+ * producer share (codecs, header extensions: most of the text) are equal
+ * strings the proxies can share (lib/remote/json-text.ts).
+ */
+export type JsonText = { $json: string } | { $parts: Record<string, string> };
+
+export function isJsonText(value: unknown): value is JsonText {
+	if (typeof value !== 'object' || value === null) return false;
+	return typeof (value as { $json?: unknown }).$json === 'string' || typeof (value as { $parts?: unknown }).$parts === 'object';
+}
+
+/**
  * A mediasoup object inside an event argument (a producer in `volumes`, say)
  * crosses the thread as this reference; the main thread swaps in its proxy.
  */
 export interface ObjectReference {
 	$ref: string;
+}
+
+/**
+ * A Buffer or other view as it should cross a thread: structured clone copies
+ * a view's whole ArrayBuffer, and a small Buffer is a slice of an 8 KB pool, so
+ * a view smaller than its buffer goes as a copy of just its bytes. The other
+ * side makes a Buffer of it again.
+ */
+export function cloneableBytes(view: ArrayBufferView): ArrayBufferView {
+	if (view.byteLength === view.buffer.byteLength) return view;
+	return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
 }
 
 export function isObjectReference(value: unknown): value is ObjectReference {

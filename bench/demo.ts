@@ -1,4 +1,5 @@
 import { Args, linearSteps, runMain } from './cli/args';
+import { fmtSpread, rampCosts } from './comparisons/backend-ramps';
 import { fmtMs } from './report/format';
 import { backgroundBusyPct, machineInfo, machineLine, sharedCpuWarning } from './report/machine';
 import { LiveLine } from './report/progress';
@@ -21,10 +22,11 @@ in a piscina pool of threads. The population grows in steps; each step is
 measured (loss, one-way latency, CPU) on every backend in turn.
 
   --scenario NAME   broadcast (1 publisher, N receivers; default) or meeting (P participants, each receiving all others)
-  --receivers N     broadcast: receivers at the last step (default 300)
+  --receivers N     broadcast: receivers at the last step (default 1200)
+  --join N          broadcast: receivers joining per second while media flows (default 100; 0: full speed)
   --participants N  meeting: participants at the last step (default 12)
   --steps N         steps of the ramp (default 6 for broadcast, 3 for meeting)
-  --backends LIST   among plain, round-robin, mafalda (default plain,mafalda)
+  --backends LIST   among plain, round-robin, least-loaded, mafalda (default plain,mafalda)
   --stop-after N    stop a backend's ramp once N steps failed (over 1% loss or 50 ms p99; default 2, 0: run every step)
 ${RAMP_TIMING_HELP}
 
@@ -38,8 +40,9 @@ async function main(): Promise<void> {
 	if (args.help) return console.log(HELP);
 	const scenario = args.str('scenario', 'broadcast', ['broadcast', 'meeting'] as const);
 	const meeting = scenario === 'meeting';
-	const max = meeting ? args.num('participants', 12) : args.num('receivers', 300);
+	const max = meeting ? args.num('participants', 12) : args.num('receivers', 1200);
 	const steps = linearSteps(max, args.num('steps', meeting ? 3 : 6), meeting ? 2 : 1);
+	const joinPerSecond = args.num('join', 100);
 	const backends = args.list<BackendName>('backends', ['plain', 'mafalda'], BACKEND_NAMES);
 	const stopAfterFailures = args.num('stop-after', 2);
 	const timing = readRampTiming(args, { duration: 3, warmup: 1.5 });
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
 	for (const name of backends) {
 		const backend = await startBackend(name);
 		try {
-			const population = meeting ? meetingPopulation() : broadcastPopulation();
+			const population = meeting ? meetingPopulation() : broadcastPopulation({ joinPerSecond });
 			results.push(await runRamp(backend, population, { ...timing, steps, stopAfterFailures, remeasure: DEMO_REMEASURE, thresholds: DEFAULT_THRESHOLDS, line }));
 		} finally {
 			await backend.close();
@@ -78,6 +81,8 @@ async function main(): Promise<void> {
 	const unit = meeting ? 'participants' : 'receivers';
 	for (const r of results) {
 		const capacity = r.reachedMax ? `at least ${r.capacity} (every step passed)` : String(r.capacity);
+		const c = rampCosts(r);
+		console.log(`${BACKEND_SHORT[r.backend]}: per packet, workers ${fmtSpread(c.workerUsPerForwarded, 2, ' µs')} forwarded; simulator ${fmtSpread(c.simulatorUsPerDelivered, 2, ' µs')} delivered; simulator / worker ${fmtSpread(c.simulatorToWorker)}`);
 		console.log(`${BACKEND_SHORT[r.backend]}: largest step under ${DEFAULT_THRESHOLDS.maxLossPct}% loss and p99 < ${DEFAULT_THRESHOLDS.maxP99Ms} ms: ${capacity} ${unit}; p99 over the run ${fmtMs(r.latency.p99)}${r.error ? `; error: ${r.error}` : ''}`);
 	}
 
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
 		scenario,
 		machine,
 		backgroundBusyPct: background,
-		options: { steps, backends, stopAfterFailures, remeasure: DEMO_REMEASURE, ...timing, thresholds: DEFAULT_THRESHOLDS, profile: DEFAULT_PROFILE, rates },
+		options: { steps, joinPerSecond, backends, stopAfterFailures, remeasure: DEMO_REMEASURE, ...timing, thresholds: DEFAULT_THRESHOLDS, profile: DEFAULT_PROFILE, rates },
 		results,
 	});
 	const svg = writeSvgResult(

@@ -1,20 +1,24 @@
 import { Args, runMain } from './cli/args';
 import { CAPACITY_HELP, capacitySummary, capacityTable, readCapacityOptions, runCapacity, writeCapacityResult, type CapacityResult } from './comparisons/capacity';
+import { MIXED_DAY_HELP, mixedDaySummary, mixedDayTable, readMixedDayOptions, runMixedDay, writeMixedDayResult, type MixedDayResult } from './comparisons/mixed-day';
+import { targetsTable } from './comparisons/targets';
 import { CONTROL_PLANE_DEFAULTS, controlPlaneSummary, controlPlaneTable, runControlPlane, type ControlPlaneResult } from './comparisons/control-plane';
 import { GROWTH_DEFAULTS, growthSummary, growthTable, placementTable, runCostGrowth, type GrowthResult } from './comparisons/cost-growth';
 import { PIPE_DEFAULTS, pipeOverheadSummary, pipeOverheadTable, runPipeOverhead, type PipeOverheadResult } from './comparisons/pipe-overhead';
 import { backgroundBusyPct, machineInfo, machineLine, sharedCpuWarning } from './report/machine';
 import { LiveLine } from './report/progress';
 import { writeJsonResult } from './report/results-file';
+import { recordRun } from './report/run-history';
 
-const PARTS = ['capacity', 'control', 'pipe', 'growth'] as const;
+const PARTS = ['capacity', 'mixed', 'control', 'pipe', 'growth'] as const;
 type Part = (typeof PARTS)[number];
 
-const HELP = `npm run bench [-- options]: the four comparisons, with plain mediasoup as the baseline.
+const HELP = `npm run bench [-- options]: the five comparisons, with plain mediasoup as the baseline.
 
-  --only LIST            among capacity, control, pipe, growth (default all, in that order)
-Capacity (1):
+  --only LIST            among capacity, mixed, control, pipe, growth (default all, in that order)
+Capacity (1) and mixed day (5):
 ${CAPACITY_HELP}
+${MIXED_DAY_HELP}
 Control plane (2):
   --cp-consumers N       consumers created per configuration (default ${CONTROL_PLANE_DEFAULTS.consumers})
 Pipe overhead (3):
@@ -23,6 +27,13 @@ Cost growth (4) and placement decision time (2):
   --growth-consumers N   consumers at the end (default ${GROWTH_DEFAULTS.consumers}); placement is timed at 0, 1,000, 10,000, 100,000 and N
 
 Each comparison also runs alone: node dist/bench/comparisons/<capacity|control-plane|pipe-overhead|cost-growth>.js --help`;
+
+/**
+ * Consumers the cost-growth comparison grows to inside `npm run bench`: enough
+ * for memory per consumer and the flatness of creation time, and it keeps the
+ * whole run within 15 minutes here (the comparison alone defaults to 100,000).
+ */
+const RUN_ALL_GROWTH_CONSUMERS = 30_000;
 
 function section(title: string): void {
 	console.log(`\n=== ${title} ===`);
@@ -33,9 +44,10 @@ async function main(): Promise<void> {
 	if (args.help) return console.log(HELP);
 	const parts = args.list<Part>('only', PARTS, PARTS);
 	const capacityOptions = readCapacityOptions(args);
+	const mixedOptions = readMixedDayOptions(args, capacityOptions.backends);
 	const cpConsumers = args.num('cp-consumers', CONTROL_PLANE_DEFAULTS.consumers);
 	const pipeReceivers = args.num('pipe-receivers', PIPE_DEFAULTS.receivers);
-	const growthConsumers = args.num('growth-consumers', GROWTH_DEFAULTS.consumers);
+	const growthConsumers = args.num('growth-consumers', RUN_ALL_GROWTH_CONSUMERS);
 	args.assertAllKnown();
 
 	const machine = machineInfo();
@@ -48,6 +60,7 @@ async function main(): Promise<void> {
 
 	const line = new LiveLine();
 	let capacity: CapacityResult | undefined;
+	let mixed: MixedDayResult | undefined;
 	let control: ControlPlaneResult | undefined;
 	let pipe: PipeOverheadResult | undefined;
 	let growth: GrowthResult | undefined;
@@ -57,6 +70,12 @@ async function main(): Promise<void> {
 		capacity = await runCapacity(capacityOptions, line);
 		console.log(capacityTable(capacity));
 		for (const file of writeCapacityResult(capacity)) console.log(`wrote ${file}`);
+	}
+	if (parts.includes('mixed')) {
+		section('5. Mixed day: small meetings next to a broadcast');
+		mixed = await runMixedDay(mixedOptions, line);
+		console.log(mixedDayTable(mixed));
+		for (const file of writeMixedDayResult(mixed)) console.log(`wrote ${file}`);
 	}
 	if (parts.includes('control')) {
 		section('2. Control plane: consumers created per second');
@@ -81,11 +100,20 @@ async function main(): Promise<void> {
 
 	section(`Ratios (baseline: plain mediasoup), ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 	if (capacity) console.log(`1. ${capacitySummary(capacity)}`);
-	if (control) console.log(`2. ${controlPlaneSummary(control)}`);
+	if (control) for (const l of controlPlaneSummary(control).split('\n')) console.log(`2. ${l}`);
 	if (growth) console.log(`2. ${growthSummary(growth).split('\n')[2]}`);
 	if (pipe) console.log(`3. ${pipeOverheadSummary(pipe)}`);
 	if (growth) for (const l of growthSummary(growth).split('\n').slice(0, 2)) console.log(`4. ${l}`);
-	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, capacity, control, pipe, growth })}`);
+	if (mixed) console.log(`5. ${mixedDaySummary(mixed)}`);
+	const minutes = (Date.now() - started) / 60_000;
+	const targets = targetsTable({ capacity, mixed, control, growth });
+	console.log(`\nTargets (issue 9), this run (${minutes.toFixed(1)} min):\n${targets.text}`);
+	// Only whole runs go side by side: a partial one (--only) is not the same measurement.
+	if (parts.length === PARTS.length) {
+		const history = recordRun({ at: new Date().toISOString(), minutes, backgroundBusyPct: background, targets: targets.rows });
+		console.log(`\nThe last runs side by side (${history.file}):\n${history.table}`);
+	}
+	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, minutes, targets: targets.rows, capacity, mixed, control, pipe, growth })}`);
 }
 
 runMain(main);

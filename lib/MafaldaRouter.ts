@@ -7,6 +7,8 @@ import { CommonApi, CommonApiLevel } from './common-api';
 import { InvalidArgumentError, ObjectClosedError, RouterClosedError, UnknownDataProducerError, UnknownProducerError } from './errors';
 import type { Mafalda } from './Mafalda';
 import type { ResolvedRouterOptions } from './options';
+import { type PipeEndpoint, pipeToRouter, type PipeToRouterOptions, type PipeToRouterResult, type PipeTransportPair } from './pipe-to-router';
+import { mergeRouterDumps } from './router-dump';
 import { Consumer } from './remote/Consumer';
 import { DataConsumer } from './remote/DataConsumer';
 import { DataProducer } from './remote/DataProducer';
@@ -20,15 +22,18 @@ import { DirectTransport } from './remote/DirectTransport';
 import { PipeTransport } from './remote/PipeTransport';
 import { PlainTransport } from './remote/PlainTransport';
 import { Transport } from './remote/Transport';
+import { WebRtcServer } from './remote/WebRtcServer';
 import { WebRtcTransport } from './remote/WebRtcTransport';
 import type { TransportOwner } from './remote/Transport';
 import type { Worker } from './remote/Worker';
 import type { ShardRecord } from './shard-record';
-import type { AppData } from './types';
+import type { AppData, ShardInfo, WebRtcTransportOptions } from './types';
 import { checkListenInfo, forHost, optionalArray, optionalObject, requireObject, requireString } from './validate';
 
 export interface MafaldaRouterEvents {
 	close: [];
+	/** Its Mafalda closed, which closed this router (mediasoup's Router says so when its Worker closes). */
+	workerclose: [];
 	error: [Error];
 	/** A shard opened: its mediasoup Router (proxy) and Worker. */
 	newrouter: [Router, Worker | undefined];
@@ -64,7 +69,7 @@ const TRANSPORT_CLASSES = {
  * It is used like a mediasoup Router: mafalda places each new transport on a
  * shard with headroom and pipes producers to wherever they are consumed.
  */
-export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
+export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implements PipeEndpoint {
 	readonly id: string;
 	appData: AppData;
 	readonly observer = new EventEmitter<MafaldaRouterObserverEvents>();
@@ -78,7 +83,11 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 	readonly #dataProducers = new Map<string, DataProducer>();
 	#rtpCapabilities: types.RtpCapabilities | undefined;
 	#closed = false;
+	/** What close() left running in the background: closing the shards on their hosts. */
+	#teardown: Promise<void> = Promise.resolve();
 	readonly #owner: TransportOwner;
+	/** @internal PipeTransport pairs of pipeToRouter(), by the other router's id. */
+	readonly pipeTransportPairs = new Map<string, Promise<PipeTransportPair>>();
 
 	/** @internal Use mafalda.createMafaldaRouter(). */
 	constructor(mafalda: Mafalda, options: ResolvedRouterOptions) {
@@ -114,6 +123,11 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return this.#closed;
 	}
 
+	/** As mediasoup's private router.transportsForTesting: the app's open transports of this router. */
+	get transportsForTesting(): Map<string, Transport> {
+		return this.commonApi.transports;
+	}
+
 	/** The router's RTP capabilities; every shard has the same ones. */
 	get rtpCapabilities(): types.RtpCapabilities {
 		if (!this.#rtpCapabilities) throw new RouterClosedError(this.id);
@@ -126,8 +140,35 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return this.rtpCapabilities;
 	}
 
-	// Common API (collections from CommonApiLevel), over what this router made.
-	async dump(): Promise<Record<string, unknown>> {
+	/**
+	 * mediasoup's router.dump(), over every shard: the app's transports, RTP
+	 * observers, producers and consumers in mediasoup's shape, with the app's
+	 * ids. mafalda's own pipes between shards are left out (mafaldaDump() shows them).
+	 */
+	async dump(): Promise<types.RouterDump> {
+		this.#assertOpen();
+		const shards = [...this.#shards.values()];
+		const dumps = await Promise.all(
+			shards.map(async (shard) => ({ workerIndex: shard.workerIndex, dump: (await shard.router.dump()) as types.RouterDump })),
+		);
+		return mergeRouterDumps(this.id, dumps, {
+			isPublic: (workerIndex, id) => {
+				const proxy = this.#mafalda.proxyOn(workerIndex, id);
+				return proxy !== undefined && !proxy.internal;
+			},
+			producerId: (localId) => {
+				const id = this.#mafalda.pipes.publicId(localId) ?? localId;
+				return this.#producerIds.has(id) ? id : undefined;
+			},
+			dataProducerId: (localId) => {
+				const id = this.#mafalda.dataPipes.publicId(localId) ?? localId;
+				return this.#dataProducers.has(id) ? id : undefined;
+			},
+		});
+	}
+
+	/** mafalda's summary of this router (the Common API's dump at this level): its shards, producers, workers, transports. */
+	async mafaldaDump(): Promise<Record<string, unknown>> {
 		return {
 			id: this.id,
 			closed: this.#closed,
@@ -147,9 +188,14 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return this.#options.workerSettings;
 	}
 
-	/** Shards by worker index (for stats and tests). */
-	shards(): ReadonlyMap<number, ShardRecord> {
-		return this.#shards;
+	/** Shards by worker index (for stats and tests): plain data, a copy. */
+	shards(): ReadonlyMap<number, ShardInfo> {
+		return new Map([...this.#shards].map(([index, s]) => [index, { routerId: s.routerId, shardId: s.shardId, workerIndex: s.workerIndex }]));
+	}
+
+	/** Plain data for JSON.stringify (the router holds its Mafalda, whose objects refer back to it). */
+	toJSON(): { id: string; closed: boolean; shards: ShardInfo[] } {
+		return { id: this.id, closed: this.#closed, shards: [...this.shards().values()] };
 	}
 
 	/** @internal */
@@ -185,16 +231,26 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		const rtpCapabilities = requireObject(o.rtpCapabilities, 'rtpCapabilities') as types.RtpCapabilities;
 		const producer = this.#mafalda.producers.get(producerId)?.producer as Producer | undefined;
 		if (!producer || !this.#producerIds.has(producerId)) return false;
-		return canConsumeParameters(this.#mafalda, producer.consumableRtpParameters, rtpCapabilities);
+		// Cloned first, as mediasoup does: ortc fills in defaults (parameters,
+		// rtcpFeedback), which must not land in the app's object or fail on a frozen one.
+		return canConsumeParameters(this.#mafalda, producer.consumableRtpParameters, structuredClone(rtpCapabilities));
 	}
 
-	async createWebRtcTransport(options: types.WebRtcTransportOptions): Promise<WebRtcTransport> {
+	async createWebRtcTransport(options: WebRtcTransportOptions): Promise<WebRtcTransport> {
 		const o = requireObject(options, 'options');
 		if (o.webRtcServer !== undefined) {
-			throw new InvalidArgumentError('options.webRtcServer', 'is not supported: a WebRtcServer belongs to one worker, use listenInfos');
+			const { webRtcServer: server, ...rest } = o;
+			if (!(server instanceof WebRtcServer) || this.#mafalda.webRtcServers.get(server.id) !== server) {
+				throw new InvalidArgumentError('options.webRtcServer', 'must be an open WebRtcServer of this Mafalda (mafalda.createWebRtcServer())');
+			}
+			// As mediasoup, the server's listen infos win over any given here.
+			const transport = (await this.#createTransport('webrtc', rest, server)) as WebRtcTransport;
+			if (server.closed) transport.markClosed('listenserverclose');
+			else server.handleTransport(transport);
+			return transport;
 		}
 		if (o.listenInfos === undefined && o.listenIps === undefined) {
-			throw new InvalidArgumentError('options.listenInfos', 'is required (or the older listenIps)');
+			throw new InvalidArgumentError('options.listenInfos', 'is required (or the older listenIps, or webRtcServer)');
 		}
 		if (o.listenInfos !== undefined) {
 			const infos = optionalArray(o.listenInfos, 'options.listenInfos') ?? [];
@@ -224,8 +280,35 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 	}
 
 	/**
+	 * mediasoup's router.pipeToRouter(): pipes a producer or data producer of
+	 * this router to another MafaldaRouter, of another Mafalda (with
+	 * `keepId: false`, of the same one too), through a PipeTransport pair that
+	 * both routers show, and returns the pipe ends as mediasoup does.
+	 */
+	async pipeToRouter(options: PipeToRouterOptions): Promise<PipeToRouterResult> {
+		this.#assertOpen();
+		return pipeToRouter(this, options);
+	}
+
+	/** @internal For pipeToRouter(): ids are unique within one Mafalda. */
+	get idSpace(): object {
+		return this.#mafalda;
+	}
+
+	/** @internal */
+	producerById(id: string): Producer | undefined {
+		if (!this.#producerIds.has(id)) return undefined;
+		return this.#mafalda.producers.get(id)?.producer as Producer | undefined;
+	}
+
+	/** @internal */
+	dataProducerById(id: string): DataProducer | undefined {
+		return this.#dataProducers.get(id);
+	}
+
+	/**
 	 * Makes a producer of this router consumable in another MafaldaRouter of the
-	 * same Mafalda, as mediasoup's router.pipeToRouter().
+	 * same Mafalda, without a pipe of its own: the two routers share it.
 	 */
 	async pipeToMafaldaRouter(options: PipeToMafaldaRouterOptions): Promise<PipeToMafaldaRouterResult> {
 		const o = requireObject(options, 'options');
@@ -257,18 +340,45 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		return {};
 	}
 
-	/** Closes every shard and everything on them. */
-	async close(): Promise<void> {
+	/**
+	 * Closes the router, synchronously as mediasoup's: it and everything on it
+	 * are closed when this returns (observer 'close' included); the shards'
+	 * mediasoup Routers are closed on their hosts in the background.
+	 */
+	close(): void {
+		this.#closeNow(false);
+	}
+
+	/** @internal Its Mafalda is closing: closed as a mediasoup Router whose Worker closed ('workerclose'). */
+	workerClosed(): void {
+		this.#closeNow(true);
+	}
+
+	/** @internal Settles when the shards of a closed router are gone from their hosts. */
+	tornDown(): Promise<void> {
+		return this.#teardown;
+	}
+
+	#closeNow(byWorker: boolean): void {
 		if (this.#closed) return;
 		this.#closed = true;
 		const shards = [...this.#shards.values()];
 		this.#shards.clear();
 		for (const transport of [...this.commonApi.transports.values()]) transport.markClosed('routerclose');
 		for (const observer of [...this.commonApi.rtpObservers.values()]) observer.markClosed('routerclose');
-		for (const shard of shards) this.#mafalda.shardGone(shard.shardId);
+		for (const shard of shards) {
+			this.#mafalda.shardGone(shard.shardId);
+			shard.router.markClosed('close');
+		}
+		this.#teardown = this.#closeShards(shards);
+		if (byWorker) this.emit('workerclose');
+		this.emit('close');
+		this.observer.emit('close');
+	}
+
+	async #closeShards(shards: ShardRecord[]): Promise<void> {
 		await Promise.all(
 			shards.map(async (shard) => {
-				shard.router.markClosed('close');
 				await shard.worker.call((host) => host.call({ objectId: shard.shardId, method: 'close', args: [] })).catch(() => undefined);
 				this.#mafalda.emit('shardclosed', { routerId: this.id, shardId: shard.shardId, workerIndex: shard.workerIndex });
 			}),
@@ -277,8 +387,6 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		await Promise.resolve()
 			.then(() => this.#mafalda.supervisor().balancer.routerClosed(this.id))
 			.catch(() => undefined);
-		this.emit('close');
-		this.observer.emit('close');
 	}
 
 	/** @internal A worker died: forget its shard; the next placements open a new one elsewhere. */
@@ -422,24 +530,28 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		await this.#mafalda.supervisor().balancer.shardOpened(this.id, workerIndex);
 		this.#mafalda.emit('shardopened', { routerId: this.id, shardId: shard.shardId, workerIndex });
 		this.emit('newrouter', router, remoteWorker);
+		remoteWorker?.observer.emit('newrouter', router);
 		return shard;
 	}
 
-	async #createTransport(kind: TransportKind, options: Record<string, unknown>): Promise<Transport> {
+	async #createTransport(kind: TransportKind, options: Record<string, unknown>, webRtcServer?: WebRtcServer): Promise<Transport> {
 		this.#assertOpen();
 		const appData = optionalObject(options.appData, 'options.appData') as AppData | undefined;
 		const placement = await this.#mafalda.place(this, {
 			routerId: this.id,
 			maxWorkers: this.#options.maxWorkers,
 			...this.watermarks,
-		});
+			// A transport through a WebRtcServer goes only where that server listens.
+			...(webRtcServer ? { excludeWorkers: this.#mafalda.workersWithout(webRtcServer) } : {}),
+		}, webRtcServer && ((workerIndex) => webRtcServer.runsOn(workerIndex)));
 		let ref: ObjectRef;
 		let shard: ShardRecord;
 		try {
 			shard = await this.#shardOn(placement.workerIndex);
 			const worker = shard.worker;
 			const shardId = shard.shardId;
-			ref = await worker.call((host) => host.createTransport({ shardId, transportKind: kind, options: forHost(options), placed: true }));
+			const webRtcServerId = webRtcServer?.id;
+			ref = await worker.call((host) => host.createTransport({ shardId, transportKind: kind, options: forHost(options), placed: true, webRtcServerId }));
 		} catch (error) {
 			await Promise.resolve()
 				.then(() => this.#mafalda.supervisor().balancer.releasePlacement(placement.workerIndex))
@@ -458,6 +570,8 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		}
 		this.commonApi.addTransport(transport);
 		this.observer.emit('newtransport', transport);
+		// The shard's own Router tells it too, for consoles that walk worker -> router -> transport.
+		shard.router.observer.emit('newtransport', transport);
 		return transport;
 	}
 
@@ -503,6 +617,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		});
 		this.commonApi.addRtpObserver(observer);
 		this.observer.emit('newrtpobserver', observer);
+		shard.router.observer.emit('newrtpobserver', observer);
 		return observer;
 	}
 
@@ -511,7 +626,10 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		const o = requireObject(options, 'options');
 		if (o.kind !== 'audio' && o.kind !== 'video') throw new InvalidArgumentError('options.kind', 'must be "audio" or "video"');
 		requireObject(o.rtpParameters, 'options.rtpParameters');
-		if (o.id !== undefined) throw new InvalidArgumentError('options.id', 'is reserved for pipe producers');
+		// A pipe producer of pipeToRouter() keeps its producer's id, as in mediasoup.
+		if (o.id !== undefined && this.#mafalda.pipes.has(requireString(o.id, 'options.id'))) {
+			throw new InvalidArgumentError('options.id', `"${String(o.id)}" is already the id of a producer`);
+		}
 		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
 		const shard = this.#shardOf(transport);
 		const ref = await shard.worker.call((host) => host.produce({ transportId: transport.id, options: forHost(o) }));
@@ -543,6 +661,8 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 			return new Consumer(this.#mafalda.proxyContext(shard), ref, appData);
 		});
 		consumer.publicProducerId = producerId;
+		// Fed by a pipe: the producer it consumes there is mafalda's copy, with other SSRCs.
+		if (this.#mafalda.pipes.isPiped(producerId, shard.shardId)) consumer.publicProducer = this.producerById(producerId);
 		this.#adopt(transport, consumer);
 		transport.observer.emit('newconsumer', consumer);
 		return consumer;
@@ -552,6 +672,9 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> {
 		this.#assertOpen();
 		const o = requireObject(options, 'options');
 		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
+		if (o.id !== undefined && this.#mafalda.dataPipes.has(requireString(o.id, 'options.id'))) {
+			throw new InvalidArgumentError('options.id', `"${String(o.id)}" is already the id of a data producer`);
+		}
 		const shard = this.#shardOf(transport);
 		const ref = await shard.worker.call((host) => host.produceData({ transportId: transport.id, options: forHost(o) }));
 		const dataProducer = this.#adopt(transport, new DataProducer(this.#mafalda.proxyContext(shard), ref, appData));

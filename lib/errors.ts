@@ -1,9 +1,23 @@
 /**
  * mafalda's errors. Each has a stable `code`; TypeErrors about arguments also
  * name the offending `field`, so an app can tell the caller what to fix.
+ *
+ * Errors that stand for one of mediasoup's keep mediasoup's `name` and class
+ * relationships, so that an app written for mediasoup tells them apart as
+ * before (`error.name === 'TypeError'` for the caller's mistakes, `instanceof
+ * types.UnsupportedError`, ...):
+ * - bad arguments and unknown ids are `TypeError`s (name 'TypeError');
+ * - `UnsupportedError` extends mediasoup's `types.UnsupportedError`;
+ * - `InvalidStateError` extends mediasoup's `types.InvalidStateError`, and so
+ *   do the errors about closed objects (name 'InvalidStateError').
+ * mafalda's own conditions (a worker died, no CPU slot, ...) are MafaldaErrors
+ * named after their class. `instanceof MafaldaError` holds for every error
+ * with a mafalda `code`, whichever of these classes it belongs to.
  */
 export type MafaldaErrorCode =
 	| 'ERR_MAFALDA_INVALID_ARGUMENT'
+	| 'ERR_MAFALDA_UNSUPPORTED'
+	| 'ERR_MAFALDA_INVALID_STATE'
 	| 'ERR_MAFALDA_UNKNOWN_PRODUCER'
 	| 'ERR_MAFALDA_UNKNOWN_DATA_PRODUCER'
 	| 'ERR_MAFALDA_ROUTER_CLOSED'
@@ -12,7 +26,38 @@ export type MafaldaErrorCode =
 	| 'ERR_MAFALDA_WORKER_DIED'
 	| 'ERR_MAFALDA_NO_CPU_SLOT'
 	| 'ERR_MAFALDA_CLOSED'
-	| 'ERR_MAFALDA_REMOTE';
+	| 'ERR_MAFALDA_REMOTE'
+	| 'ERR_MAFALDA_WEBRTC_SERVER_LISTEN';
+
+type ErrorClass = new (message: string) => Error;
+
+/**
+ * mediasoup's own error classes, from the mediasoup package this module
+ * resolves (the peer dependency, the one the app imports). Without it, plain
+ * classes with the same names stand in.
+ */
+function mediasoupErrorClasses(): { UnsupportedError: ErrorClass; InvalidStateError: ErrorClass } {
+	try {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const { types } = require('mediasoup') as { types?: { UnsupportedError?: unknown; InvalidStateError?: unknown } };
+		if (typeof types?.UnsupportedError === 'function' && typeof types.InvalidStateError === 'function') {
+			return { UnsupportedError: types.UnsupportedError as ErrorClass, InvalidStateError: types.InvalidStateError as ErrorClass };
+		}
+	} catch {
+		// No mediasoup package next to mafalda: the stand-ins below.
+	}
+	return {
+		UnsupportedError: class UnsupportedError extends Error {},
+		InvalidStateError: class InvalidStateError extends Error {},
+	};
+}
+
+const base = mediasoupErrorClasses();
+
+function isMafaldaCoded(value: unknown): boolean {
+	const code = (value as { code?: unknown } | null)?.code;
+	return value instanceof Error && typeof code === 'string' && code.startsWith('ERR_MAFALDA_');
+}
 
 export class MafaldaError extends Error {
 	constructor(
@@ -22,9 +67,15 @@ export class MafaldaError extends Error {
 		super(message);
 		this.name = new.target.name;
 	}
+
+	/** Every mafalda error is a MafaldaError, including those that extend TypeError or mediasoup's classes. */
+	static override [Symbol.hasInstance](value: unknown): boolean {
+		if (this !== MafaldaError) return Function.prototype[Symbol.hasInstance].call(this, value);
+		return isMafaldaCoded(value);
+	}
 }
 
-/** A bad argument: wrong type, missing field, out-of-range value. */
+/** A bad argument: wrong type, missing field, out-of-range value. Named 'TypeError', as mediasoup's. */
 export class InvalidArgumentError extends TypeError {
 	readonly code = 'ERR_MAFALDA_INVALID_ARGUMENT' as const;
 
@@ -33,38 +84,73 @@ export class InvalidArgumentError extends TypeError {
 		problem: string,
 	) {
 		super(`${field} ${problem}`);
-		this.name = 'InvalidArgumentError';
+		this.name = 'TypeError';
 	}
 }
 
-export class UnknownProducerError extends MafaldaError {
+/** Something mediasoup does not support (e.g. consuming with capabilities that match no codec). */
+export class UnsupportedError extends base.UnsupportedError {
+	readonly code: MafaldaErrorCode = 'ERR_MAFALDA_UNSUPPORTED';
+
+	constructor(message: string) {
+		super(message);
+		this.name = 'UnsupportedError';
+	}
+}
+
+/** A method called in a state that does not allow it (mediasoup's InvalidStateError). */
+export class InvalidStateError extends base.InvalidStateError {
+	readonly code: MafaldaErrorCode;
+
+	constructor(message: string, code: MafaldaErrorCode = 'ERR_MAFALDA_INVALID_STATE') {
+		super(message);
+		this.name = 'InvalidStateError';
+		this.code = code;
+	}
+}
+
+/** An id that names no producer: a bad argument, a TypeError as in mediasoup. */
+export class UnknownProducerError extends TypeError {
+	readonly code = 'ERR_MAFALDA_UNKNOWN_PRODUCER' as const;
+
 	constructor(readonly producerId: string, where: string) {
-		super('ERR_MAFALDA_UNKNOWN_PRODUCER', `no producer with id "${producerId}" in ${where}`);
+		super(`no producer with id "${producerId}" in ${where}`);
+		this.name = 'TypeError';
 	}
 }
 
-export class UnknownDataProducerError extends MafaldaError {
+export class UnknownDataProducerError extends TypeError {
+	readonly code = 'ERR_MAFALDA_UNKNOWN_DATA_PRODUCER' as const;
+
 	constructor(readonly dataProducerId: string, where: string) {
-		super('ERR_MAFALDA_UNKNOWN_DATA_PRODUCER', `no data producer with id "${dataProducerId}" in ${where}`);
+		super(`no data producer with id "${dataProducerId}" in ${where}`);
+		this.name = 'TypeError';
 	}
 }
 
-export class RouterClosedError extends MafaldaError {
+export class RouterClosedError extends InvalidStateError {
 	constructor(readonly routerId: string) {
-		super('ERR_MAFALDA_ROUTER_CLOSED', `MafaldaRouter "${routerId}" is closed`);
+		super(`MafaldaRouter "${routerId}" is closed`, 'ERR_MAFALDA_ROUTER_CLOSED');
 	}
 }
 
-export class TransportClosedError extends MafaldaError {
+export class TransportClosedError extends InvalidStateError {
 	constructor(readonly transportId: string) {
-		super('ERR_MAFALDA_TRANSPORT_CLOSED', `transport "${transportId}" is closed`);
+		super(`transport "${transportId}" is closed`, 'ERR_MAFALDA_TRANSPORT_CLOSED');
 	}
 }
 
 /** A producer, consumer, observer, ... that was closed. */
-export class ObjectClosedError extends MafaldaError {
+export class ObjectClosedError extends InvalidStateError {
 	constructor(readonly objectKind: string, readonly objectId: string) {
-		super('ERR_MAFALDA_OBJECT_CLOSED', `${objectKind} "${objectId}" is closed`);
+		super(`${objectKind} "${objectId}" is closed`, 'ERR_MAFALDA_OBJECT_CLOSED');
+	}
+}
+
+/** The Mafalda instance was closed. */
+export class MafaldaClosedError extends InvalidStateError {
+	constructor() {
+		super('this Mafalda instance is closed', 'ERR_MAFALDA_CLOSED');
 	}
 }
 
@@ -74,20 +160,49 @@ export class WorkerDiedError extends MafaldaError {
 	}
 }
 
+/** A process holding a CPU slot, as its lock file and /proc tell. */
+export interface CpuSlotHolder {
+	slot: number;
+	pid: number | undefined;
+	/** The holder's command line, when /proc shows it. */
+	command?: string;
+	/** The mediasoup-worker the slot is held for, once started. */
+	workerPid?: number;
+}
+
 export class NoCpuSlotError extends MafaldaError {
-	constructor(slotDir: string) {
-		super('ERR_MAFALDA_NO_CPU_SLOT', `every CPU slot of this machine already runs a mediasoup Worker (locks in ${slotDir})`);
+	constructor(
+		readonly slotDir: string,
+		/** Who holds the slots (this process included). */
+		readonly holders: CpuSlotHolder[] = [],
+		/** Set when this process's own share (maxCpuSlots) is what is used up. */
+		readonly maxCpuSlots?: number,
+	) {
+		const who = holders
+			.map((h) => `cpu-${h.slot}: pid ${h.pid ?? '?'}${h.pid === process.pid ? ' (this process)' : ''}${h.command ? ` "${h.command}"` : ''}${h.workerPid ? `, mediasoup-worker ${h.workerPid}` : ''}`)
+			.join('; ');
+		const why =
+			maxCpuSlots !== undefined
+				? `this process already holds its maxCpuSlots (${maxCpuSlots}) CPU slots`
+				: 'every CPU slot of this machine already runs a mediasoup Worker';
+		super('ERR_MAFALDA_NO_CPU_SLOT', `${why} (locks in ${slotDir}${who ? `; held by ${who}` : ''})`);
 	}
 }
 
-/** The Mafalda instance was closed. */
-export class MafaldaClosedError extends MafaldaError {
-	constructor() {
-		super('ERR_MAFALDA_CLOSED', 'this Mafalda instance is closed');
+/** A WebRtcServer could not listen on a worker (port in use, address not local, ...). */
+export class WebRtcServerListenError extends MafaldaError {
+	constructor(
+		readonly workerIndex: number,
+		/** What that worker's server was asked to listen on. */
+		readonly listenInfos: ReadonlyArray<{ protocol: string; ip: string; port?: number }>,
+		readonly reason: string,
+	) {
+		const on = listenInfos.map((l) => `${l.protocol} ${l.ip}:${l.port ?? 'any'}`).join(', ');
+		super('ERR_MAFALDA_WEBRTC_SERVER_LISTEN', `WebRtcServer cannot listen on worker ${workerIndex} (${on}): ${reason}`);
 	}
 }
 
-/** An error raised by mediasoup inside a worker host, carried to the caller. */
+/** An error raised by mediasoup inside a worker host that is none of mediasoup's own classes, carried to the caller. */
 export class RemoteError extends MafaldaError {
 	constructor(readonly remoteName: string, message: string) {
 		super('ERR_MAFALDA_REMOTE', `${remoteName}: ${message}`);
@@ -95,14 +210,23 @@ export class RemoteError extends MafaldaError {
 }
 
 /**
- * Errors cross threads as plain {name, message}: a mediasoup TypeError stays a
- * TypeError for the caller, anything else becomes a RemoteError that keeps the
+ * Errors cross threads as plain {name, message}. mediasoup's classes come back
+ * as the classes above with the same name (TypeError, UnsupportedError,
+ * InvalidStateError); anything else becomes a RemoteError that keeps the
  * original name.
  */
 export function fromRemote(error: unknown): Error {
-	if (error instanceof MafaldaError || error instanceof InvalidArgumentError) return error;
+	if (isMafaldaCoded(error)) return error as Error;
 	const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
 	const text = typeof message === 'string' ? message : String(error);
-	if (name === 'TypeError') return new TypeError(text);
-	return new RemoteError(typeof name === 'string' ? name : 'Error', text);
+	switch (name) {
+		case 'TypeError':
+			return new TypeError(text);
+		case 'UnsupportedError':
+			return new UnsupportedError(text);
+		case 'InvalidStateError':
+			return new InvalidStateError(text);
+		default:
+			return new RemoteError(typeof name === 'string' ? name : 'Error', text);
+	}
 }

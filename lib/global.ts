@@ -1,5 +1,7 @@
+import { EventEmitter } from 'eventemitter3';
 import { CommonApi } from './common-api';
 import type { MafaldaRouter } from './MafaldaRouter';
+import type { Worker } from './remote/Worker';
 
 /** Everything every Mafalda instance of this process made (the package-level Common API). */
 export const globalCommon = new CommonApi();
@@ -8,5 +10,10 @@ export const globalCommon = new CommonApi();
 export const globalMafaldaRouters = new Map<string, MafaldaRouter>();
 
 export async function closeAllMafaldaRouters(): Promise<void> {
-	await Promise.all([...globalMafaldaRouters.values()].map((r) => r.close()));
+	const routers = [...globalMafaldaRouters.values()];
+	for (const router of routers) router.close();
+	await Promise.all(routers.map((r) => r.tornDown()));
 }
+
+/** mediasoup.observer's counterpart: `newworker` for the workers of every Mafalda instance of this process. */
+export const globalObserver = new EventEmitter<{ newworker: [Worker] }>();

@@ -6,9 +6,10 @@ import { globalCommon } from './global';
 import { packageVersion } from './package-root';
 
 export { Mafalda } from './Mafalda';
+export type { MafaldaObserverEvents } from './Mafalda';
 export { MafaldaRouter } from './MafaldaRouter';
 export type { MafaldaRouterEvents, MafaldaRouterObserverEvents, PipeToMafaldaRouterOptions, PipeToMafaldaRouterResult } from './MafaldaRouter';
-export { closeAllMafaldaRouters, globalMafaldaRouters as mafaldaRouters } from './global';
+export { closeAllMafaldaRouters, globalMafaldaRouters as mafaldaRouters, globalObserver as observer } from './global';
 export { mafaldaRouterDefaultOptions } from './options';
 export * from './errors';
 export type * from './types';
@@ -24,12 +25,17 @@ export { RtpObserver } from './remote/RtpObserver';
 export { AudioLevelObserver } from './remote/AudioLevelObserver';
 export { ActiveSpeakerObserver } from './remote/ActiveSpeakerObserver';
 export { Worker } from './remote/Worker';
+export type { WorkerObserverEvents } from './remote/Worker';
+export { WebRtcServer } from './remote/WebRtcServer';
+export type { WebRtcServerEvents, WebRtcServerObserverEvents } from './remote/WebRtcServer';
 export { Transport } from './remote/Transport';
 export { WebRtcTransport } from './remote/WebRtcTransport';
 export { PlainTransport } from './remote/PlainTransport';
 export { PipeTransport } from './remote/PipeTransport';
 export { DirectTransport } from './remote/DirectTransport';
 export { findWorkerBinary, useCachedWorkerBinary } from './worker-binary';
+export { serveMetrics } from './metrics/serve-metrics';
+export type { MetricsServer, ServeMetricsOptions } from './metrics/serve-metrics';
 
 export const version: string = packageVersion();
 

@@ -101,6 +101,11 @@ export class PipeManager {
 		this.#aliases.delete(producerId);
 	}
 
+	/** Whether a producer with this id exists (on any shard of the Mafalda). */
+	has(producerId: string): boolean {
+		return (this.#carriers.get(producerId)?.size ?? 0) > 0;
+	}
+
 	/** The app's producer id for a producer id seen on a shard (see Carrier.localId). */
 	publicId(localId: string): string | undefined {
 		return this.#aliases.get(localId);
@@ -108,6 +113,11 @@ export class PipeManager {
 
 	localIdOn(producerId: string, shardId: string): string | undefined {
 		return this.#carriers.get(producerId)?.get(shardId)?.localId;
+	}
+
+	/** Whether the producer reaches this shard through a pipe (not the shard it was made on). */
+	isPiped(producerId: string, shardId: string): boolean {
+		return this.#carriers.get(producerId)?.get(shardId)?.pipe !== undefined;
 	}
 
 	isCarried(producerId: string, shardId: string): boolean {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from './errors';
+import { jsonArgument } from './remote/json-text';
 
 // Checks that throw InvalidArgumentError naming the field, so every public
 // method reports bad input the same way.
@@ -81,7 +82,7 @@ export function forHost(options: Record<string, unknown>): Record<string, unknow
 	for (const [key, value] of Object.entries(options)) {
 		if (key === 'appData' || value === undefined) continue;
 		if (typeof value === 'function') throw new InvalidArgumentError(key, 'cannot be a function');
-		out[key] = value;
+		out[key] = key === 'rtpCapabilities' && typeof value === 'object' && value !== null ? jsonArgument(value) : value;
 	}
 	return out;
 }

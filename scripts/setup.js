@@ -33,27 +33,46 @@ function ensureNpmPackages() {
 	sh('npm', [fs.existsSync(lock) ? 'ci' : 'install', '--ignore-scripts', '--no-audit', '--no-fund']);
 }
 
-function missingDebianPackages() {
-	return DEBIAN_PACKAGES.filter((pkg) => {
+// What test/browser-chromium.test.ts drives: Debian's own build, so nothing
+// downloads a browser of its own.
+const BROWSER_PACKAGES = ['chromium'];
+
+function missingDebianPackages(packages) {
+	return packages.filter((pkg) => {
 		const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
 		return r.status !== 0 || !r.stdout.includes('install ok installed');
 	});
 }
 
-function ensureDebianPackages() {
-	const missing = missingDebianPackages();
-	if (missing.length === 0) return;
-	const line = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-	if (typeof process.getuid === 'function' && process.getuid() === 0) {
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** Installs what is missing of `packages` as root; returns the apt-get line still to run otherwise. */
+function installDebianPackages(packages) {
+	const missing = missingDebianPackages(packages);
+	if (missing.length === 0) return undefined;
+	if (isRoot) {
 		log(`installing Debian packages: ${missing.join(' ')}`);
 		sh('apt-get', ['update', '-qq']);
 		sh('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
 			env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
 		});
-		return;
+		return undefined;
 	}
+	return `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+}
+
+function ensureDebianPackages() {
+	const line = installDebianPackages(DEBIAN_PACKAGES);
+	if (!line) return;
 	console.error(`[mafalda setup] the mediasoup worker build needs Debian packages that are missing. Run as root:\n\n  ${line}\n`);
 	process.exit(1);
+}
+
+function ensureBrowser() {
+	if (process.env.CHROMIUM_BIN && fs.existsSync(process.env.CHROMIUM_BIN)) return;
+	const line = installDebianPackages(BROWSER_PACKAGES);
+	// Not fatal: only the browser test needs it, and it says why it skips.
+	if (line) log(`chromium is missing (the browser test will skip). Run as root:\n\n  ${line}\n`);
 }
 
 function ensureWorker() {
@@ -70,9 +89,14 @@ function ensureWorker() {
 
 function ensureTypeScriptBuild() {
 	// tsc is incremental (dist/.tsbuildinfo): a no-change build takes a second.
-	sh(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+	const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+	sh(process.execPath, [tsc, '-p', 'tsconfig.json']);
+	// The browser test's page script: esbuild bundles it without type-checking, so check it here (DOM types, no emit).
+	const page = path.join(ROOT, 'test', 'browser', 'page', 'tsconfig.json');
+	if (fs.existsSync(page)) sh(process.execPath, [tsc, '-p', page]);
 }
 
 ensureNpmPackages();
 ensureWorker();
+ensureBrowser();
 ensureTypeScriptBuild();

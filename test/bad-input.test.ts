@@ -19,6 +19,7 @@ import { PlainTransport } from '../lib/remote/PlainTransport';
 import { Transport } from '../lib/remote/Transport';
 import { WebRtcTransport } from '../lib/remote/WebRtcTransport';
 import { Worker } from '../lib/remote/Worker';
+import { WebRtcServer } from '../lib/remote/WebRtcServer';
 import { LOCALHOST, PacedProducer, ReceivingEnd, VP8_CODECS } from './helpers/faults-media';
 import { waitFor } from './helpers/faults-process';
 
@@ -203,6 +204,14 @@ const CASES: Case[] = [
 	{ method: 'Mafalda.close', input: 'twice (no-op)', call: (f) => f.closedMafalda.close(), error: /^$/ },
 	{ method: 'Mafalda.dump', input: 'on a closed Mafalda', call: (f) => f.closedMafalda.dump(), error: /^$/ },
 	{ method: 'Mafalda.getResourceUsages', input: 'on a closed Mafalda', call: (f) => f.closedMafalda.getResourceUsages(), error: /^$/ },
+	{ method: 'Mafalda.constructor', input: 'maxCpuSlots 0', call: () => new Mafalda(mediasoup, { maxCpuSlots: 0 }), error: /options.maxCpuSlots must be between 1/, code: FIELD },
+	{ method: 'Mafalda.constructor', input: 'prestartWorkers past numWorkers', call: () => new Mafalda(mediasoup, { numWorkers: 1, prestartWorkers: 2 }), error: /options.prestartWorkers must be between 0 and 1/, code: FIELD },
+	{ method: 'Mafalda.constructor', input: 'workerSettings "x"', call: () => new Mafalda(mediasoup, { workerSettings: 'x' }), error: /options.workerSettings must be an object/, code: FIELD },
+	{ method: 'Mafalda.ready', input: '(none)', call: (f) => f.mafalda.ready(), error: /^$/ },
+	{ method: 'Mafalda.ready', input: 'on a closed Mafalda', call: (f) => f.closedMafalda.ready(), error: /Mafalda instance is closed/, code: 'ERR_MAFALDA_CLOSED' },
+	{ method: 'Mafalda.createWebRtcServer', input: 'no listenInfos', call: (f) => f.mafalda.createWebRtcServer(u({})), error: /options.listenInfos must be a non-empty array/, code: FIELD },
+	{ method: 'Mafalda.createWebRtcServer', input: 'ports too few', call: (f) => f.mafalda.createWebRtcServer({ listenInfos: [{ ...LISTEN, ports: [40000] }] }), error: /options.listenInfos\[0\].ports must have one port per worker/, code: FIELD },
+	{ method: 'Mafalda.createWebRtcServer', input: 'on a closed Mafalda', call: (f) => f.closedMafalda.createWebRtcServer({ listenInfos: [LISTEN] }), error: /Mafalda instance is closed/, code: 'ERR_MAFALDA_CLOSED' },
 
 	// --- MafaldaRouter
 	{ method: 'MafaldaRouter.canConsume', input: 'no options', call: (f) => f.router.canConsume(u(undefined)), error: /options must be an object, got undefined/, code: FIELD },
@@ -212,7 +221,7 @@ const CASES: Case[] = [
 	{ method: 'MafaldaRouter.getRtpCapabilities', input: 'on a closed router', call: (f) => f.closedRouter.getRtpCapabilities(), error: /MafaldaRouter ".*" is closed/, code: 'ERR_MAFALDA_ROUTER_CLOSED' },
 	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'no options', call: (f) => f.router.createWebRtcTransport(u(undefined)), error: /options must be an object/, code: FIELD },
 	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'no listenInfos', call: (f) => f.router.createWebRtcTransport(u({})), error: /options.listenInfos is required/, code: FIELD },
-	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'webRtcServer', call: (f) => f.router.createWebRtcTransport(u({ webRtcServer: {} })), error: /options.webRtcServer is not supported/, code: FIELD },
+	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'webRtcServer not one of this Mafalda', call: (f) => f.router.createWebRtcTransport(u({ webRtcServer: {} })), error: /options.webRtcServer must be an open WebRtcServer of this Mafalda/, code: FIELD },
 	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'listenInfos "x"', call: (f) => f.router.createWebRtcTransport(u({ listenInfos: 'x' })), error: /options.listenInfos must be an array/, code: FIELD },
 	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'bad ip', call: (f) => f.router.createWebRtcTransport({ listenInfos: [{ protocol: 'udp', ip: 'not-an-ip' }] }), error: /invalid IP 'not-an-ip'/ },
 	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'appData 5', call: (f) => f.router.createWebRtcTransport(u({ listenInfos: [LISTEN], appData: 5 })), error: /options.appData must be an object/, code: FIELD },
@@ -241,7 +250,19 @@ const CASES: Case[] = [
 	{ method: 'MafaldaRouter.pipeToMafaldaRouter', input: 'producerId 5', call: (f) => f.router.pipeToMafaldaRouter(u({ producerId: 5, mafaldaRouter: f.otherRouter })), error: /options.producerId must be a non-empty string/, code: FIELD },
 	{ method: 'MafaldaRouter.pipeToMafaldaRouter', input: 'to a closed router', call: (f) => f.router.pipeToMafaldaRouter({ producerId: f.producer.id, mafaldaRouter: f.closedRouter }), error: /is closed/, code: 'ERR_MAFALDA_ROUTER_CLOSED' },
 	{ method: 'MafaldaRouter.close', input: 'twice (no-op)', call: (f) => f.closedRouter.close(), error: /^$/ },
-	{ method: 'MafaldaRouter.dump', input: 'on a closed router', call: (f) => f.closedRouter.dump(), error: /^$/ },
+	{ method: 'MafaldaRouter.dump', input: 'on a closed router (as mediasoup: rejects)', call: (f) => f.closedRouter.dump(), error: /MafaldaRouter ".*" is closed/, code: 'ERR_MAFALDA_ROUTER_CLOSED' },
+	{ method: 'MafaldaRouter.mafaldaDump', input: 'on a closed router', call: (f) => f.closedRouter.mafaldaDump(), error: /^$/ },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'no options', call: (f) => f.router.pipeToRouter(u(undefined)), error: /options must be an object/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'router {}', call: (f) => f.router.pipeToRouter(u({ producerId: f.producer.id, router: {} })), error: /options.router must be a MafaldaRouter/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'to itself', call: (f) => f.router.pipeToRouter({ producerId: f.producer.id, router: f.router }), error: /options.router cannot be this MafaldaRouter/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'neither producerId nor dataProducerId', call: (f) => f.router.pipeToRouter({ router: f.otherRouter }), error: /options.producerId or options.dataProducerId is required/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'both producerId and dataProducerId', call: (f) => f.router.pipeToRouter({ producerId: f.producer.id, dataProducerId: f.dataProducer.id, router: f.otherRouter, keepId: false }), error: /cannot both be given/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'same Mafalda, keepId by default', call: (f) => f.router.pipeToRouter({ producerId: f.producer.id, router: f.otherRouter }), error: /options.router belongs to the same Mafalda/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'keepId "no"', call: (f) => f.router.pipeToRouter(u({ producerId: f.producer.id, router: f.otherRouter, keepId: 'no' })), error: /options.keepId must be a boolean/, code: FIELD },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'unknown producerId', call: (f) => f.router.pipeToRouter({ producerId: 'no-such-producer', router: f.otherRouter, keepId: false }), error: /no producer with id "no-such-producer"/, code: 'ERR_MAFALDA_UNKNOWN_PRODUCER' },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'unknown dataProducerId', call: (f) => f.router.pipeToRouter({ dataProducerId: 'no-such', router: f.otherRouter, keepId: false }), error: /no data producer with id "no-such"/, code: 'ERR_MAFALDA_UNKNOWN_DATA_PRODUCER' },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'to a closed router', call: (f) => f.router.pipeToRouter({ producerId: f.producer.id, router: f.closedRouter, keepId: false }), error: /is closed/, code: 'ERR_MAFALDA_ROUTER_CLOSED' },
+	{ method: 'MafaldaRouter.pipeToRouter', input: 'on a closed router', call: (f) => f.closedRouter.pipeToRouter({ producerId: f.producer.id, router: f.router }), error: /is closed/, code: 'ERR_MAFALDA_ROUTER_CLOSED' },
 	{ method: 'MafaldaRouter.getResourceUsages', input: 'on a closed router', call: (f) => f.closedRouter.getResourceUsages(), error: /^$/ },
 	{ method: 'MafaldaRouter.shards', input: 'on a closed router', call: (f) => f.closedRouter.shards(), error: /^$/ },
 
@@ -250,7 +271,8 @@ const CASES: Case[] = [
 	{ method: 'Transport.produce', input: 'kind "data"', call: (f) => f.plain.produce(u({ kind: 'data', rtpParameters: AUDIO_RTP })), error: /options.kind must be "audio" or "video"/, code: FIELD },
 	{ method: 'Transport.produce', input: 'no rtpParameters', call: (f) => f.plain.produce(u({ kind: 'audio' })), error: /options.rtpParameters must be an object/, code: FIELD },
 	{ method: 'Transport.produce', input: 'codec the router lacks', call: (f) => f.plain.produce({ kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/H264', payloadType: 102, clockRate: 90000 }], encodings: [{ ssrc: 5 }] } }), error: /unsupported codec \[mimeType:video\/H264/ },
-	{ method: 'Transport.produce', input: 'an id', call: (f) => f.plain.produce(u({ id: 'x', kind: 'audio', rtpParameters: AUDIO_RTP })), error: /options.id is reserved/, code: FIELD },
+	{ method: 'Transport.produce', input: 'the id of another producer', call: (f) => f.plain.produce(u({ id: f.producer.id, kind: 'audio', rtpParameters: AUDIO_RTP })), error: /options.id ".*" is already the id of a producer/, code: FIELD },
+	{ method: 'Transport.produce', input: 'id 5', call: (f) => f.plain.produce(u({ id: 5, kind: 'audio', rtpParameters: AUDIO_RTP })), error: /options.id must be a non-empty string/, code: FIELD },
 	{ method: 'Transport.produce', input: 'on a closed transport', call: (f) => f.closedTransport.produce({ kind: 'audio', rtpParameters: AUDIO_RTP }), error: /transport ".*" is closed/, code: 'ERR_MAFALDA_TRANSPORT_CLOSED' },
 	{ method: 'Transport.consume', input: 'no options', call: (f) => f.plain.consume(u(undefined)), error: /options must be an object/, code: FIELD },
 	{ method: 'Transport.consume', input: 'producerId 5', call: (f) => f.plain.consume(u({ producerId: 5, rtpCapabilities: f.router.rtpCapabilities })), error: /options.producerId must be a non-empty string/, code: FIELD },
@@ -261,6 +283,7 @@ const CASES: Case[] = [
 	{ method: 'Transport.consume', input: 'on a closed transport', call: (f) => f.closedTransport.consume({ producerId: f.producer.id, rtpCapabilities: f.router.rtpCapabilities }), error: /is closed/, code: 'ERR_MAFALDA_TRANSPORT_CLOSED' },
 	{ method: 'Transport.produceData', input: '"x"', call: (f) => f.direct.produceData(u('x')), error: /options must be an object/, code: FIELD },
 	{ method: 'Transport.produceData', input: 'on a transport without SCTP', call: (f) => f.pipe.produceData({ sctpStreamParameters: { streamId: 1 } }), error: /SCTP not enabled/ },
+	{ method: 'Transport.produceData', input: 'the id of another data producer', call: (f) => f.direct.produceData(u({ id: f.dataProducer.id })), error: /options.id ".*" is already the id of a data producer/, code: FIELD },
 	{ method: 'Transport.consumeData', input: 'no dataProducerId', call: (f) => f.direct.consumeData(u({})), error: /options.dataProducerId must be a non-empty string/, code: FIELD },
 	{ method: 'Transport.consumeData', input: 'unknown dataProducerId', call: (f) => f.direct.consumeData({ dataProducerId: 'no-such' }), error: /no data producer with id "no-such"/, code: 'ERR_MAFALDA_UNKNOWN_DATA_PRODUCER' },
 	{ method: 'Transport.connect', input: 'no params', call: (f) => f.pipe.connect(u(undefined)), error: /params must be an object/, code: FIELD },
@@ -318,7 +341,10 @@ const CASES: Case[] = [
 	{ method: 'DataConsumer.setBufferedAmountLowThreshold', input: 'on a direct transport', call: (f) => f.dataConsumer.setBufferedAmountLowThreshold(10), error: /invalid DataConsumer type/ },
 	{ method: 'DataConsumer.getBufferedAmount', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.getBufferedAmount(), error: /data-consumer ".*" is closed/, code: CLOSED },
 	{ method: 'DataConsumer.setSubchannels', input: '"x"', call: (f) => f.dataConsumer.setSubchannels(u('x')), error: /subchannels must be an array/, code: FIELD },
-	{ method: 'DataConsumer.setSubchannels', input: '[1, 70000]', call: (f) => f.dataConsumer.setSubchannels([1, 70000]), error: /subchannels\[1\] must be between 0 and 65535/, code: FIELD },
+	{ method: 'MafaldaRouter.toJSON', input: 'on a closed router', call: async (f) => void JSON.stringify(f.closedRouter), error: /^$/ },
+	{ method: 'Worker.toJSON', input: 'open and closed', call: async (f) => void JSON.stringify([f.worker, f.closedWorker]), error: /^$/ },
+	{ method: 'RemoteObject.toJSON', input: 'on a closed object', call: async (f) => void JSON.stringify(f.closedTransport), error: /^$/ },
+	{ method: 'DataConsumer.setSubchannels', input: '[1, "2"]', call: (f) => f.dataConsumer.setSubchannels(u([1, '2'])), error: /subchannels\[1\] must be an integer, got "2"/, code: FIELD },
 	{ method: 'DataConsumer.addSubchannel', input: '"x"', call: (f) => f.dataConsumer.addSubchannel(u('x')), error: /subchannel must be an integer, got "x"/, code: FIELD },
 	{ method: 'DataConsumer.removeSubchannel', input: '70000', call: (f) => f.dataConsumer.removeSubchannel(70000), error: /subchannel must be between 0 and 65535/, code: FIELD },
 	{ method: 'DataConsumer.pause', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.pause(), error: /is closed/, code: CLOSED },
@@ -348,7 +374,23 @@ const CASES: Case[] = [
 	{ method: 'Worker.getResourceUsage', input: '(none)', call: (f) => f.worker.getResourceUsage(), error: /^$/ },
 	{ method: 'Worker.getResourceUsage', input: 'on a closed worker', call: (f) => f.closedWorker.getResourceUsage(), error: /worker ".*" is closed/, code: CLOSED },
 	{ method: 'Worker.dump', input: 'on a closed worker', call: (f) => f.closedWorker.dump(), error: /worker ".*" is closed/, code: CLOSED },
+
+	// --- WebRtcServer (each row makes its own, closed)
+	{ method: 'WebRtcServer.dump', input: 'on a closed server', call: async (f) => (await closedServer(f)).dump(), error: /webrtc-server ".*" is closed/, code: CLOSED },
+	{ method: 'WebRtcServer.close', input: 'twice (no-op)', call: async (f) => (await closedServer(f)).close(), error: /^$/ },
+	{ method: 'WebRtcServer.workerIndices', input: 'on a closed server', call: async (f) => expectEmpty((await closedServer(f)).workerIndices()), error: /^$/ },
 ];
+
+/** A WebRtcServer of the fixture's Mafalda, closed. */
+async function closedServer(f: Fixture): Promise<WebRtcServer> {
+	const server = await f.mafalda.createWebRtcServer({ listenInfos: [LISTEN] });
+	server.close();
+	return server;
+}
+
+function expectEmpty(list: unknown[]): void {
+	if (list.length > 0) throw new Error(`expected nothing, got ${JSON.stringify(list)}`);
+}
 
 /** Runs a case; returns the error it threw or rejected with, or undefined if it succeeded. */
 async function outcome(c: Case): Promise<Error | undefined> {
@@ -391,17 +433,21 @@ const CLASSES: Array<[string, { prototype: object }]> = [
 	['RtpObserver', RtpObserver],
 	['Router', Router],
 	['Worker', Worker],
+	['WebRtcServer', WebRtcServer],
 ];
 
 /** Methods marked @internal, or protected: not the app's to call. */
 const NOT_PUBLIC = new Set([
 	// Mafalda
-	'supervisor', 'place', 'workerHandle', 'remoteWorker', 'anyWorker', 'register', 'resolve', 'proxyContext',
+	'supervisor', 'place', 'workerHandle', 'remoteWorker', 'anyWorker', 'register', 'resolve', 'proxyContext', 'proxyOn', 'workersWithout',
+	// WebRtcServer
+	'listenInfosFor', 'openOn', 'runsOn', 'workerGone', 'handleTransport', 'workerClosed',
 	// MafaldaRouter
-	'hasShardOn', 'ownsShard', 'shardCount', 'open', 'acceptPipedProducer', 'workerDied', 'createInternalPipeTransport', 'pipeConsume', 'pipeProduce',
+	'hasShardOn', 'ownsShard', 'shardCount', 'open', 'acceptPipedProducer', 'workerDied', 'workerClosed', 'tornDown', 'producerById', 'dataProducerById', 'createInternalPipeTransport', 'pipeConsume', 'pipeProduce',
 	'pipeConsumeData', 'pipeProduceData', 'shardGone',
 	// RemoteObject and kin
 	'onClosed', 'markClosed', 'handleEvent', 'reasonEvent', 'emitUntyped', 'call', 'notify', 'closeRemote', 'field', 'adopt', 'callProducerMethod', 'togglePause',
+	'closedFields',
 ]);
 
 function publicMethods(cls: { prototype: object }): Array<{ owner: string; name: string }> {

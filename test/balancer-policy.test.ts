@@ -1,36 +1,11 @@
 import { LoadTable } from '../actors/balancer/load-table';
 import { PlacementPolicy } from '../actors/balancer/placement-policy';
 import { StreamMap } from '../actors/balancer/stream-map';
+import { report, setup } from './helpers/balancer-tables';
 import type { LoadReport, PlaceTransportRequest, ShardLoad, Watermarks } from '../actors/protocol';
 
 const WATERMARKS: Watermarks = { watermarkWorker: 80, maxConsumersPerWorker: 10 };
 
-function report(workerIndex: number, seq: number, fields: Partial<LoadReport> = {}): LoadReport {
-	return {
-		workerIndex,
-		seq,
-		at: Date.now(),
-		cpuPercent: 0,
-		routers: 0,
-		transports: 0,
-		producers: 0,
-		consumers: 0,
-		pipeConsumers: 0,
-		idleTransports: 0,
-		placedTransports: 0,
-		bitrateIn: null,
-		bitrateOut: null,
-		shards: [],
-		...fields,
-	};
-}
-
-function setup(workers: number): { table: LoadTable; streams: StreamMap; policy: PlacementPolicy } {
-	const table = new LoadTable();
-	const streams = new StreamMap();
-	for (let i = 0; i < workers; i++) table.addWorker(i);
-	return { table, streams, policy: new PlacementPolicy(table, streams) };
-}
 
 function request(routerId: string, extra: Partial<PlaceTransportRequest> = {}): PlaceTransportRequest {
 	return { routerId, maxWorkers: 8, ...WATERMARKS, ...extra };
@@ -253,6 +228,23 @@ describe('PlacementPolicy.placeTransport', () => {
 			workerIndex: 1, openShard: true, overloaded: true, rule: 'least-loaded-overloaded',
 		});
 		expect(policy.placeTransport(request('room'))).toMatchObject({ workerIndex: 2, overloaded: true });
+	});
+
+	test('when every allowed worker is over, a router with streams stays on its least loaded shard instead of piping to another', () => {
+		const { table, streams, policy } = setup(2);
+		// A meeting whose producers are on worker 0; worker 1 is less loaded but also over.
+		streams.streamAdded('meeting', 'cam', 0, 0);
+		table.ingest(report(0, 1, { consumers: 14 }));
+		table.ingest(report(1, 1, { consumers: 11 }));
+		expect(policy.placeTransport(request('meeting'))).toEqual({
+			workerIndex: 0, openShard: false, overloaded: true, rule: 'least-loaded-overloaded',
+		});
+		// A broadcast with shards on both: the least loaded of them.
+		streams.streamAdded('webinar', 'cam2', 0, 0);
+		streams.shardOpened('webinar', 1);
+		expect(policy.placeTransport(request('webinar'))).toMatchObject({ workerIndex: 1, overloaded: true });
+		// A router with no stream yet spreads: nothing to pipe.
+		expect(policy.placeTransport(request('new-room'))).toMatchObject({ workerIndex: 1, openShard: true, overloaded: true });
 	});
 
 	test('dead and excluded workers are skipped, and do not count against maxWorkers', () => {

@@ -203,7 +203,7 @@ describe('Common API at three levels', () => {
 			const usages = await level.getResourceUsages();
 			expect([...usages.values()][0].ru_utime).toEqual(expect.any(Number));
 		}
-		const dump = await router.dump();
+		const dump = await router.mafaldaDump();
 		expect(dump.transports).toEqual([expect.objectContaining({ id: transport.id, kind: 'webrtc-transport' })]);
 		expect(transport.iceParameters.usernameFragment).toEqual(expect.any(String));
 		expect(transport.dtlsState).toBe('new');

@@ -16,12 +16,14 @@ const REPORT_NUMBERS = [
 	'workerIndex', 'seq', 'cpuPercent', 'consumers', 'pipeConsumers', 'transports', 'producers', 'idleTransports',
 	'placedTransports',
 ] as const;
+const OPTIONAL_REPORT_NUMBERS = ['cpuSampleSeq', 'cpuLoad'] as const;
 
 /** A port carries whatever its peer posts; only a well-formed report may move the table. */
 function isLoadReport(message: unknown): message is LoadReport {
 	if (typeof message !== 'object' || message === null) return false;
 	const fields = message as Record<string, unknown>;
-	return REPORT_NUMBERS.every((name) => typeof fields[name] === 'number' && Number.isFinite(fields[name]));
+	const finite = (name: string): boolean => typeof fields[name] === 'number' && Number.isFinite(fields[name]);
+	return REPORT_NUMBERS.every(finite) && OPTIONAL_REPORT_NUMBERS.every((name) => fields[name] === undefined || finite(name));
 }
 
 /**

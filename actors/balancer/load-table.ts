@@ -17,7 +17,18 @@ interface WorkerLoad {
 	/** From the balancer: placements it made on this worker since it was (re-)added. */
 	placements: number;
 	lastReportSeq: number;
+	cpuSampleSeq: number;
+	/** CPU % per unit of load, from the latest sample that had enough load to tell. */
+	cpuPerLoad: number | undefined;
+	/** load() less pending placements when the latest CPU sample arrived: what its cpuPercent already includes. */
+	loadAtCpuSample: number;
 }
+
+/**
+ * Below this much load a CPU sample is mostly the worker's idle cost and says
+ * little about what one more consumer costs.
+ */
+export const MIN_LOAD_FOR_CPU_ESTIMATE = 10;
 
 function emptyLoad(): WorkerLoad {
 	return {
@@ -30,6 +41,9 @@ function emptyLoad(): WorkerLoad {
 		placedTransports: 0,
 		placements: 0,
 		lastReportSeq: 0,
+		cpuSampleSeq: 0,
+		cpuPerLoad: undefined,
+		loadAtCpuSample: 0,
 	};
 }
 
@@ -71,6 +85,14 @@ export class LoadTable {
 		entry.idleTransports = report.idleTransports;
 		entry.placedTransports = report.placedTransports;
 		entry.lastReportSeq = report.seq;
+		const sampleSeq = report.cpuSampleSeq;
+		if (sampleSeq !== undefined && sampleSeq > entry.cpuSampleSeq) {
+			entry.cpuSampleSeq = sampleSeq;
+			const cpuLoad = report.cpuLoad ?? 0;
+			if (cpuLoad >= MIN_LOAD_FOR_CPU_ESTIMATE) entry.cpuPerLoad = report.cpuPercent / cpuLoad;
+			// Placements the report does not include yet cost nothing in this sample.
+			entry.loadAtCpuSample = this.load(report.workerIndex) - this.pending(report.workerIndex);
+		}
 		return true;
 	}
 
@@ -98,11 +120,41 @@ export class LoadTable {
 		return this.#get(workerIndex).cpuPercent;
 	}
 
-	/** Whichever watermark is reached first makes the worker over. */
+	/**
+	 * CPU % per unit of load on this worker: its own estimate, else the mean of
+	 * the other workers' (a worker that just opened has carried too little to
+	 * tell, and runs the same media on the same kind of CPU).
+	 */
+	cpuPerLoad(workerIndex: number): number | undefined {
+		const own = this.#get(workerIndex).cpuPerLoad;
+		if (own !== undefined) return own;
+		let sum = 0;
+		let n = 0;
+		for (const entry of this.#workers.values()) {
+			if (entry.cpuPerLoad === undefined) continue;
+			sum += entry.cpuPerLoad;
+			n++;
+		}
+		return n > 0 ? sum / n : undefined;
+	}
+
+	/**
+	 * The last CPU sample plus the expected cost of what was placed or created
+	 * since: CPU is sampled once an interval, and a burst of placements within
+	 * one would otherwise all see the old figure and overfill the worker.
+	 */
+	projectedCpuPercent(workerIndex: number): number {
+		const entry = this.#get(workerIndex);
+		const perLoad = this.cpuPerLoad(workerIndex);
+		if (perLoad === undefined) return entry.cpuPercent;
+		return Math.max(0, entry.cpuPercent + (this.load(workerIndex) - entry.loadAtCpuSample) * perLoad);
+	}
+
+	/** Whichever watermark is reached first makes the worker over; CPU as projected since its last sample. */
 	isOver(workerIndex: number, watermarks: Watermarks): boolean {
 		return (
-			this.#get(workerIndex).cpuPercent >= watermarks.watermarkWorker ||
-			this.load(workerIndex) >= watermarks.maxConsumersPerWorker
+			this.load(workerIndex) >= watermarks.maxConsumersPerWorker ||
+			this.projectedCpuPercent(workerIndex) >= watermarks.watermarkWorker
 		);
 	}
 
@@ -122,6 +174,9 @@ export class LoadTable {
 					idleTransports: entry.idleTransports,
 					load: this.load(workerIndex),
 					lastReportSeq: entry.lastReportSeq,
+					cpuSampleSeq: entry.cpuSampleSeq,
+					cpuPerLoad: this.cpuPerLoad(workerIndex) ?? null,
+					projectedCpuPercent: this.projectedCpuPercent(workerIndex),
 				};
 			});
 	}

@@ -88,7 +88,13 @@ export class PlacementPolicy {
 		const byLoad = this.#byLoadDescending(allowed);
 		const roomy = byLoad.find((workerIndex) => !over(workerIndex));
 		if (roomy !== undefined) return this.#placement(roomy, shards, 'most-loaded-under-watermark');
-		const leastLoaded = byLoad.reduce((least, workerIndex) =>
+		// Every allowed worker is over. A router with streams needs a pipe per
+		// stream for a transport placed off its shards, which only adds load to
+		// workers already over: it stays on its least loaded shard (a meeting
+		// stays together, a broadcast shares its shards). Without streams,
+		// spreading costs nothing.
+		const ownShards = origins.size > 0 ? byLoad.filter((workerIndex) => shards.has(workerIndex)) : [];
+		const leastLoaded = (ownShards.length > 0 ? ownShards : byLoad).reduce((least, workerIndex) =>
 			this.table.load(workerIndex) < this.table.load(least) ||
 			(this.table.load(workerIndex) === this.table.load(least) && workerIndex < least) ? workerIndex : least);
 		return { ...this.#placement(leastLoaded, shards, 'least-loaded-overloaded'), overloaded: true };

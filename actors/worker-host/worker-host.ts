@@ -16,6 +16,7 @@ import type {
 	WorkerHostApi,
 	WorkerInfo,
 } from '../protocol';
+import { withJsonArguments } from './json-arguments';
 import { LoadReporter } from './load-reporter';
 import { type MediasoupObject, ObjectTable, type TableEntry, toCloneable } from './object-table';
 import { RouterShard } from './router-shard';
@@ -44,6 +45,9 @@ export class WorkerHost implements WorkerHostApi {
 	#placedTransports = 0;
 	readonly #shards = new Map<string, RouterShard>();
 	readonly #pipeTransports = new Set<string>();
+	readonly #pipeProducers = new Set<string>();
+	/** This worker's mediasoup WebRtcServer for each mafalda WebRtcServer, by the latter's id. */
+	readonly #webRtcServers = new Map<string, types.WebRtcServer>();
 	readonly #table: ObjectTable;
 
 	constructor(
@@ -107,7 +111,9 @@ export class WorkerHost implements WorkerHostApi {
 	async createTransport(request: CreateTransportRequest): Promise<ObjectRef> {
 		const shard = this.#requireShard(request.shardId);
 		// Validated in the main thread; mediasoup validates again and its errors reach the caller.
-		const options = request.options as never;
+		const options = (request.webRtcServerId === undefined
+			? request.options
+			: { ...request.options, webRtcServer: this.#requireWebRtcServer(request.webRtcServerId) }) as never;
 		const create = TRANSPORT_FACTORIES[request.transportKind];
 		if (!create) throw new TypeError(`unknown transportKind "${String(request.transportKind)}"`);
 		const transport = await create.make(shard.router, options);
@@ -139,12 +145,13 @@ export class WorkerHost implements WorkerHostApi {
 		const { entry, transport } = this.#transport(request.transportId);
 		const producer = await transport.produce(request.options as unknown as types.ProducerOptions);
 		this.#requireShard(entry.shardId).producers.add(producer.id);
+		if (request.pipe) this.#pipeProducers.add(producer.id);
 		return this.#addChild('producer', producer, entry, transport.id);
 	}
 
 	async consume(request: ConsumeRequest): Promise<ObjectRef> {
 		const { entry, transport } = this.#transport(request.transportId);
-		const consumer = await transport.consume(request.options as unknown as types.ConsumerOptions);
+		const consumer = await transport.consume(withJsonArguments(request.options) as unknown as types.ConsumerOptions);
 		this.#requireShard(entry.shardId).consumerAdded(transport.id, consumer.id, this.#pipeTransports.has(transport.id));
 		return this.#addChild('consumer', consumer, entry, transport.id);
 	}
@@ -161,9 +168,25 @@ export class WorkerHost implements WorkerHostApi {
 		return this.#addChild('data-consumer', dataConsumer, entry, transport.id);
 	}
 
+	async createWebRtcServer(serverId: string, options: Record<string, Cloneable>): Promise<void> {
+		if (this.#webRtcServers.has(serverId)) return;
+		const server = await this.#requireWorker().createWebRtcServer(options as unknown as types.WebRtcServerOptions);
+		this.#webRtcServers.set(serverId, server);
+		server.observer.once('close', () => {
+			if (this.#webRtcServers.get(serverId) === server) this.#webRtcServers.delete(serverId);
+		});
+	}
+
+	async closeWebRtcServer(serverId: string): Promise<void> {
+		this.#webRtcServers.get(serverId)?.close();
+	}
+
+	async dumpWebRtcServer(serverId: string): Promise<Cloneable> {
+		return toCloneable(await this.#requireWebRtcServer(serverId).dump());
+	}
+
 	async call(request: CallRequest): Promise<CallResult> {
-		const result = await this.#table.call(request.objectId, request.method, request.args);
-		return { value: result.value, snapshot: result.snapshot };
+		return this.#table.call(request.objectId, request.method, request.args);
 	}
 
 	async canConsume(shardId: string, producerId: string, rtpCapabilities: Cloneable): Promise<boolean> {
@@ -198,9 +221,10 @@ export class WorkerHost implements WorkerHostApi {
 	}
 
 	async crashForTest(): Promise<void> {
-		setImmediate(() => {
+		// After the answer has left: replies go out in the check phase (actors/batched-port.ts), timers run after it.
+		setTimeout(() => {
 			throw new Error('mafalda test: worker host thread crash');
-		});
+		}, 0);
 	}
 
 	async #pipeBitrates(): Promise<{ in: number; out: number }> {
@@ -238,6 +262,8 @@ export class WorkerHost implements WorkerHostApi {
 			producers,
 			consumers,
 			pipeConsumers,
+			pipeTransports: this.#pipeTransports.size,
+			pipeProducers: this.#pipeProducers.size,
 			idleTransports,
 			placedTransports: this.#placedTransports,
 			shards,
@@ -250,8 +276,10 @@ export class WorkerHost implements WorkerHostApi {
 		else if (TRANSPORT_KINDS.includes(entry.kind)) {
 			shard?.transportRemoved(entry.object.id);
 			this.#pipeTransports.delete(entry.object.id);
-		} else if (entry.kind === 'producer') shard?.producers.delete(entry.object.id);
-		else if (entry.kind === 'consumer') shard?.consumerRemoved(entry.transportId, entry.object.id);
+		} else if (entry.kind === 'producer') {
+			shard?.producers.delete(entry.object.id);
+			this.#pipeProducers.delete(entry.object.id);
+		} else if (entry.kind === 'consumer') shard?.consumerRemoved(entry.transportId, entry.object.id);
 		this.#reporter?.changed();
 	}
 
@@ -265,6 +293,12 @@ export class WorkerHost implements WorkerHostApi {
 	#requireWorker(): types.Worker {
 		if (!this.#worker || this.#worker.closed) throw new Error(`worker ${this.#workerIndex} is not running`);
 		return this.#worker;
+	}
+
+	#requireWebRtcServer(serverId: string): types.WebRtcServer {
+		const server = this.#webRtcServers.get(serverId);
+		if (!server || server.closed) throw new Error(`no WebRtcServer "${serverId}" on worker ${this.#workerIndex}`);
+		return server;
 	}
 
 	#requireShard(shardId: string): RouterShard {

@@ -1,108 +1,92 @@
 import { Args, runMain } from '../cli/args';
-import { fmtRatio } from '../report/format';
+import { fmtInt, fmtRatio } from '../report/format';
 import { machineInfo, machineLine } from '../report/machine';
 import { LiveLine } from '../report/progress';
 import { rampChart } from '../report/ramp-report';
 import { writeJsonResult, writeSvgResult } from '../report/results-file';
 import { renderTable } from '../report/table';
 import { broadcastPopulation } from '../scenarios/broadcast';
-import { type RampResult, runRamp } from '../scenarios/ramp';
+import type { RampResult } from '../scenarios/ramp';
 import { RAMP_TIMING_HELP, readRampTiming, type RampTiming } from '../scenarios/ramp-config';
 import { DEFAULT_THRESHOLDS } from '../scenarios/thresholds';
 import type { BackendName } from '../sfu/backend';
-import { BACKEND_NAMES, BACKEND_SHORT, startBackend } from '../sfu/start-backend';
+import { BACKEND_NAMES, BACKEND_SHORT } from '../sfu/start-backend';
+import { type BackendComparison, type CapacityRatio, capacityRatio, fmtCapacityRatio, fmtSpread, projectedRatio, type RampCosts, runBackendRamps, whyFailed } from './backend-ramps';
 
 export interface CapacityOptions extends RampTiming {
 	/** Receivers added per step. */
 	step: number;
 	/** Where the search stops even if every step passed. */
 	max: number;
+	/** Viewers joining per second while media flows (0: as fast as the control plane goes). */
+	joinPerSecond: number;
 	backends: BackendName[];
 }
 
-/** A capacity figure and whether it is only a lower bound (every step up to --max passed). */
-export interface Capacity {
-	receivers: number;
-	lowerBound: boolean;
-}
-
-export interface CapacityRatio {
-	value: number | undefined;
-	/** 'exact', or why the ratio is only a bound or unknown. */
-	kind: 'exact' | 'at least' | 'at most' | 'unknown';
-}
-
-export interface CapacityResult extends CapacityOptions {
-	results: RampResult[];
-	capacities: Partial<Record<BackendName, Capacity>>;
-	/** (c)/(a): mafalda over plain mediasoup. */
+export interface CapacityResult extends CapacityOptions, BackendComparison {
+	/** (d)/(a): mafalda over plain mediasoup. */
 	mafaldaOverPlain: CapacityRatio;
-	/** (c)/(b): mafalda over the round-robin pool. */
+	/** (d)/(b): mafalda over the round-robin pool. */
 	mafaldaOverRoundRobin: CapacityRatio;
-}
-
-function capacityRatio(c: Capacity | undefined, base: Capacity | undefined): CapacityRatio {
-	if (!c || !base || base.receivers === 0) return { value: undefined, kind: 'unknown' };
-	const value = c.receivers / base.receivers;
-	if (c.lowerBound && base.lowerBound) return { value: undefined, kind: 'unknown' };
-	if (c.lowerBound) return { value, kind: 'at least' };
-	if (base.lowerBound) return { value, kind: 'at most' };
-	return { value, kind: 'exact' };
-}
-
-export function fmtCapacityRatio(r: CapacityRatio): string {
-	if (r.kind === 'unknown') return 'n/a (a baseline passed no step, or both passed every step: change --step/--max)';
-	return `${r.kind === 'exact' ? '' : `${r.kind} `}${fmtRatio(r.value)}`;
+	/** (d)/(c): mafalda over the least-loaded pool. */
+	mafaldaOverLeastLoaded: CapacityRatio;
 }
 
 /**
- * Comparison 1: the largest broadcast (1 publisher, N receivers) each backend
- * carries under 1% loss and 50 ms p99, found by ramping N in steps and
- * stopping at the first step that fails.
+ * Comparison 1: the largest broadcast (1 publisher, N receivers joining over
+ * time while media flows) each backend carries under 1% loss and 50 ms p99,
+ * found by ramping N in steps and stopping at the first step that fails.
  */
 export async function runCapacity(o: CapacityOptions, line = new LiveLine()): Promise<CapacityResult> {
-	const steps: number[] = [];
+	// Half a step first: on a starved machine every backend may fail the first full step, and a capacity of 0 gives no ratio.
+	const steps: number[] = [Math.max(1, Math.round(o.step / 2))];
 	for (let n = o.step; n <= o.max; n += o.step) steps.push(n);
-	const results: RampResult[] = [];
-	const capacities: Partial<Record<BackendName, Capacity>> = {};
-	for (const name of o.backends) {
-		const backend = await startBackend(name);
-		try {
-			const r = await runRamp(backend, broadcastPopulation(), { ...o, steps, stopAfterFailures: 1, remeasure: { max: 2, quietWaitMs: 20_000, confirm: true }, thresholds: DEFAULT_THRESHOLDS, line });
-			results.push(r);
-			capacities[name] = { receivers: r.capacity, lowerBound: r.reachedMax };
-		} finally {
-			await backend.close();
-		}
-	}
+	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 3_000, budgetMs: CAPACITY_BUDGET_MS }, () => broadcastPopulation({ joinPerSecond: o.joinPerSecond }), line);
+	const { capacities } = comparison;
 	return {
 		...o,
-		results,
-		capacities,
+		...comparison,
 		mafaldaOverPlain: capacityRatio(capacities.mafalda, capacities.plain),
 		mafaldaOverRoundRobin: capacityRatio(capacities.mafalda, capacities['round-robin']),
+		mafaldaOverLeastLoaded: capacityRatio(capacities.mafalda, capacities['least-loaded']),
 	};
 }
 
-export function capacityTable(r: CapacityResult): string {
+/** One row per backend: capacity, why it stopped, and what a packet cost the workers and the simulator. */
+export function rampResultsTable(results: RampResult[], costs: Partial<Record<BackendName, RampCosts>>): string {
 	return renderTable(
-		['backend', 'capacity (receivers)', 'first failing step', 'why it failed'],
-		r.results.map((x) => {
+		['backend', 'capacity', 'first failing step', 'why it failed', 'delivered pkt/s at capacity', 'projected pkt/s (busiest worker at 100%)', 'worker µs / forwarded pkt', 'simulator µs / delivered pkt', 'simulator / worker'],
+		results.map((x) => {
 			const failed = x.steps.find((s) => !s.passed);
-			const why = failed
-				? [
-						failed.lossPct >= DEFAULT_THRESHOLDS.maxLossPct ? `loss ${failed.lossPct.toFixed(2)}%` : '',
-						!(failed.latency.p99 < DEFAULT_THRESHOLDS.maxP99Ms) ? `p99 ${failed.latency.p99.toFixed(1)} ms` : '',
-						failed.silentReceivers > 0 ? `${failed.silentReceivers} silent` : '',
-					].filter(Boolean).join(', ')
-				: (x.error ?? 'none (every step passed)');
-			return [BACKEND_SHORT[x.backend], `${x.reachedMax ? '>= ' : ''}${x.capacity}`, failed ? String(failed.receivers) : '-', why];
+			const c = costs[x.backend];
+			return [
+				BACKEND_SHORT[x.backend],
+				`${x.reachedMax ? '>= ' : ''}${x.capacity} ${x.unit}`,
+				failed ? String(failed.units) : '-',
+				whyFailed(x),
+				c?.deliveredPerSecondAtCapacity === undefined ? '-' : fmtInt(c.deliveredPerSecondAtCapacity),
+				c?.projectedDeliveredPerSecond === undefined ? '-' : `${fmtSpread(c.projectedDeliveredPerSecond, 0)}, balance ${c.balance?.toFixed(2)}`,
+				fmtSpread(c?.workerUsPerForwarded),
+				fmtSpread(c?.simulatorUsPerDelivered),
+				fmtSpread(c?.simulatorToWorker),
+			];
 		}),
 	);
 }
 
+export function capacityTable(r: CapacityResult): string {
+	return rampResultsTable(r.results, r.costs);
+}
+
 export function capacitySummary(r: CapacityResult): string {
-	return `capacity ratio (c)/(a) mafalda / plain mediasoup: ${fmtCapacityRatio(r.mafaldaOverPlain)}; (c)/(b) mafalda / round-robin pool: ${fmtCapacityRatio(r.mafaldaOverRoundRobin)}`;
+	return (
+		`broadcast capacity, mafalda / plain mediasoup: ${fmtCapacityRatio(r.mafaldaOverPlain)}; / round-robin pool: ${fmtCapacityRatio(r.mafaldaOverRoundRobin)}; ` +
+		`/ least-loaded pool: ${fmtCapacityRatio(r.mafaldaOverLeastLoaded)}\n   (` +
+		r.results.map((x) => `${BACKEND_SHORT[x.backend]} ${x.reachedMax ? '>= ' : ''}${x.capacity}`).join(', ') +
+		` receivers joining at ${r.joinPerSecond || 'full speed'}/s)\n` +
+		`   projected from CPU per packet (busiest worker at a whole core), mafalda / plain mediasoup: ${fmtRatio(projectedRatio(r.costs, 'mafalda', 'plain'))}; ` +
+		`/ round-robin pool: ${fmtRatio(projectedRatio(r.costs, 'mafalda', 'round-robin'))}; / least-loaded pool: ${fmtRatio(projectedRatio(r.costs, 'mafalda', 'least-loaded'))}`
+	);
 }
 
 export function writeCapacityResult(r: CapacityResult): string[] {
@@ -121,17 +105,24 @@ export function writeCapacityResult(r: CapacityResult): string[] {
 	];
 }
 
-export const CAPACITY_HELP = `  --step N          receivers added per step (default 25)
-  --max N           largest step tried (default 500)
-  --backends LIST   among plain, round-robin, mafalda (default all three)
+/** Each backend's ramp starts no step after this: four backends and the rest of `npm run bench` fit in 15 minutes. */
+export const CAPACITY_BUDGET_MS = 75_000;
+
+export const CAPACITY_DEFAULTS = { step: 200, max: 1400, joinPerSecond: 50 };
+
+export const CAPACITY_HELP = `  --step N          receivers added per step (default ${CAPACITY_DEFAULTS.step})
+  --max N           largest step tried (default ${CAPACITY_DEFAULTS.max})
+  --join N          receivers joining per second while media flows (default ${CAPACITY_DEFAULTS.joinPerSecond}; 0: full speed)
+  --backends LIST   among plain, round-robin, least-loaded, mafalda (default all four)
 ${RAMP_TIMING_HELP}`;
 
 export function readCapacityOptions(args: Args): CapacityOptions {
 	return {
-		step: args.num('step', 25),
-		max: args.num('max', 500),
+		step: args.num('step', CAPACITY_DEFAULTS.step),
+		max: args.num('max', CAPACITY_DEFAULTS.max),
+		joinPerSecond: args.num('join', CAPACITY_DEFAULTS.joinPerSecond),
 		backends: args.list<BackendName>('backends', BACKEND_NAMES, BACKEND_NAMES),
-		...readRampTiming(args, { duration: 4, warmup: 1.5 }),
+		...readRampTiming(args, { duration: 3, warmup: 1.5 }),
 	};
 }
 

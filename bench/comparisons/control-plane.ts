@@ -10,7 +10,8 @@ import { DirectBackend } from '../sfu/direct-backend';
 import { MafaldaBackend } from '../sfu/mafalda-backend';
 import { loadMediasoup } from '../sfu/mediasoup-loader';
 import { DEFAULT_PROFILE, publisherSsrcs } from '../sim/media-profile';
-import { bindSink, inLanes, ratio } from './common';
+import { bindSink, inLanes, median, ratio } from './common';
+import { type CpuSplit, cpuSample, cpuSince, cpuTotal } from './cpu-split';
 
 export interface ControlPlaneRun {
 	api: 'mediasoup' | 'mafalda';
@@ -19,22 +20,51 @@ export interface ControlPlaneRun {
 	transportsPerSecond: number;
 	consumers: number;
 	consumersPerSecond: number;
+	/** CPU per transport created and per consumer created, µs, by where it ran. */
+	transportCpuUs: CpuSplit;
+	consumerCpuUs: CpuSplit;
+}
+
+/** The rounds of one API and worker count, and their medians and spread. */
+export interface ControlPlaneSeries {
+	api: ControlPlaneRun['api'];
+	workers: number;
+	rounds: ControlPlaneRun[];
+	transportsPerSecond: number;
+	consumersPerSecond: number;
+	/** (max - min) / median of the rounds' consumers/s. */
+	consumersPerSecondSpread: number;
+	/** Median over the rounds of the total CPU (all threads and workers) per consumer, µs. */
+	consumerCpuUs: number;
+	consumerMainThreadUs: number;
+	transportCpuUs: number;
 }
 
 export interface ControlPlaneResult {
 	consumers: number;
 	consumersPerTransport: number;
 	concurrency: number;
-	runs: ControlPlaneRun[];
-	/** mafalda's consumers/s over mediasoup's, for one worker and for all. */
+	rounds: number;
+	series: ControlPlaneSeries[];
+	/** mafalda's consumers/s over mediasoup's (medians of the rounds), for one worker and for all. */
 	ratioOneWorker: number | undefined;
 	ratioAllWorkers: number | undefined;
+	/** mafalda's CPU per consumer (every thread and worker) over mediasoup's: the figure noise moves least. */
+	cpuRatioOneWorker: number | undefined;
+	cpuRatioAllWorkers: number | undefined;
 }
 
 export interface ControlPlaneOptions {
 	consumers: number;
 	consumersPerTransport: number;
 	concurrency: number;
+	/** Runs of each API and worker count, interleaved. */
+	rounds: number;
+}
+
+function perObject(split: CpuSplit, count: number): CpuSplit {
+	const us = (ms: number): number => (1000 * ms) / count;
+	return { mainThread: us(split.mainThread), otherThreads: us(split.otherThreads), workers: us(split.workers) };
 }
 
 /**
@@ -47,19 +77,24 @@ export interface ControlPlaneOptions {
 async function measure(backend: SfuBackend, api: ControlPlaneRun['api'], workers: number, o: ControlPlaneOptions): Promise<ControlPlaneRun> {
 	const sink = await bindSink();
 	try {
-		const publisher = await backend.addPublisher(sink.port, publisherStreams(DEFAULT_PROFILE, publisherSsrcs(0)).slice(0, 1));
+		const publisher = await backend.addPublisher('main', sink.port, publisherStreams(DEFAULT_PROFILE, publisherSsrcs(0)).slice(0, 1));
 		const transports = Math.ceil(o.consumers / o.consumersPerTransport);
 		const receivers: Awaited<ReturnType<SfuBackend['addReceiver']>>[] = new Array(transports);
+		let cpu = await cpuSample(backend);
 		let t0 = performance.now();
 		await inLanes(transports, o.concurrency, async (i) => {
-			receivers[i] = await backend.addReceiver(sink.port);
+			receivers[i] = await backend.addReceiver('main');
+			await backend.connectReceiver(receivers[i], sink.port);
 		});
 		const transportMs = performance.now() - t0;
+		const transportCpu = await cpuSince(backend, cpu);
+		cpu = await cpuSample(backend);
 		t0 = performance.now();
 		await inLanes(o.consumers, o.concurrency, async (i) => {
 			await backend.consume(receivers[i % transports], publisher.producerIds);
 		});
 		const consumerMs = performance.now() - t0;
+		const consumerCpu = await cpuSince(backend, cpu);
 		return {
 			api,
 			workers,
@@ -67,55 +102,103 @@ async function measure(backend: SfuBackend, api: ControlPlaneRun['api'], workers
 			transportsPerSecond: (1000 * transports) / transportMs,
 			consumers: o.consumers,
 			consumersPerSecond: (1000 * o.consumers) / consumerMs,
+			transportCpuUs: perObject(transportCpu, transports),
+			consumerCpuUs: perObject(consumerCpu, o.consumers),
 		};
 	} finally {
 		await sink.close();
 	}
 }
 
+async function measureMafalda(mediasoup: ReturnType<typeof loadMediasoup>, workers: number, o: ControlPlaneOptions): Promise<ControlPlaneRun> {
+	// mafalda with its defaults but numWorkers: a worker only opens when the first is over its watermark (500 consumers).
+	const mafalda = await MafaldaBackend.start(mediasoup, { numWorkers: workers });
+	try {
+		return await measure(mafalda, 'mafalda', workers, o);
+	} finally {
+		await mafalda.close();
+	}
+}
+
+async function measureDirect(mediasoup: ReturnType<typeof loadMediasoup>, workers: number, o: ControlPlaneOptions): Promise<ControlPlaneRun> {
+	const direct = await DirectBackend.start(mediasoup, workers === 1 ? 'plain' : 'round-robin', workers);
+	try {
+		return await measure(direct, 'mediasoup', workers, o);
+	} finally {
+		await direct.close();
+	}
+}
+
+function seriesOf(rounds: ControlPlaneRun[]): ControlPlaneSeries {
+	const rates = rounds.map((r) => r.consumersPerSecond);
+	const rate = median(rates);
+	return {
+		api: rounds[0].api,
+		workers: rounds[0].workers,
+		rounds,
+		transportsPerSecond: median(rounds.map((r) => r.transportsPerSecond)),
+		consumersPerSecond: rate,
+		consumersPerSecondSpread: (Math.max(...rates) - Math.min(...rates)) / rate,
+		consumerCpuUs: median(rounds.map((r) => cpuTotal(r.consumerCpuUs))),
+		consumerMainThreadUs: median(rounds.map((r) => r.consumerCpuUs.mainThread)),
+		transportCpuUs: median(rounds.map((r) => cpuTotal(r.transportCpuUs))),
+	};
+}
+
 export async function runControlPlane(o: ControlPlaneOptions, log: (s: string) => void = console.log): Promise<ControlPlaneResult> {
 	const mediasoup = loadMediasoup();
 	const all = os.availableParallelism();
-	const runs: ControlPlaneRun[] = [];
-	for (const workers of [...new Set([1, all])]) {
-		const direct = await DirectBackend.start(mediasoup, workers === 1 ? 'plain' : 'round-robin', workers);
-		try {
-			runs.push(await measure(direct, 'mediasoup', workers, o));
-		} finally {
-			await direct.close();
-		}
-		log(`  mediasoup, ${workers} worker(s): ${fmtInt(runs[runs.length - 1].consumersPerSecond)} consumers/s`);
-		// mafalda with its defaults but numWorkers: a worker only opens when the first is over its watermark (500 consumers).
-		const mafalda = await MafaldaBackend.start(mediasoup, { numWorkers: workers });
-		try {
-			runs.push(await measure(mafalda, 'mafalda', workers, o));
-			const used = (await mafalda.workers()).filter((w) => w.consumers > 0).length;
-			log(`  mafalda, ${workers} worker(s): ${fmtInt(runs[runs.length - 1].consumersPerSecond)} consumers/s (consumers landed on ${used} worker(s))`);
-		} finally {
-			await mafalda.close();
+	const configs = [...new Set([1, all])].flatMap((workers) => [
+		{ api: 'mediasoup' as const, workers },
+		{ api: 'mafalda' as const, workers },
+	]);
+	const runs = configs.map(() => [] as ControlPlaneRun[]);
+	// Rounds interleaved, so that a neighbour's burst of CPU lands on every API alike.
+	for (let round = 1; round <= o.rounds; round++) {
+		for (const [i, c] of configs.entries()) {
+			const run = c.api === 'mafalda' ? await measureMafalda(mediasoup, c.workers, o) : await measureDirect(mediasoup, c.workers, o);
+			runs[i].push(run);
+			log(`  round ${round}/${o.rounds}, ${c.api}, ${c.workers} worker(s): ${fmtInt(run.consumersPerSecond)} consumers/s, ${fmtInt(cpuTotal(run.consumerCpuUs))} µs of CPU per consumer`);
 		}
 	}
-	const rate = (api: ControlPlaneRun['api'], workers: number): number => runs.find((r) => r.api === api && r.workers === workers)?.consumersPerSecond ?? Number.NaN;
+	const series = runs.map(seriesOf);
+	const find = (api: ControlPlaneRun['api'], workers: number): ControlPlaneSeries | undefined => series.find((s) => s.api === api && s.workers === workers);
+	const rate = (api: ControlPlaneRun['api'], workers: number): number => find(api, workers)?.consumersPerSecond ?? Number.NaN;
+	const cpu = (api: ControlPlaneRun['api'], workers: number): number => find(api, workers)?.consumerCpuUs ?? Number.NaN;
 	return {
 		...o,
-		runs,
+		series,
 		ratioOneWorker: ratio(rate('mafalda', 1), rate('mediasoup', 1)),
 		ratioAllWorkers: ratio(rate('mafalda', all), rate('mediasoup', all)),
+		cpuRatioOneWorker: ratio(cpu('mafalda', 1), cpu('mediasoup', 1)),
+		cpuRatioAllWorkers: ratio(cpu('mafalda', all), cpu('mediasoup', all)),
 	};
 }
 
 export function controlPlaneTable(r: ControlPlaneResult): string {
 	return renderTable(
-		['API', 'workers', 'transports/s', 'consumers/s'],
-		r.runs.map((x) => [x.api, x.workers, Math.round(x.transportsPerSecond), Math.round(x.consumersPerSecond)]),
+		['API', 'workers', 'transports/s', 'consumers/s (median)', 'spread', 'CPU µs / consumer', 'of it, main thread', 'CPU µs / transport'],
+		r.series.map((x) => [
+			x.api,
+			x.workers,
+			fmtInt(x.transportsPerSecond),
+			fmtInt(x.consumersPerSecond),
+			`${(100 * x.consumersPerSecondSpread).toFixed(0)}%`,
+			fmtInt(x.consumerCpuUs),
+			fmtInt(x.consumerMainThreadUs),
+			fmtInt(x.transportCpuUs),
+		]),
 	);
 }
 
 export function controlPlaneSummary(r: ControlPlaneResult): string {
-	return `consumers/s, mafalda / direct mediasoup: ${fmtRatio(r.ratioOneWorker)} with 1 worker, ${fmtRatio(r.ratioAllWorkers)} with all workers`;
+	return [
+		`consumers/s, mafalda / direct mediasoup: ${fmtRatio(r.ratioOneWorker)} with 1 worker, ${fmtRatio(r.ratioAllWorkers)} with all workers`,
+		`CPU per consumer (all threads and workers), mafalda / direct mediasoup: ${fmtRatio(r.cpuRatioOneWorker)} with 1 worker, ${fmtRatio(r.cpuRatioAllWorkers)} with all workers`,
+	].join('\n');
 }
 
-export const CONTROL_PLANE_DEFAULTS: ControlPlaneOptions = { consumers: 2000, consumersPerTransport: 4, concurrency: 16 };
+export const CONTROL_PLANE_DEFAULTS: ControlPlaneOptions = { consumers: 2000, consumersPerTransport: 4, concurrency: 16, rounds: 3 };
 
 if (require.main === module) {
 	runMain(async () => {
@@ -124,8 +207,9 @@ if (require.main === module) {
 			consumers: args.num('consumers', CONTROL_PLANE_DEFAULTS.consumers),
 			consumersPerTransport: args.num('per-transport', CONTROL_PLANE_DEFAULTS.consumersPerTransport),
 			concurrency: args.num('concurrency', CONTROL_PLANE_DEFAULTS.concurrency),
+			rounds: args.num('rounds', CONTROL_PLANE_DEFAULTS.rounds),
 		};
-		if (args.help) return console.log('node dist/bench/comparisons/control-plane.js [--consumers N] [--per-transport N] [--concurrency N]');
+		if (args.help) return console.log('node dist/bench/comparisons/control-plane.js [--consumers N] [--per-transport N] [--concurrency N] [--rounds N]');
 		args.assertAllKnown();
 		console.log(`machine: ${machineLine(machineInfo())}`);
 		const r = await runControlPlane(o);

@@ -62,7 +62,7 @@ function tenthMedian(values: number[], last: boolean): number {
 async function grow(backend: SfuBackend, o: GrowthOptions, line: LiveLine): Promise<GrowthRun> {
 	const sink = await bindSink();
 	try {
-		const publisher = await backend.addPublisher(sink.port, publisherStreams(DEFAULT_PROFILE, publisherSsrcs(0)).slice(0, 1));
+		const publisher = await backend.addPublisher('main', sink.port, publisherStreams(DEFAULT_PROFILE, publisherSsrcs(0)).slice(0, 1));
 		const pids = async (): Promise<number[]> => (await backend.workers()).map((w) => w.pid);
 		const memory: MemorySample[] = [sampleMemory(0, await pids())];
 		const placement: PlacementSample[] = [];
@@ -79,7 +79,8 @@ async function grow(backend: SfuBackend, o: GrowthOptions, line: LiveLine): Prom
 			const t0 = performance.now();
 			const receivers: ReceiverHandle[] = new Array(transports);
 			await inLanes(transports, o.concurrency, async (i) => {
-				receivers[i] = await backend.addReceiver(sink.port);
+				receivers[i] = await backend.addReceiver('main');
+				await backend.connectReceiver(receivers[i], sink.port);
 			});
 			await inLanes(count, o.concurrency, async (i) => {
 				await backend.consume(receivers[i % transports], publisher.producerIds);

@@ -48,7 +48,8 @@ export async function probePlacement(
 	const input: PlacementTimerInput = {
 		view,
 		shardWorkers: [...router.shards().keys()],
-		origin,
+		// Only the ids: a publisher handle also holds proxies, which cannot cross to a thread.
+		origin: { producerIds: [...origin.producerIds], workerIndex: origin.workerIndex },
 		request,
 		decisions: localDecisions,
 	};

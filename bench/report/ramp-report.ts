@@ -50,15 +50,16 @@ export function overallTable(results: RampResult[]): string {
 	return renderTable(['backend', 'receivers', 'capacity', 'packets sent', 'packets received', 'loss', 'p50', 'p95', 'p99'], rows);
 }
 
-export function rampChart(title: string, subtitle: string, results: RampResult[], thresholds: Thresholds, xLabel = 'receivers'): string {
+export function rampChart(title: string, subtitle: string, results: RampResult[], thresholds: Thresholds, xLabel = results[0]?.unit ?? 'receivers'): string {
 	const series: ChartSeries[] = results.map((r) => ({
 		label: BACKEND_SHORT[r.backend],
 		color: SERIES_COLORS[r.backend] ?? '#000',
 		points: r.steps.map((s) => ({
-			x: s.receivers,
-			lossPct: s.lossPct,
+			x: s.units,
+			lossPct: s.judgedLossPct,
 			p50: s.latency.p50,
 			p99: s.latency.p99,
+			deliveredPerSecond: s.costs.deliveredPerSecond,
 			disturbed: (s.otherProcessesPct ?? 0) > DISTURBED_PCT,
 		})),
 	}));

@@ -5,6 +5,8 @@ export interface ChartPoint {
 	lossPct: number;
 	p50: number;
 	p99: number;
+	/** Packets delivered to receivers per second (a third panel when any point has it). */
+	deliveredPerSecond?: number;
 	/** Other processes took a noticeable share of the machine during this point: drawn hollow. */
 	disturbed?: boolean;
 }
@@ -18,6 +20,7 @@ export interface ChartSeries {
 export const SERIES_COLORS: Readonly<Record<string, string>> = {
 	plain: '#7f7f7f',
 	'round-robin': '#e69f00',
+	'least-loaded': '#009e73',
 	mafalda: '#0072b2',
 };
 
@@ -25,7 +28,7 @@ const W = 900;
 const PANEL_H = 300;
 const M = { left: 70, right: 190, top: 60, gap: 70, bottom: 50 };
 const PLOT_W = W - M.left - M.right;
-const H = M.top + PANEL_H * 2 + M.gap + M.bottom;
+const heightFor = (panels: number): number => M.top + PANEL_H * panels + M.gap * (panels - 1) + M.bottom;
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -46,9 +49,11 @@ function polyline(points: Array<[number, number, boolean]>, color: string, dash?
 }
 
 /**
- * Receivers against loss (top, linear) and one-way latency (bottom, log
- * scale: p99 solid, p50 dashed), every backend on the same axes, with the
- * pass thresholds drawn in. Hand-written SVG: no chart library to install.
+ * Receivers against loss (top, linear), one-way latency (log scale: p99
+ * solid, p50 dashed) and, when the points carry it, packets delivered per
+ * second (where one worker flattens out and more workers keep climbing),
+ * every backend on the same axes, with the pass thresholds drawn in.
+ * Hand-written SVG: no chart library to install.
  */
 export function renderChart(title: string, subtitle: string, series: ChartSeries[], thresholds: Thresholds, xLabel = 'receivers'): string {
 	const all = series.flatMap((s) => s.points);
@@ -58,8 +63,13 @@ export function renderChart(title: string, subtitle: string, series: ChartSeries
 	const latMinExp = Math.floor(Math.log10(Math.min(1, ...latencies)));
 	const latMaxExp = Math.ceil(Math.log10(Math.max(thresholds.maxP99Ms * 2, ...latencies)));
 	const x = (v: number): number => M.left + (v / xMax) * PLOT_W;
+	const withRate = all.some((p) => p.deliveredPerSecond !== undefined);
+	const H = heightFor(withRate ? 3 : 2);
 	const top1 = M.top;
 	const top2 = M.top + PANEL_H + M.gap;
+	const top3 = top2 + PANEL_H + M.gap;
+	const rateMax = niceMax(Math.max(1, ...all.map((p) => (p.deliveredPerSecond ?? 0) / 1000)));
+	const yRate = (kpps: number): number => top3 + PANEL_H - (Math.min(kpps, rateMax) / rateMax) * PANEL_H;
 	const yLoss = (v: number): number => top1 + PANEL_H - (Math.min(v, lossMax) / lossMax) * PANEL_H;
 	const yLat = (v: number): number => {
 		const e = Math.log10(Math.max(v, 10 ** latMinExp));
@@ -73,7 +83,9 @@ export function renderChart(title: string, subtitle: string, series: ChartSeries
 	out.push(`<text x="${M.left}" y="42" fill="#555">${esc(subtitle)}</text>`);
 
 	// Axes, grids and labels of both panels.
-	for (const [top, label] of [[top1, 'loss (%)'], [top2, 'one-way latency (ms, log)']] as const) {
+	const panels: Array<[number, string]> = [[top1, 'loss (%)'], [top2, 'one-way latency (ms, log)']];
+	if (withRate) panels.push([top3, 'delivered (thousand packets/s)']);
+	for (const [top, label] of panels) {
 		out.push(`<rect x="${M.left}" y="${top}" width="${PLOT_W}" height="${PANEL_H}" fill="none" stroke="#333"/>`);
 		out.push(`<text transform="translate(18 ${top + PANEL_H / 2}) rotate(-90)" text-anchor="middle">${label}</text>`);
 		for (let i = 0; i <= 5; i++) {
@@ -93,6 +105,13 @@ export function renderChart(title: string, subtitle: string, series: ChartSeries
 		out.push(`<line x1="${M.left}" x2="${M.left + PLOT_W}" y1="${yLat(v)}" y2="${yLat(v)}" stroke="#eee"/>`);
 		out.push(`<text x="${M.left - 6}" y="${yLat(v) + 4}" text-anchor="end">${v >= 1 ? v : v.toFixed(-e)}</text>`);
 	}
+	if (withRate) {
+		for (let i = 0; i <= 4; i++) {
+			const v = (rateMax * i) / 4;
+			out.push(`<line x1="${M.left}" x2="${M.left + PLOT_W}" y1="${yRate(v)}" y2="${yRate(v)}" stroke="#eee"/>`);
+			out.push(`<text x="${M.left - 6}" y="${yRate(v) + 4}" text-anchor="end">${+v.toFixed(1)}</text>`);
+		}
+	}
 	// Thresholds.
 	out.push(`<line x1="${M.left}" x2="${M.left + PLOT_W}" y1="${yLoss(thresholds.maxLossPct)}" y2="${yLoss(thresholds.maxLossPct)}" stroke="#d62728" stroke-dasharray="6 4"/>`);
 	out.push(`<text x="${M.left + PLOT_W - 4}" y="${yLoss(thresholds.maxLossPct) - 4}" text-anchor="end" fill="#d62728">${thresholds.maxLossPct}% loss limit</text>`);
@@ -106,6 +125,7 @@ export function renderChart(title: string, subtitle: string, series: ChartSeries
 		out.push(polyline(pts.map((p) => [x(p.x), yLoss(p.lossPct), hollow(p)]), s.color));
 		out.push(polyline(pts.filter((p) => Number.isFinite(p.p99)).map((p) => [x(p.x), yLat(p.p99), hollow(p)]), s.color));
 		out.push(polyline(pts.filter((p) => Number.isFinite(p.p50)).map((p) => [x(p.x), yLat(p.p50), hollow(p)]), s.color, '4 4'));
+		if (withRate) out.push(polyline(pts.filter((p) => p.deliveredPerSecond !== undefined).map((p) => [x(p.x), yRate((p.deliveredPerSecond ?? 0) / 1000), hollow(p)]), s.color));
 	}
 
 	// Legend.

@@ -1,10 +1,16 @@
 import type { Population } from './ramp';
 import type { Publisher } from './sim-world';
 
-/** One-to-many: one publisher (video + audio), every receiver consumes both streams. */
-export function broadcastPopulation(): Population {
+export interface BroadcastOptions {
+	/** Viewers joining per second while media flows (0: as fast as the control plane goes). */
+	joinPerSecond: number;
+}
+
+/** One-to-many: one publisher (video + audio), every receiver consumes both streams, joining over time. */
+export function broadcastPopulation(options: BroadcastOptions): Population {
 	let publisher: Publisher | undefined;
 	return {
+		unit: 'receivers',
 		async setUp(world) {
 			publisher = await world.addPublisher();
 		},
@@ -12,10 +18,13 @@ export function broadcastPopulation(): Population {
 			const producerIds = publisher?.handle.producerIds;
 			if (!producerIds) throw new Error('broadcast: no publisher');
 			const count = target - world.receivers.length;
-			if (count > 0) await world.addReceivers(count, () => [...producerIds], placed);
+			if (count > 0) await world.addReceivers(count, () => [...producerIds], placed, { perSecond: options.joinPerSecond || undefined });
 		},
 		consumers(world) {
 			return world.receivers.length * 2;
+		},
+		size(world) {
+			return world.receivers.length;
 		},
 	};
 }

@@ -9,6 +9,7 @@ import type { Publisher } from './sim-world';
  */
 export function meetingPopulation(): Population {
 	return {
+		unit: 'participants',
 		async setUp() {
 			// Nobody before the first step.
 		},
@@ -25,6 +26,9 @@ export function meetingPopulation(): Population {
 		},
 		consumers(world) {
 			return world.receivers.reduce((n, r) => n + r.producerIds.length, 0);
+		},
+		size(world) {
+			return world.publishers.length;
 		},
 	};
 }

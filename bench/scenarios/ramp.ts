@@ -27,10 +27,18 @@ export interface RampOptions extends WorldOptions {
 	remeasure: { max: number; quietWaitMs: number; confirm: boolean };
 	thresholds: Thresholds;
 	line: LiveLine;
+	/**
+	 * No new step starts after this long on one backend (ms; undefined: no
+	 * limit), so that a run on a starved machine, where every call and every
+	 * stats read slows down, still ends in its time.
+	 */
+	budgetMs?: number;
 }
 
 export type StepResult = Omit<WindowResult, 'histogram'> & {
 	target: number;
+	/** The step's size in the population's unit (receivers, meetings). */
+	units: number;
 	consumers: number;
 	passed: boolean;
 	/** Time to create this step's receivers (transports and consumers). */
@@ -43,10 +51,13 @@ export type StepResult = Omit<WindowResult, 'histogram'> & {
 export interface RampResult {
 	backend: BackendName;
 	steps: StepResult[];
-	/** Receivers at the largest step that passed (0 if none). */
+	/** Units (receivers, meetings) at the largest step that passed before the first failure (0 if none). */
 	capacity: number;
+	unit: string;
 	/** Whether every step passed: the capacity is at least the last step, the true figure may be higher. */
 	reachedMax: boolean;
+	/** The ramp stopped before its last step because its time budget ran out. */
+	stoppedByBudget: boolean;
 	latency: LatencySummary;
 	workers: WorkerRow[];
 	sent: SentCounters[];
@@ -62,6 +73,9 @@ export interface Population {
 	grow(world: SimWorld, target: number, placed: (r: Receiver) => void): Promise<void>;
 	/** Consumers the population has at its current size. */
 	consumers(world: SimWorld): number;
+	/** Its size in its own unit, and the unit's name (receivers, meetings). */
+	size(world: SimWorld): number;
+	readonly unit: string;
 }
 
 
@@ -92,9 +106,16 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 	let lostSoFar = 0;
 	let receivedSoFar = 0;
 	let error: string | undefined;
+	let stoppedByBudget = false;
+	const started = performance.now();
 	try {
 		await population.setUp(world);
 		for (const [i, target] of options.steps.entries()) {
+			if (options.budgetMs !== undefined && performance.now() - started > options.budgetMs) {
+				stoppedByBudget = true;
+				options.line.log(`${tag} time budget of ${(options.budgetMs / 1000).toFixed(0)} s used: no more steps`);
+				break;
+			}
 			const stepTag = `${tag} ${i + 1}/${options.steps.length}`;
 			const logTag = `${tag} step ${i + 1}/${options.steps.length}`;
 			const lossSoFar = (): string => fmtPct(lostSoFar, lostSoFar + receivedSoFar);
@@ -132,7 +153,7 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 						`${stepTag} measuring ${progressBar(elapsed, options.measureMs, 12)} ${world.receivers.length} receivers | loss so far ${lossSoFar()} | ${workerSummary(rows)}`,
 					),
 				);
-				passed = passes(options.thresholds, window.lossPct, window.latency.p99, window.silentReceivers);
+				passed = passes(options.thresholds, window.judgedLossPct, window.latency.p99, window.silentReceivers);
 				// A failure while other processes took the CPU says little about the
 				// SFU: measure that step again, a bounded number of times.
 				if (passed) break;
@@ -144,13 +165,13 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 					options.line.log(`${logTag} failed while other processes took ${window.otherProcessesPct?.toFixed(0)}% of the machine: measuring again when they calm down`);
 					await waitForQuiet(world, options.remeasure.quietWaitMs, (other) => options.line.update(`${stepTag} waiting for other processes to calm down (${other.toFixed(0)}% of the machine)`, true));
 				} else {
-					options.line.log(`${logTag} failed (loss ${window.lossPct.toFixed(2)}%, p99 ${fmtMs(window.latency.p99)}): measuring again to confirm`);
+					options.line.log(`${logTag} failed (loss ${window.judgedLossPct.toFixed(2)}%, p99 ${fmtMs(window.latency.p99)}): measuring again to confirm`);
 				}
 			}
 			lostSoFar += window.lostPackets;
 			receivedSoFar += window.receivedPackets;
 			const { histogram: _h, ...rest } = window;
-			const step: StepResult = { ...rest, target, consumers: population.consumers(world), passed, setupMs, remeasured };
+			const step: StepResult = { ...rest, target, units: population.size(world), consumers: population.consumers(world), passed, setupMs, remeasured };
 			steps.push(step);
 			options.line.log(stepLine(logTag, step));
 			if (options.stopAfterFailures > 0 && steps.filter((x) => !x.passed).length >= options.stopAfterFailures) break;
@@ -171,8 +192,10 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 	return {
 		backend: backend.name,
 		steps,
-		capacity: capacitySteps.length > 0 ? capacitySteps[capacitySteps.length - 1].receivers : 0,
-		reachedMax: firstFail === -1 && steps.length === options.steps.length && error === undefined,
+		capacity: capacitySteps.length > 0 ? capacitySteps[capacitySteps.length - 1].units : 0,
+		unit: population.unit,
+		reachedMax: firstFail === -1 && error === undefined,
+		stoppedByBudget,
 		latency,
 		workers,
 		sent,
@@ -183,10 +206,12 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 
 export function stepLine(tag: string, s: StepResult): string {
 	const cpu = s.workers.map((w) => `w${w.workerIndex} ${w.cpuPct.toFixed(0)}% (${w.consumers}c/${w.shards}sh)`).join(' ');
+	const c = s.costs;
+	const sim = c.simulatorToWorker === undefined ? 'n/a' : `${c.simulatorUsPerDelivered?.toFixed(2)} µs (${c.simulatorToWorker.toFixed(2)}x)`;
 	return (
-		`${tag} ${String(s.receivers).padStart(5)} receivers (${s.consumers} consumers, set up in ${(s.setupMs / 1000).toFixed(1)} s) | ` +
-		`loss ${s.lossPct.toFixed(2)}% | p50 ${fmtMs(s.latency.p50)} p95 ${fmtMs(s.latency.p95)} p99 ${fmtMs(s.latency.p99)} | ` +
-		`CPU ${cpu} | node ${s.nodeProcessCpuPct.toFixed(0)}% | machine busy ${s.machineBusyPct === undefined ? 'n/a' : s.machineBusyPct.toFixed(0) + '%'}` +
+		`${tag} ${s.receivers} receivers (${s.measuredReceivers} measured), ${s.consumers} consumers, set up in ${(s.setupMs / 1000).toFixed(1)} s | ` +
+		`loss measured ${s.measured.lossPct.toFixed(2)}% sinks ${s.sink.lossPct.toFixed(2)}% ingress ${s.ingress.lossPct.toFixed(2)}% | p50 ${fmtMs(s.latency.p50)} p99 ${fmtMs(s.latency.p99)} | ` +
+		`CPU ${cpu} | per packet: worker ${c.workerUsPerForwarded.toFixed(2)} µs, simulator ${sim} | ${Math.round(c.forwardedPerSecond).toLocaleString('en-US')} pkt/s | machine busy ${s.machineBusyPct === undefined ? 'n/a' : s.machineBusyPct.toFixed(0) + '%'}` +
 		`${(s.otherProcessesPct ?? 0) >= 5 ? ` (other processes ${s.otherProcessesPct?.toFixed(0)}%)` : ''} | ` +
 		`${s.passed ? 'PASS' : 'FAIL'}${s.silentReceivers > 0 ? ` (${s.silentReceivers} silent)` : ''}`
 	);

@@ -1,11 +1,13 @@
 import type { types } from 'mediasoup';
 import type { StreamParameters } from './codecs';
+import type { PlainTransportLike, StatsSource } from './transport-like';
 
-export type BackendName = 'plain' | 'round-robin' | 'mafalda';
+export type BackendName = 'plain' | 'round-robin' | 'least-loaded' | 'mafalda';
 
 export const BACKEND_LABELS: Readonly<Record<BackendName, string>> = {
 	plain: 'plain mediasoup (1 Router, 1 Worker)',
 	'round-robin': 'round-robin pool + pipeToRouter',
+	'least-loaded': 'least-loaded pool + pipeToRouter',
 	mafalda: 'mafalda (default options)',
 };
 
@@ -13,13 +15,22 @@ export interface PublisherHandle {
 	/** The producer transport's port: where the sender sends RTP. */
 	transportPort: number;
 	producerIds: string[];
+	/** The producers, in producerIds' order: their inbound-rtp packetCount is what the SFU received. */
+	producers: StatsSource[];
 	workerIndex: number;
+}
+
+export interface ConsumerHandle {
+	producerId: string;
+	/** Its outbound-rtp packetCount is what the SFU sent to the receiver. */
+	stats: StatsSource;
 }
 
 export interface ReceiverHandle {
 	workerIndex: number;
-	/** Opaque to scenarios: the backend's transport. */
-	readonly transport: unknown;
+	readonly transport: PlainTransportLike;
+	/** Consumers made on it so far. */
+	readonly consumers: ConsumerHandle[];
 }
 
 export interface WorkerRow {
@@ -37,14 +48,18 @@ export interface WorkerRow {
  * An SFU as the scenarios drive it: plain mediasoup, a hand-written pool, or
  * mafalda. Each opens PlainTransports for publishers and receivers that the
  * simulator's sockets talk to; the scenarios never see which one it is.
+ * A room is what an app opens a Router (or a MafaldaRouter) for; the pools
+ * share one Router per worker between rooms, as bbb-webrtc-sfu's pool does.
  */
 export interface SfuBackend {
 	readonly name: BackendName;
 	readonly rtpCapabilities: types.RtpCapabilities;
-	/** A publisher's transport, connected to the sender's socket, with its producers. */
-	addPublisher(senderPort: number, streams: StreamParameters[]): Promise<PublisherHandle>;
-	/** A receiver's transport, connected to the receiver's socket. */
-	addReceiver(receiverPort: number): Promise<ReceiverHandle>;
+	/** A publisher's transport in `room`, connected to the sender's socket, with its producers. */
+	addPublisher(room: string, senderPort: number, streams: StreamParameters[]): Promise<PublisherHandle>;
+	/** A receiver's transport in `room`, placed by the backend, not connected yet. */
+	addReceiver(room: string): Promise<ReceiverHandle>;
+	/** Points the receiver's transport at the simulator's socket (a measured one or a sink). */
+	connectReceiver(receiver: ReceiverHandle, port: number): Promise<void>;
 	/** Consumers of `producerIds` on a receiver's transport. */
 	consume(receiver: ReceiverHandle, producerIds: string[]): Promise<void>;
 	workers(): Promise<WorkerRow[]>;

@@ -7,7 +7,7 @@ import type { MafaldaRouterOptions } from '../../lib/types';
 import type { PublisherHandle, ReceiverHandle, SfuBackend, WorkerRow } from './backend';
 import { MEDIA_CODECS, type StreamParameters } from './codecs';
 import type { MediasoupModule } from './mediasoup-loader';
-import { openPublisherTransport, openReceiverTransport } from './transport-like';
+import { connectToLocalPort, openPublisherTransport, openReceiverTransport } from './transport-like';
 
 interface MafaldaReceiver extends ReceiverHandle {
 	readonly transport: PlainTransport;
@@ -20,17 +20,27 @@ export interface MafaldaBackendOptions {
 	router?: Pick<MafaldaRouterOptions, 'maxConsumersPerWorker' | 'watermarkWorker' | 'maxWorkers'>;
 }
 
-/** mafalda, used the way an app uses it: one MafaldaRouter, transports created on it. */
+/** The room benches use when they have only one. */
+export const MAIN_ROOM = 'main';
+
+/**
+ * mafalda, used the way an app uses it: one MafaldaRouter per room (as an app
+ * opens one mediasoup Router per room), transports created on it.
+ */
 export class MafaldaBackend implements SfuBackend {
 	readonly name = 'mafalda' as const;
 	readonly #consumers = new Map<number, number>();
 	readonly #pipeConsumers = new Map<number, number>();
+	readonly #rooms = new Map<string, Promise<MafaldaRouter>>();
 
 	private constructor(
 		readonly mafalda: Mafalda,
+		/** The main room's router, for benches that drive one router. */
 		readonly router: MafaldaRouter,
 		private readonly slotDir: string,
+		private readonly routerOptions: MafaldaBackendOptions['router'],
 	) {
+		this.#rooms.set(MAIN_ROOM, Promise.resolve(router));
 		// Public events, so the bench counts pipes without reaching into mafalda.
 		mafalda.on('pipeopened', (p) => this.#pipeConsumers.set(p.fromWorker, (this.#pipeConsumers.get(p.fromWorker) ?? 0) + 1));
 		mafalda.on('pipeclosed', (p) => this.#pipeConsumers.set(p.fromWorker, (this.#pipeConsumers.get(p.fromWorker) ?? 1) - 1));
@@ -43,7 +53,7 @@ export class MafaldaBackend implements SfuBackend {
 		const mafalda = new Mafalda(mediasoup, { cpuSlotDir: slotDir, ...(options.numWorkers ? { numWorkers: options.numWorkers } : {}) });
 		try {
 			const router = await mafalda.createMafaldaRouter({ routerOptions: { mediaCodecs: MEDIA_CODECS }, ...options.router });
-			return new MafaldaBackend(mafalda, router, slotDir);
+			return new MafaldaBackend(mafalda, router, slotDir, options.router);
 		} catch (error) {
 			await mafalda.close();
 			fs.rmSync(slotDir, { recursive: true, force: true });
@@ -55,26 +65,35 @@ export class MafaldaBackend implements SfuBackend {
 		return this.router.rtpCapabilities;
 	}
 
-	async addPublisher(senderPort: number, streams: StreamParameters[]): Promise<PublisherHandle> {
-		const { transport, producerIds } = await openPublisherTransport(this.router, senderPort, streams);
-		return { transportPort: transport.tuple.localPort, producerIds, workerIndex: (transport as PlainTransport).workerIndex };
+	async addPublisher(room: string, senderPort: number, streams: StreamParameters[]): Promise<PublisherHandle> {
+		const { transport, producerIds, producers } = await openPublisherTransport(await this.#room(room), senderPort, streams);
+		return { transportPort: transport.tuple.localPort, producerIds, producers, workerIndex: (transport as PlainTransport).workerIndex };
 	}
 
-	async addReceiver(receiverPort: number): Promise<MafaldaReceiver> {
-		const transport = (await openReceiverTransport(this.router, receiverPort)) as PlainTransport;
-		return { transport, workerIndex: transport.workerIndex };
+	async addReceiver(room: string): Promise<MafaldaReceiver> {
+		const transport = (await openReceiverTransport(await this.#room(room))) as PlainTransport;
+		return { transport, workerIndex: transport.workerIndex, consumers: [] };
+	}
+
+	async connectReceiver(receiver: ReceiverHandle, port: number): Promise<void> {
+		await connectToLocalPort(receiver.transport, port);
 	}
 
 	async consume(receiver: ReceiverHandle, producerIds: string[]): Promise<void> {
-		const { transport } = receiver as MafaldaReceiver;
+		const { transport, consumers } = receiver as MafaldaReceiver;
 		for (const producerId of producerIds) {
-			await transport.consume({ producerId, rtpCapabilities: this.rtpCapabilities });
+			const consumer = await transport.consume({ producerId, rtpCapabilities: this.rtpCapabilities });
+			consumers.push({ producerId, stats: consumer });
 			this.#consumers.set(transport.workerIndex, (this.#consumers.get(transport.workerIndex) ?? 0) + 1);
 		}
 	}
 
 	async workers(): Promise<WorkerRow[]> {
-		const shards = this.router.shards();
+		const shardWorkers = new Map<number, number>();
+		for (const room of this.#rooms.values()) {
+			const router = await room;
+			for (const w of router.shards().keys()) shardWorkers.set(w, (shardWorkers.get(w) ?? 0) + 1);
+		}
 		return [...this.mafalda.workers.values()]
 			.sort((a, b) => a.index - b.index)
 			.map((w) => ({
@@ -82,7 +101,7 @@ export class MafaldaBackend implements SfuBackend {
 				pid: w.pid,
 				consumers: this.#consumers.get(w.index) ?? 0,
 				pipeConsumers: this.#pipeConsumers.get(w.index) ?? 0,
-				shards: shards.has(w.index) ? 1 : 0,
+				shards: shardWorkers.get(w.index) ?? 0,
 			}));
 	}
 
@@ -95,5 +114,14 @@ export class MafaldaBackend implements SfuBackend {
 	async close(): Promise<void> {
 		await this.mafalda.close();
 		fs.rmSync(this.slotDir, { recursive: true, force: true });
+	}
+
+	#room(room: string): Promise<MafaldaRouter> {
+		let router = this.#rooms.get(room);
+		if (!router) {
+			router = this.mafalda.createMafaldaRouter({ routerOptions: { mediaCodecs: MEDIA_CODECS }, ...this.routerOptions });
+			this.#rooms.set(room, router);
+		}
+		return router;
 	}
 }

@@ -1,6 +1,11 @@
 import type { types } from 'mediasoup';
 import { PLAIN_TRANSPORT_OPTIONS, type StreamParameters } from './codecs';
 
+/** Anything with mediasoup's getStats(): a Consumer or a Producer, mediasoup's or mafalda's. */
+export interface StatsSource {
+	getStats(): Promise<ReadonlyArray<unknown>>;
+}
+
 /**
  * What the benches use of a PlainTransport: a mediasoup one and a mafalda
  * PlainTransport both fit, so publishing and receiving are written once.
@@ -8,8 +13,8 @@ import { PLAIN_TRANSPORT_OPTIONS, type StreamParameters } from './codecs';
 export interface PlainTransportLike {
 	readonly tuple: { localPort: number };
 	connect(params: { ip: string; port: number }): Promise<void>;
-	produce(options: types.ProducerOptions): Promise<{ id: string }>;
-	consume(options: types.ConsumerOptions): Promise<{ id: string }>;
+	produce(options: types.ProducerOptions): Promise<{ id: string } & StatsSource>;
+	consume(options: types.ConsumerOptions): Promise<{ id: string } & StatsSource>;
 	close(): void;
 }
 
@@ -22,16 +27,24 @@ export async function openPublisherTransport(
 	router: PlainTransportFactory,
 	senderPort: number,
 	streams: StreamParameters[],
-): Promise<{ transport: PlainTransportLike; producerIds: string[] }> {
+): Promise<{ transport: PlainTransportLike; producerIds: string[]; producers: StatsSource[] }> {
 	const transport = await router.createPlainTransport(PLAIN_TRANSPORT_OPTIONS);
 	await transport.connect({ ip: '127.0.0.1', port: senderPort });
 	const producerIds: string[] = [];
-	for (const stream of streams) producerIds.push((await transport.produce({ kind: stream.kind, rtpParameters: stream.rtpParameters })).id);
-	return { transport, producerIds };
+	const producers: StatsSource[] = [];
+	for (const stream of streams) {
+		const producer = await transport.produce({ kind: stream.kind, rtpParameters: stream.rtpParameters });
+		producerIds.push(producer.id);
+		producers.push(producer);
+	}
+	return { transport, producerIds, producers };
 }
 
-export async function openReceiverTransport(router: PlainTransportFactory, receiverPort: number): Promise<PlainTransportLike> {
-	const transport = await router.createPlainTransport(PLAIN_TRANSPORT_OPTIONS);
-	await transport.connect({ ip: '127.0.0.1', port: receiverPort });
-	return transport;
+/** A receiver's transport, placed by the backend; connected later, once the simulator knows where it sends. */
+export async function openReceiverTransport(router: PlainTransportFactory): Promise<PlainTransportLike> {
+	return router.createPlainTransport(PLAIN_TRANSPORT_OPTIONS);
+}
+
+export async function connectToLocalPort(transport: PlainTransportLike, port: number): Promise<void> {
+	await transport.connect({ ip: '127.0.0.1', port });
 }

@@ -1,4 +1,5 @@
 import * as Comlink from 'comlink';
+import { threadCpuMs } from './thread-cpu';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { RtpReceiver } from '../media/udp-peers';
 import { newHistogram, record } from './latency-histogram';
@@ -80,6 +81,10 @@ class ReceiverSession implements ReceiverApi {
 			totals.socketErrors += receiver.socketErrors;
 		}
 		return totals;
+	}
+
+	async cpuMs(): Promise<number | undefined> {
+		return threadCpuMs();
 	}
 
 	async close(): Promise<ReceiverTotals> {

@@ -1,4 +1,5 @@
 import * as Comlink from 'comlink';
+import { threadCpuMs } from './thread-cpu';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { buildRtpPacket, nowMs, writeProbe } from '../media/rtp-packet';
 import { RtpSender } from '../media/udp-peers';
@@ -150,6 +151,10 @@ class SenderSession implements SenderApi {
 
 	async counters(): Promise<SentCounters[]> {
 		return [...this.#publishers.values()].map((p) => p.counters());
+	}
+
+	async cpuMs(): Promise<number | undefined> {
+		return threadCpuMs();
 	}
 
 	async close(): Promise<SentCounters[]> {

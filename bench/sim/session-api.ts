@@ -31,6 +31,8 @@ export interface SenderApi {
 	/** Starts sending the publisher's media to a mediasoup transport's port. */
 	start(index: number, targetPort: number): Promise<void>;
 	counters(): Promise<SentCounters[]>;
+	/** CPU time of this session's thread so far, ms (bench/sim/thread-cpu.ts); undefined off Linux. */
+	cpuMs(): Promise<number | undefined>;
 	close(): Promise<SentCounters[]>;
 }
 
@@ -64,6 +66,8 @@ export interface ReceiverApi {
 	/** What arrived since mark(), by group. */
 	read(): Promise<Record<string, GroupWindow>>;
 	totals(): Promise<ReceiverTotals>;
+	/** CPU time of this session's thread so far, ms; undefined off Linux. */
+	cpuMs(): Promise<number | undefined>;
 	close(): Promise<ReceiverTotals>;
 }
 

@@ -8,6 +8,8 @@ type Events = Omit<types.ConsumerEvents, '@close' | '@producerclose' | 'listener
 export class Consumer extends RemoteObject<Events> {
 	/** @internal The app's producer id, when the producer has another id on this shard. */
 	publicProducerId: string | undefined;
+	/** @internal The app's producer, when this consumer is fed by one of mafalda's pipes. */
+	publicProducer: { consumableRtpParameters: types.RtpParameters } | undefined;
 
 	get producerId(): string {
 		return this.publicProducerId ?? this.field('producerId');
@@ -40,25 +42,24 @@ export class Consumer extends RemoteObject<Events> {
 		return this.field('currentLayers');
 	}
 
-	override handleEvent(event: string, args: unknown[], snapshot: Record<string, unknown> | undefined): void {
-		super.handleEvent(event, args, snapshot);
-		// mediasoup's consumer observer reports pause/resume of its producer as its own.
-		if (event === 'producerpause' && !this.paused) this.observer.emit('pause');
-		if (event === 'producerresume' && !this.paused) this.observer.emit('resume');
+	/**
+	 * mediasoup's consumer.dump(), as on one router: it names the app's
+	 * producer, and the encodings it consumes are that producer's consumable
+	 * ones, not those of mafalda's copy of it on a piped shard (other SSRCs).
+	 */
+	override async dump(): Promise<types.ConsumerDump> {
+		const dump = (await super.dump()) as types.ConsumerDump;
+		const encodings = this.publicProducer?.consumableRtpParameters.encodings;
+		return { ...dump, producerId: this.producerId, ...(encodings ? { consumableRtpEncodings: encodings } : {}) };
 	}
-
 	async getStats(): Promise<Array<types.ConsumerStat | types.ProducerStat>> {
 		return (await this.call('getStats')) as Array<types.ConsumerStat | types.ProducerStat>;
 	}
 	async pause(): Promise<void> {
-		const was = this.paused;
-		await this.call('pause');
-		if (!was && !this.producerPaused) this.observer.emit('pause');
+		await this.togglePause('pause');
 	}
 	async resume(): Promise<void> {
-		const was = this.paused;
-		await this.call('resume');
-		if (was && !this.producerPaused) this.observer.emit('resume');
+		await this.togglePause('resume');
 	}
 	async setPreferredLayers(layers: types.ConsumerLayers): Promise<void> {
 		requireObject(layers, 'layers');

@@ -1,0 +1,53 @@
+import { fmtRatio } from '../report/format';
+import { renderTable } from '../report/table';
+import { type CapacityRatio, fmtCapacityRatio, fmtSpread, projectedRatio, spreadOf } from './backend-ramps';
+import type { CapacityResult } from './capacity';
+import type { ControlPlaneResult } from './control-plane';
+import type { GrowthResult } from './cost-growth';
+import type { MixedDayResult } from './mixed-day';
+
+export interface TargetRow {
+	figure: string;
+	measured: string;
+	target: string;
+	/** undefined when this run has no figure (part not run) or only a bound that does not decide. */
+	met: boolean | undefined;
+}
+
+function ratioMet(r: CapacityRatio | undefined, target: number): boolean | undefined {
+	if (!r || r.value === undefined) return undefined;
+	if (r.kind === 'exact') return r.value >= target;
+	// A bound decides only on its side: "at least 2x" meets 1.6x, "at most 1x" misses it.
+	if (r.kind === 'at least') return r.value >= target ? true : undefined;
+	return r.value < target ? false : undefined;
+}
+
+const atLeast = (v: number | undefined, t: number): boolean | undefined => (v === undefined ? undefined : v >= t);
+const atMost = (v: number | undefined, t: number): boolean | undefined => (v === undefined ? undefined : v <= t);
+
+/** The table of targets, with this run's figures. */
+export function targetsTable(parts: { capacity?: CapacityResult; mixed?: MixedDayResult; control?: ControlPlaneResult; growth?: GrowthResult }): { rows: TargetRow[]; text: string } {
+	const { capacity, mixed, control, growth } = parts;
+	const rows: TargetRow[] = [];
+	if (capacity) {
+		rows.push({ figure: 'broadcast capacity, mafalda / plain mediasoup', measured: fmtCapacityRatio(capacity.mafaldaOverPlain), target: '>= 1.6x', met: ratioMet(capacity.mafaldaOverPlain, 1.6) });
+		rows.push({ figure: 'broadcast capacity, mafalda / round-robin pool', measured: fmtCapacityRatio(capacity.mafaldaOverRoundRobin), target: '>= 1.0x', met: ratioMet(capacity.mafaldaOverRoundRobin, 1.0) });
+		const p = projectedRatio(capacity.costs, 'mafalda', 'plain');
+		rows.push({ figure: '  (projected from CPU per packet) mafalda / plain mediasoup', measured: fmtRatio(p), target: '>= 1.6x', met: atLeast(p, 1.6) });
+		const sim = spreadOf(capacity.results.flatMap((r) => r.steps.filter((s) => s.costs.forwardedPerSecond >= 10_000).map((s) => s.costs.simulatorToWorker ?? Number.NaN)));
+		rows.push({ figure: 'simulator CPU per delivered packet / worker CPU per forwarded packet (broadcast)', measured: fmtSpread(sim), target: '<= 0.2', met: atMost(sim?.median, 0.2) });
+	}
+	if (mixed) {
+		rows.push({ figure: 'mixed day: meetings next to the broadcast, mafalda / round-robin pool', measured: fmtCapacityRatio(mixed.mafaldaOverRoundRobin), target: '>= 1.15x', met: ratioMet(mixed.mafaldaOverRoundRobin, 1.15) });
+		rows.push({ figure: 'mixed day: mafalda / least-loaded pool', measured: fmtCapacityRatio(mixed.mafaldaOverLeastLoaded), target: '>= 1.0x', met: ratioMet(mixed.mafaldaOverLeastLoaded, 1.0) });
+		const sim = spreadOf(mixed.results.flatMap((r) => r.steps.filter((s) => s.costs.forwardedPerSecond >= 10_000).map((s) => s.costs.simulatorToWorker ?? Number.NaN)));
+		rows.push({ figure: 'simulator / worker CPU per packet (mixed day)', measured: fmtSpread(sim), target: '<= 0.2', met: atMost(sim?.median, 0.2) });
+	}
+	if (control) rows.push({ figure: 'consumers created per second, all workers, mafalda / round-robin pool', measured: fmtRatio(control.ratioAllWorkers), target: '>= 1.0x', met: atLeast(control.ratioAllWorkers, 1.0) });
+	if (growth) rows.push({ figure: 'memory per 1,000 consumers, mafalda / plain mediasoup', measured: fmtRatio(growth.memoryRatio), target: '<= 1.3x', met: atMost(growth.memoryRatio, 1.3) });
+	const text = renderTable(
+		['figure', 'this run', 'target', 'met'],
+		rows.map((r) => [r.figure, r.measured, r.target, r.met === undefined ? 'undecided' : r.met ? 'yes' : 'NO']),
+	);
+	return { rows, text };
+}

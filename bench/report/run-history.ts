@@ -1,0 +1,50 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TargetRow } from '../comparisons/targets';
+import { resultsDir } from './results-file';
+import { renderTable } from './table';
+
+export interface RunRecord {
+	/** When the run ended (ISO time). */
+	at: string;
+	minutes: number;
+	/** Other processes' share of the machine just before the run, %. */
+	backgroundBusyPct: number | undefined;
+	targets: TargetRow[];
+}
+
+/** How many runs bench/results/runs-history.json keeps, newest last. */
+export const HISTORY_LENGTH = 3;
+
+function historyFile(): string {
+	return path.join(resultsDir(), 'runs-history.json');
+}
+
+function readHistory(): RunRecord[] {
+	try {
+		const runs = JSON.parse(fs.readFileSync(historyFile(), 'utf8')) as unknown;
+		return Array.isArray(runs) ? (runs as RunRecord[]) : [];
+	} catch {
+		return [];
+	}
+}
+
+/**
+ * Appends this run to bench/results/runs-history.json (the last
+ * HISTORY_LENGTH runs) and returns them side by side, figure by figure: the
+ * spread between runs on this shared machine is part of the result.
+ */
+export function recordRun(run: RunRecord): { file: string; table: string } {
+	const runs = [...readHistory(), run].slice(-HISTORY_LENGTH);
+	fs.writeFileSync(historyFile(), JSON.stringify(runs, null, 2) + '\n');
+	const figures: string[] = [];
+	for (const r of runs) for (const t of r.targets) if (!figures.includes(t.figure)) figures.push(t.figure);
+	const table = renderTable(
+		['figure', 'target', ...runs.map((r) => `${r.at.slice(0, 16).replace('T', ' ')} (busy ${r.backgroundBusyPct?.toFixed(0) ?? '?'}%)`)],
+		figures.map((figure) => {
+			const target = runs.flatMap((r) => r.targets).find((t) => t.figure === figure)?.target ?? '';
+			return [figure, target, ...runs.map((r) => r.targets.find((t) => t.figure === figure)?.measured ?? '-')];
+		}),
+	);
+	return { file: historyFile(), table };
+}

@@ -1,0 +1,104 @@
+// Errors keep mediasoup's names and classes, so an app written for mediasoup
+// tells them apart as before (error.name === 'TypeError' for the caller's
+// mistakes, instanceof types.UnsupportedError, ...), with mafalda's code and
+// details added; and they keep them across the hop from a worker host thread.
+import * as mediasoup from 'mediasoup';
+import {
+	fromRemote,
+	InvalidArgumentError,
+	InvalidStateError,
+	Mafalda,
+	MafaldaError,
+	ObjectClosedError,
+	RemoteError,
+	UnsupportedError,
+	type MafaldaRouter,
+} from '../lib';
+import { mediaCodecs } from './helpers/mafalda-media';
+
+const { types } = mediasoup;
+let mafalda: Mafalda;
+let router: MafaldaRouter;
+
+beforeAll(async () => {
+	mafalda = new Mafalda(mediasoup, { numWorkers: 1 });
+	router = await mafalda.createMafaldaRouter({ routerOptions: { mediaCodecs } });
+});
+
+afterAll(async () => {
+	await mafalda.close();
+});
+
+async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; field?: string }> {
+	try {
+		await promise;
+	} catch (error) {
+		return error as Error & { code?: string; field?: string };
+	}
+	throw new Error('expected a rejection');
+}
+
+test("a bad argument is named 'TypeError', with mafalda's code and the field", async () => {
+	const error = await rejection(router.createWebRtcTransport({ listenInfos: 'x' } as never));
+	expect(error.name).toBe('TypeError');
+	expect(error).toBeInstanceOf(TypeError);
+	expect(error).toBeInstanceOf(InvalidArgumentError);
+	expect(error).toBeInstanceOf(MafaldaError);
+	expect(error.code).toBe('ERR_MAFALDA_INVALID_ARGUMENT');
+	expect(error.field).toBe('options.listenInfos');
+	expect(String(error)).toBe('TypeError: options.listenInfos must be an array, got "x"');
+});
+
+test("mediasoup's UnsupportedError raised in a worker thread arrives as one", async () => {
+	const direct = await router.createDirectTransport();
+	const error = await rejection(direct.setMaxIncomingBitrate(1000));
+	expect(error.name).toBe('UnsupportedError');
+	expect(error).toBeInstanceOf(types.UnsupportedError);
+	expect(error).toBeInstanceOf(UnsupportedError);
+	expect(error).not.toBeInstanceOf(RemoteError);
+	expect(error.code).toBe('ERR_MAFALDA_UNSUPPORTED');
+	expect(error.message).toMatch(/not implemented in DirectTransport/);
+	// mediasoup's ortc, in the worker thread, refusing a codec the router lacks.
+	const plain = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } });
+	const codec = await rejection(
+		plain.produce({ kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/H264', payloadType: 102, clockRate: 90000 }], encodings: [{ ssrc: 5 }] } }),
+	);
+	expect(codec).toBeInstanceOf(types.UnsupportedError);
+	expect(codec.message).toMatch(/unsupported codec/);
+});
+
+test("mediasoup's TypeError raised in a worker thread arrives as a TypeError", async () => {
+	const plain = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } });
+	// mafalda passes the object on; mediasoup finds the missing encodings.
+	const error = await rejection(plain.produce({ kind: 'audio', rtpParameters: { codecs: 'x' } as never }));
+	expect(error.name).toBe('TypeError');
+	expect(error).toBeInstanceOf(TypeError);
+	expect(error).not.toBeInstanceOf(RemoteError);
+});
+
+test("a closed object's error is mediasoup's InvalidStateError, with mafalda's code", async () => {
+	const plain = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } });
+	plain.close();
+	const error = await rejection(plain.getStats());
+	expect(error.name).toBe('InvalidStateError');
+	expect(error).toBeInstanceOf(types.InvalidStateError);
+	expect(error).toBeInstanceOf(ObjectClosedError);
+	expect(error.code).toBe('ERR_MAFALDA_OBJECT_CLOSED');
+});
+
+test('fromRemote maps each name of an error that crossed a thread to its class', () => {
+	const invalid = fromRemote({ name: 'InvalidStateError', message: 'Channel closed' });
+	expect(invalid).toBeInstanceOf(types.InvalidStateError);
+	expect(invalid).toBeInstanceOf(InvalidStateError);
+	expect(invalid.name).toBe('InvalidStateError');
+	expect(invalid.message).toBe('Channel closed');
+	expect(fromRemote({ name: 'UnsupportedError', message: 'm' })).toBeInstanceOf(types.UnsupportedError);
+	expect(fromRemote({ name: 'TypeError', message: 'm' })).toBeInstanceOf(TypeError);
+	const other = fromRemote({ name: 'RangeError', message: 'm' });
+	expect(other).toBeInstanceOf(RemoteError);
+	expect((other as RemoteError).remoteName).toBe('RangeError');
+	expect((other as RemoteError).code).toBe('ERR_MAFALDA_REMOTE');
+	// A mafalda error that crossed already keeps its class.
+	const own = new InvalidArgumentError('x', 'is bad');
+	expect(fromRemote(own)).toBe(own);
+});

@@ -14,6 +14,8 @@
  * named after their class. `instanceof MafaldaError` holds for every error
  * with a mafalda `code`, whichever of these classes it belongs to.
  */
+import { mediasoupErrorClasses } from './mediasoup-compat';
+
 export type MafaldaErrorCode =
 	| 'ERR_MAFALDA_INVALID_ARGUMENT'
 	| 'ERR_MAFALDA_UNSUPPORTED'
@@ -29,30 +31,13 @@ export type MafaldaErrorCode =
 	| 'ERR_MAFALDA_REMOTE'
 	| 'ERR_MAFALDA_WEBRTC_SERVER_LISTEN';
 
-type ErrorClass = new (message: string) => Error;
-
-/**
- * mediasoup's own error classes, from the mediasoup package this module
- * resolves (the peer dependency, the one the app imports). Without it, plain
- * classes with the same names stand in.
- */
-function mediasoupErrorClasses(): { UnsupportedError: ErrorClass; InvalidStateError: ErrorClass } {
-	try {
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const { types } = require('mediasoup') as { types?: { UnsupportedError?: unknown; InvalidStateError?: unknown } };
-		if (typeof types?.UnsupportedError === 'function' && typeof types.InvalidStateError === 'function') {
-			return { UnsupportedError: types.UnsupportedError as ErrorClass, InvalidStateError: types.InvalidStateError as ErrorClass };
-		}
-	} catch {
-		// No mediasoup package next to mafalda: the stand-ins below.
-	}
-	return {
-		UnsupportedError: class UnsupportedError extends Error {},
-		InvalidStateError: class InvalidStateError extends Error {},
-	};
-}
-
-const base = mediasoupErrorClasses();
+// mediasoup's classes where the installed version has them, else plain
+// classes with the same names.
+const found = mediasoupErrorClasses();
+const base = {
+	UnsupportedError: found.UnsupportedError ?? class UnsupportedError extends Error {},
+	InvalidStateError: found.InvalidStateError ?? class InvalidStateError extends Error {},
+};
 
 function isMafaldaCoded(value: unknown): boolean {
 	const code = (value as { code?: unknown } | null)?.code;

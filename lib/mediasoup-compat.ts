@@ -3,8 +3,9 @@
 // from 3.12). Every type here is derived from the installed mediasoup's own
 // declarations, so the same source compiles against either version and means
 // what that version means.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { types } from 'mediasoup';
-import { packageDirOf } from './mediasoup-module';
 
 /**
  * A codec of `RouterOptions.mediaCodecs`. 3.14 types it as RtpCodecCapability
@@ -58,4 +59,39 @@ export function sctpMaxReceiveMessageSize(sctpParameters: types.SctpParameters):
  */
 export function mediasoupPackageDir(paths?: string[]): string {
 	return packageDirOf(require.resolve('mediasoup', paths ? { paths } : undefined));
+}
+
+/** The folder of the nearest package.json above `file`. */
+export function packageDirOf(file: string): string {
+	let dir = path.dirname(file);
+	while (!fs.existsSync(path.join(dir, 'package.json'))) {
+		const parent = path.dirname(dir);
+		if (parent === dir) return path.dirname(file);
+		dir = parent;
+	}
+	return dir;
+}
+
+type ErrorClass = new (message: string) => Error;
+
+/**
+ * mediasoup's own error classes, from the mediasoup package this module
+ * resolves (the peer dependency, the one the app imports); undefined for a
+ * class that version lacks. 3.14 exports them at run time as `types.*`; 3.20
+ * and later as `errors.*`, without InvalidStateError (a closed Worker throws
+ * WorkerClosedError there).
+ */
+export function mediasoupErrorClasses(): { UnsupportedError?: ErrorClass; InvalidStateError?: ErrorClass } {
+	try {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const mod = require('mediasoup') as { types?: Record<string, unknown>; errors?: Record<string, unknown> };
+		const find = (name: string): ErrorClass | undefined => {
+			const found = mod.errors?.[name] ?? mod.types?.[name];
+			return typeof found === 'function' ? (found as ErrorClass) : undefined;
+		};
+		return { UnsupportedError: find('UnsupportedError'), InvalidStateError: find('InvalidStateError') };
+	} catch {
+		// No mediasoup package next to mafalda.
+		return {};
+	}
 }

@@ -95,3 +95,34 @@ export function mediasoupErrorClasses(): { UnsupportedError?: ErrorClass; Invali
 		return {};
 	}
 }
+
+/**
+ * mediasoup's WebRtcTransportOptions without the listening part (listenInfos,
+ * listenIps, port, webRtcServer). 3.14 exports it as WebRtcTransportOptionsBase;
+ * 3.27 keeps that type private.
+ */
+export type WebRtcTransportOptionsBase = Omit<types.WebRtcTransportOptions, 'listenInfos' | 'listenIps' | 'port' | 'webRtcServer'>;
+
+/**
+ * PipeTransport's SCTP stream counts (usrsctp's OS and MIS), a
+ * `numSctpStreams` option up to 3.19; 3.20's own SCTP stack has no such option
+ * and ignores it.
+ */
+export interface NumSctpStreams {
+	OS: number;
+	MIS: number;
+}
+
+/**
+ * One WebRtcServer dump from the dumps of its per-worker servers: every list
+ * concatenated. The lists differ by version (3.14 has `tupleHashes`, 3.27 not).
+ */
+export function mergeWebRtcServerDumps(id: string, dumps: types.WebRtcServerDump[]): types.WebRtcServerDump {
+	const merged: Record<string, unknown> = { id, udpSockets: [], tcpServers: [], webRtcTransportIds: [], localIceUsernameFragments: [] };
+	for (const dump of dumps) {
+		for (const [key, value] of Object.entries(dump)) {
+			if (Array.isArray(value)) merged[key] = [...((merged[key] as unknown[] | undefined) ?? []), ...value];
+		}
+	}
+	return merged as types.WebRtcServerDump;
+}

@@ -1,5 +1,6 @@
 import type { types } from 'mediasoup';
 import type { LoadReport, Placement } from '../actors/protocol';
+import type { WebRtcTransportOptionsBase } from './mediasoup-compat';
 import type { WebRtcServer } from './remote/WebRtcServer';
 
 export type AppData = types.AppData;
@@ -67,7 +68,7 @@ export interface WebRtcServerOptions {
 }
 
 /** mediasoup's WebRtcTransportOptions, whose webRtcServer is one of mafalda.createWebRtcServer(). */
-export type WebRtcTransportOptions = types.WebRtcTransportOptionsBase<AppData> & {
+export type WebRtcTransportOptions = WebRtcTransportOptionsBase & {
 	listenInfos?: types.TransportListenInfo[];
 	listenIps?: Array<types.TransportListenIp | string>;
 	port?: number;

@@ -1,3 +1,6 @@
+import * as path from 'node:path';
+import { useCachedWorkerBinary } from './worker-binary';
+
 /**
  * mafalda's errors. Each has a stable `code`; TypeErrors about arguments also
  * name the offending `field`, so an app can tell the caller what to fix.
@@ -37,6 +40,9 @@ type ErrorClass = new (message: string) => Error;
  */
 function mediasoupErrorClasses(): { UnsupportedError: ErrorClass; InvalidStateError: ErrorClass } {
 	try {
+		// mediasoup reads MEDIASOUP_WORKER_BIN once, when it loads: loading it here,
+		// at import time, must not fix its worker path before the cached build is set.
+		useCachedWorkerBinary(path.dirname(require.resolve('mediasoup/package.json')));
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const { types } = require('mediasoup') as { types?: { UnsupportedError?: unknown; InvalidStateError?: unknown } };
 		if (typeof types?.UnsupportedError === 'function' && typeof types.InvalidStateError === 'function') {

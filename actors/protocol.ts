@@ -144,6 +144,8 @@ export interface CreateTransportRequest {
 	placed: boolean;
 	/** Marks the transport as one end of a mafalda pipe between shards. */
 	internalPipe?: boolean;
+	/** A WebRtcTransport listening through this host's WebRtcServer of that (mafalda) id. */
+	webRtcServerId?: string;
 }
 
 /** The methods every remote object accepts; the host keeps the list per kind. */
@@ -157,7 +159,15 @@ export interface CallResult {
 	value: Cloneable;
 	/** The object's properties after the call (paused, score, ...), when it still exists. */
 	snapshot?: Snapshot;
+	/**
+	 * What the mediasoup object's observer emitted for this pause()/resume()
+	 * call, decided in the host from mediasoup's own state right after the
+	 * call (the main thread's snapshots can be older than that).
+	 */
+	observerEvent?: PauseObserverEvent;
 }
+
+export type PauseObserverEvent = 'pause' | 'resume';
 
 export interface ConsumeRequest {
 	transportId: string;
@@ -189,6 +199,14 @@ export interface WorkerHostApi {
 	canConsume(shardId: string, producerId: string, rtpCapabilities: Cloneable): Promise<boolean>;
 	getResourceUsage(): Promise<Cloneable>;
 	dump(): Promise<Cloneable>;
+	/**
+	 * Makes this host's mediasoup WebRtcServer for the mafalda WebRtcServer `serverId`
+	 * (mediasoup's WebRtcServerOptions, with this worker's ports already chosen).
+	 */
+	createWebRtcServer(serverId: string, options: Record<string, Cloneable>): Promise<void>;
+	/** Closes it; its transports close with 'listenserverclose'. */
+	closeWebRtcServer(serverId: string): Promise<void>;
+	dumpWebRtcServer(serverId: string): Promise<Cloneable>;
 	/** Closes the mediasoup Worker and everything on it; the thread may then be terminated. */
 	close(): Promise<void>;
 	/** Test hook: throws inside the host thread outside any request, as a bug would. */
@@ -206,6 +224,13 @@ export interface ObjectEvent {
 	args: Cloneable[];
 	/** The object's properties after the event. */
 	snapshot?: Snapshot;
+	/**
+	 * What the mediasoup object's observer emitted with it: the same event
+	 * (same arguments), or 'pause'/'resume' (no arguments) for a consumer's
+	 * 'producerpause'/'producerresume' and a data consumer's
+	 * 'dataproducerpause'/'dataproducerresume' when the consumer itself is not paused.
+	 */
+	observerEvent?: string;
 }
 
 /** A remote object is gone, for whatever reason. Sent once per object. */
@@ -215,7 +240,7 @@ export interface ObjectClosed {
 	/**
 	 * Why: 'close' (closed by a call), or mediasoup's reason events:
 	 * 'routerclose', 'transportclose', 'producerclose', 'dataproducerclose',
-	 * 'workerclose', or 'workerdied'.
+	 * 'workerclose', 'listenserverclose' (its WebRtcServer closed), or 'workerdied'.
 	 */
 	reason: CloseReason;
 }
@@ -227,6 +252,7 @@ export type CloseReason =
 	| 'producerclose'
 	| 'dataproducerclose'
 	| 'workerclose'
+	| 'listenserverclose'
 	| 'workerdied';
 
 export interface WorkerDiedEvent {
@@ -373,7 +399,7 @@ export const REMOTE_EVENTS: Readonly<Record<RemoteKind, readonly string[]>> = {
 	'pipe-transport': TRANSPORT_EVENTS,
 	'direct-transport': [...TRANSPORT_EVENTS, 'rtcp'],
 	producer: ['score', 'videoorientationchange', 'trace'],
-	consumer: ['producerpause', 'producerresume', 'score', 'layerschange', 'trace'],
+	consumer: ['producerpause', 'producerresume', 'score', 'layerschange', 'trace', 'rtp'],
 	'data-producer': [],
 	'data-consumer': ['dataproducerpause', 'dataproducerresume', 'message', 'sctpsendbufferfull', 'bufferedamountlow'],
 	'audio-level-observer': ['volumes', 'silence'],
@@ -451,6 +477,17 @@ export function isJsonText(value: unknown): value is JsonText {
  */
 export interface ObjectReference {
 	$ref: string;
+}
+
+/**
+ * A Buffer or other view as it should cross a thread: structured clone copies
+ * a view's whole ArrayBuffer, and a small Buffer is a slice of an 8 KB pool, so
+ * a view smaller than its buffer goes as a copy of just its bytes. The other
+ * side makes a Buffer of it again.
+ */
+export function cloneableBytes(view: ArrayBufferView): ArrayBufferView {
+	if (view.byteLength === view.buffer.byteLength) return view;
+	return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
 }
 
 export function isObjectReference(value: unknown): value is ObjectReference {

@@ -1,3 +1,5 @@
+import { EventEmitter } from 'eventemitter3';
+import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import type { types } from 'mediasoup';
 import type { Registry } from 'prom-client';
@@ -7,18 +9,31 @@ import { Supervisor } from '../actors/supervisor/supervisor';
 import type { WorkerHandle } from '../actors/supervisor/worker-handle';
 import { CommonApi, CommonApiLevel } from './common-api';
 import { InvalidArgumentError, MafaldaClosedError } from './errors';
-import { globalCommon, globalMafaldaRouters } from './global';
+import { globalCommon, globalMafaldaRouters, globalObserver } from './global';
 import { MafaldaRouter } from './MafaldaRouter';
 import { localNodeId } from './metrics/local-node-id';
 import { MafaldaMetrics } from './metrics/MafaldaMetrics';
 import { locateMediasoupModule } from './mediasoup-module';
-import { type ResolvedMafaldaOptions, resolveMafaldaOptions, resolveRouterOptions } from './options';
+import { type ResolvedMafaldaOptions, resolveMafaldaOptions, resolveRouterOptions, resolveWebRtcServerOptions } from './options';
 import { PipeManager } from './pipe-manager';
 import type { ProxyContext, RemoteObject } from './remote/RemoteObject';
+import { WebRtcServer } from './remote/WebRtcServer';
 import { Worker } from './remote/Worker';
 import type { ShardRecord } from './shard-record';
-import type { MafaldaRouterOptions, MediasoupModule, PipeInfo, SupervisorEvents } from './types';
+import type { MafaldaRouterOptions, MediasoupModule, PipeInfo, SupervisorEvents, WebRtcServerOptions } from './types';
 import { findWorkerBinary } from './worker-binary';
+
+/**
+ * What mediasoup.observer and each Worker's observer tell a mediasoup app's
+ * console, for the objects of one Mafalda: the workers as they start (then
+ * each worker's observer: newrouter, newwebrtcserver, close), and mafalda's
+ * own logical objects.
+ */
+export interface MafaldaObserverEvents {
+	newworker: [Worker];
+	newmafaldarouter: [MafaldaRouter];
+	newwebrtcserver: [WebRtcServer];
+}
 
 /**
  * The entry point: one Mafalda instance runs a supervisor (one mediasoup Worker
@@ -29,6 +44,10 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	/** The mediasoup-compatible module this instance was built with. */
 	readonly mediasoup: MediasoupModule;
 	readonly mafaldaRouters = new Map<string, MafaldaRouter>();
+	/** Open WebRtcServers, by id. */
+	readonly webRtcServers = new Map<string, WebRtcServer>();
+	/** mediasoup's observer tree, from the top: `newworker`, then each Worker's observer. */
+	readonly observer = new EventEmitter<MafaldaObserverEvents>();
 	protected readonly commonApi = new CommonApi(globalCommon);
 	readonly #options: ResolvedMafaldaOptions;
 	readonly #entry: string;
@@ -39,6 +58,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	readonly #remoteWorkers = new Map<number, Worker>();
 	readonly #proxyContexts = new WeakMap<ShardRecord, ProxyContext>();
 	#workerStarting: Promise<WorkerHandle> | undefined;
+	#ready: Promise<void> | undefined;
 	#closed = false;
 	/** @internal */
 	readonly pipes: PipeManager;
@@ -97,6 +117,33 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			placeOf: (workerIndex) => ({ node: nodeId, worker: workerIndex }),
 		});
 		this.#metrics.attach(this);
+		if (this.#options.prestartWorkers > 0) {
+			this.#ready = this.#prestart(this.#options.prestartWorkers);
+			// ready() reports a failure; until it is called, it must not be an unhandled rejection.
+			this.#ready.catch(() => undefined);
+		}
+	}
+
+	/**
+	 * Resolves once this instance holds its workers: the `prestartWorkers`
+	 * ones, or at least one. Rejects when they cannot start (NoCpuSlotError
+	 * names the processes holding the machine's slots), so a misconfigured
+	 * deployment fails when it starts rather than at its first room.
+	 */
+	ready(): Promise<void> {
+		this.#ready ??= this.#prestart(Math.max(1, this.#options.prestartWorkers));
+		return this.#ready;
+	}
+
+	async #prestart(count: number): Promise<void> {
+		const supervisor = this.supervisor();
+		while (supervisor.workers().length < count) {
+			const before = supervisor.workers().length;
+			await this.#startWorker(this.#options.workerSettings);
+			if (this.#closed) throw new MafaldaClosedError();
+			// Another start came first and none more may run: that is as many as there can be.
+			if (supervisor.workers().length <= before && !supervisor.canGrow()) return;
+		}
 	}
 
 	/**
@@ -142,11 +189,12 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 					workerBin: this.#workerBin,
 					loadReportIntervalMs: this.#options.loadReportIntervalMs,
 					restart: this.#options.restart,
-					cpuSlots: new CpuSlots(this.#options.cpuSlotDir ?? defaultSlotDir()),
+					cpuSlots: new CpuSlots(this.#options.cpuSlotDir ?? defaultSlotDir(), undefined, this.#options.maxCpuSlots),
 					observeRpc: (index, method, seconds) => this.#metrics.rpc(index, method, seconds),
 				},
 				{
 					hostEvent: (index, event) => this.#onHostEvent(index, event),
+					prepareWorker: (handle) => this.#prepareWorker(handle),
 					workerStarted: (handle, restarted) => this.#onWorkerStarted(handle, restarted),
 					workerDied: (index, error, willRestart) => this.#onWorkerDied(index, error, willRestart),
 				},
@@ -181,7 +229,43 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			await router.tornDown();
 			throw new MafaldaClosedError();
 		}
+		this.observer.emit('newmafaldarouter', router);
 		return router;
+	}
+
+	/**
+	 * mediasoup's worker.createWebRtcServer(), for every worker: each worker
+	 * runs a mediasoup WebRtcServer of its own, listening on the given port plus
+	 * its index (or its entry of `ports`), made now on the running workers
+	 * (one is started if none runs) and later on each worker as it starts.
+	 * `router.createWebRtcTransport({ webRtcServer })` uses the server of the
+	 * worker the transport is placed on.
+	 */
+	async createWebRtcServer(options: WebRtcServerOptions): Promise<WebRtcServer> {
+		if (this.#closed) throw new MafaldaClosedError();
+		const resolved = resolveWebRtcServerOptions(options, this.#options.numWorkers);
+		// A server must bind now, as mediasoup's does, so that a taken port fails here.
+		await this.anyWorker(this.#options.workerSettings);
+		if (this.#closed) throw new MafaldaClosedError();
+		const server = new WebRtcServer(randomUUID(), resolved);
+		this.webRtcServers.set(server.id, server);
+		server.once('@close', () => this.webRtcServers.delete(server.id));
+		const handles = this.supervisor().preparedWorkers();
+		try {
+			await Promise.all(handles.map((handle) => server.openOn(handle)));
+		} catch (error) {
+			// Nothing of a server that failed on one worker stays on the others.
+			this.webRtcServers.delete(server.id);
+			server.close();
+			throw error;
+		}
+		if (this.#closed) {
+			server.close();
+			throw new MafaldaClosedError();
+		}
+		this.observer.emit('newwebrtcserver', server);
+		for (const handle of handles) this.#remoteWorkers.get(handle.index)?.observer.emit('newwebrtcserver', server);
+		return server;
 	}
 
 	/** Closes every MafaldaRouter of this instance (each at once), and settles when their shards are gone. */
@@ -201,6 +285,9 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		this.#closed = true;
 		const routers = [...this.mafaldaRouters.values()];
 		for (const router of routers) router.workerClosed();
+		// As when mediasoup's Worker closes, at once: its servers say 'workerclose'.
+		for (const server of [...this.webRtcServers.values()]) server.workerClosed();
+		this.webRtcServers.clear();
 		await Promise.all(routers.map((r) => r.tornDown()));
 		const supervisor = this.#supervisor;
 		this.#supervisor = undefined;
@@ -215,9 +302,10 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 
 	/**
 	 * @internal Chooses a worker for a new transport of `router`, starting a
-	 * new worker when every running one is over its watermarks and a CPU is free.
+	 * new worker when every running one is over its watermarks and a CPU is free
+	 * (`usable`: whether the transport can go on a worker at all).
 	 */
-	async place(router: MafaldaRouter, request: PlaceTransportRequest): Promise<Placement> {
+	async place(router: MafaldaRouter, request: PlaceTransportRequest, usable: (workerIndex: number) => boolean = () => true): Promise<Placement> {
 		const started = performance.now();
 		const supervisor = this.supervisor();
 		if (supervisor.workers().length === 0) await this.#startWorker(router.workerSettings);
@@ -231,7 +319,8 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		if (placement.overloaded && mayOwnMore && growing) {
 			// Every running worker is full and a CPU is free: start a worker (or wait for the one starting) and place again.
 			const handle = await this.#startWorker(router.workerSettings).catch(() => undefined);
-			if (handle) {
+			// A new worker that cannot take this transport (its WebRtcServer failed there) leaves the placement as it was.
+			if (handle && usable(handle.index)) {
 				await supervisor.balancer.releasePlacement(placement.workerIndex);
 				// The others were all over a moment ago; a CPU sample dipping under the
 				// watermark meanwhile must not leave the new worker started and empty.
@@ -248,6 +337,14 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	workerHandle(index: number): WorkerHandle | undefined {
 		const handle = this.#supervisor?.handle(index);
 		return handle?.alive ? handle : undefined;
+	}
+
+	/** @internal Running workers a transport through this WebRtcServer cannot be placed on. */
+	workersWithout(server: WebRtcServer): number[] {
+		return this.supervisor()
+			.workers()
+			.map((h) => h.index)
+			.filter((index) => !server.runsOn(index));
 	}
 
 	/** @internal */
@@ -334,8 +431,32 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		}
 	}
 
-	#onWorkerStarted(handle: WorkerHandle, restarted: boolean): void {
+	/**
+	 * A worker runs and takes no placement yet: the app's console hears of it
+	 * (observer `newworker`), and every WebRtcServer opens on it, so that a
+	 * transport placed there finds its server.
+	 */
+	async #prepareWorker(handle: WorkerHandle): Promise<void> {
 		const worker = new Worker(handle);
+		this.#remoteWorkers.set(handle.index, worker);
+		this.observer.emit('newworker', worker);
+		globalObserver.emit('newworker', worker);
+		await Promise.all(
+			[...this.webRtcServers.values()].map(async (server) => {
+				try {
+					await server.openOn(handle);
+					worker.observer.emit('newwebrtcserver', server);
+				} catch (error) {
+					// This worker goes on without it; transports using the server avoid it.
+					this.emit('webrtcserverfailed', { webRtcServerId: server.id, workerIndex: handle.index, error: error as Error });
+				}
+			}),
+		);
+	}
+
+	#onWorkerStarted(handle: WorkerHandle, restarted: boolean): void {
+		const prepared = this.#remoteWorkers.get(handle.index);
+		const worker = prepared?.handle === handle ? prepared : new Worker(handle);
 		this.#remoteWorkers.set(handle.index, worker);
 		this.commonApi.addWorker(worker);
 		const info = { workerIndex: handle.index, pid: handle.pid };
@@ -359,6 +480,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		for (const router of this.mafaldaRouters.values()) router.workerDied(index, error);
 		this.#remoteWorkers.get(index)?.markClosed(error);
 		this.#remoteWorkers.delete(index);
+		for (const server of this.webRtcServers.values()) server.workerGone(index);
 		this.emit('workerdied', { workerIndex: index, error, willRestart, routerIds, transportIds });
 	}
 
@@ -368,7 +490,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 				this.emit('loadreport', event.report);
 				return;
 			case 'object-event':
-				this.#directory.get(index)?.get(event.objectId)?.handleEvent(event.event, event.args, event.snapshot);
+				this.#directory.get(index)?.get(event.objectId)?.handleEvent(event.event, event.args, event.snapshot, event.observerEvent);
 				return;
 			case 'object-closed':
 				this.#directory.get(index)?.get(event.objectId)?.markClosed(event.reason);

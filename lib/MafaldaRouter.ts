@@ -22,11 +22,12 @@ import { DirectTransport } from './remote/DirectTransport';
 import { PipeTransport } from './remote/PipeTransport';
 import { PlainTransport } from './remote/PlainTransport';
 import { Transport } from './remote/Transport';
+import { WebRtcServer } from './remote/WebRtcServer';
 import { WebRtcTransport } from './remote/WebRtcTransport';
 import type { TransportOwner } from './remote/Transport';
 import type { Worker } from './remote/Worker';
 import type { ShardRecord } from './shard-record';
-import type { AppData } from './types';
+import type { AppData, ShardInfo, WebRtcTransportOptions } from './types';
 import { checkListenInfo, forHost, optionalArray, optionalObject, requireObject, requireString } from './validate';
 
 export interface MafaldaRouterEvents {
@@ -122,6 +123,11 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		return this.#closed;
 	}
 
+	/** As mediasoup's private router.transportsForTesting: the app's open transports of this router. */
+	get transportsForTesting(): Map<string, Transport> {
+		return this.commonApi.transports;
+	}
+
 	/** The router's RTP capabilities; every shard has the same ones. */
 	get rtpCapabilities(): types.RtpCapabilities {
 		if (!this.#rtpCapabilities) throw new RouterClosedError(this.id);
@@ -182,9 +188,14 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		return this.#options.workerSettings;
 	}
 
-	/** Shards by worker index (for stats and tests). */
-	shards(): ReadonlyMap<number, ShardRecord> {
-		return this.#shards;
+	/** Shards by worker index (for stats and tests): plain data, a copy. */
+	shards(): ReadonlyMap<number, ShardInfo> {
+		return new Map([...this.#shards].map(([index, s]) => [index, { routerId: s.routerId, shardId: s.shardId, workerIndex: s.workerIndex }]));
+	}
+
+	/** Plain data for JSON.stringify (the router holds its Mafalda, whose objects refer back to it). */
+	toJSON(): { id: string; closed: boolean; shards: ShardInfo[] } {
+		return { id: this.id, closed: this.#closed, shards: [...this.shards().values()] };
 	}
 
 	/** @internal */
@@ -220,16 +231,26 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		const rtpCapabilities = requireObject(o.rtpCapabilities, 'rtpCapabilities') as types.RtpCapabilities;
 		const producer = this.#mafalda.producers.get(producerId)?.producer as Producer | undefined;
 		if (!producer || !this.#producerIds.has(producerId)) return false;
-		return canConsumeParameters(this.#mafalda, producer.consumableRtpParameters, rtpCapabilities);
+		// Cloned first, as mediasoup does: ortc fills in defaults (parameters,
+		// rtcpFeedback), which must not land in the app's object or fail on a frozen one.
+		return canConsumeParameters(this.#mafalda, producer.consumableRtpParameters, structuredClone(rtpCapabilities));
 	}
 
-	async createWebRtcTransport(options: types.WebRtcTransportOptions): Promise<WebRtcTransport> {
+	async createWebRtcTransport(options: WebRtcTransportOptions): Promise<WebRtcTransport> {
 		const o = requireObject(options, 'options');
 		if (o.webRtcServer !== undefined) {
-			throw new InvalidArgumentError('options.webRtcServer', 'is not supported: a WebRtcServer belongs to one worker, use listenInfos');
+			const { webRtcServer: server, ...rest } = o;
+			if (!(server instanceof WebRtcServer) || this.#mafalda.webRtcServers.get(server.id) !== server) {
+				throw new InvalidArgumentError('options.webRtcServer', 'must be an open WebRtcServer of this Mafalda (mafalda.createWebRtcServer())');
+			}
+			// As mediasoup, the server's listen infos win over any given here.
+			const transport = (await this.#createTransport('webrtc', rest, server)) as WebRtcTransport;
+			if (server.closed) transport.markClosed('listenserverclose');
+			else server.handleTransport(transport);
+			return transport;
 		}
 		if (o.listenInfos === undefined && o.listenIps === undefined) {
-			throw new InvalidArgumentError('options.listenInfos', 'is required (or the older listenIps)');
+			throw new InvalidArgumentError('options.listenInfos', 'is required (or the older listenIps, or webRtcServer)');
 		}
 		if (o.listenInfos !== undefined) {
 			const infos = optionalArray(o.listenInfos, 'options.listenInfos') ?? [];
@@ -509,24 +530,28 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		await this.#mafalda.supervisor().balancer.shardOpened(this.id, workerIndex);
 		this.#mafalda.emit('shardopened', { routerId: this.id, shardId: shard.shardId, workerIndex });
 		this.emit('newrouter', router, remoteWorker);
+		remoteWorker?.observer.emit('newrouter', router);
 		return shard;
 	}
 
-	async #createTransport(kind: TransportKind, options: Record<string, unknown>): Promise<Transport> {
+	async #createTransport(kind: TransportKind, options: Record<string, unknown>, webRtcServer?: WebRtcServer): Promise<Transport> {
 		this.#assertOpen();
 		const appData = optionalObject(options.appData, 'options.appData') as AppData | undefined;
 		const placement = await this.#mafalda.place(this, {
 			routerId: this.id,
 			maxWorkers: this.#options.maxWorkers,
 			...this.watermarks,
-		});
+			// A transport through a WebRtcServer goes only where that server listens.
+			...(webRtcServer ? { excludeWorkers: this.#mafalda.workersWithout(webRtcServer) } : {}),
+		}, webRtcServer && ((workerIndex) => webRtcServer.runsOn(workerIndex)));
 		let ref: ObjectRef;
 		let shard: ShardRecord;
 		try {
 			shard = await this.#shardOn(placement.workerIndex);
 			const worker = shard.worker;
 			const shardId = shard.shardId;
-			ref = await worker.call((host) => host.createTransport({ shardId, transportKind: kind, options: forHost(options), placed: true }));
+			const webRtcServerId = webRtcServer?.id;
+			ref = await worker.call((host) => host.createTransport({ shardId, transportKind: kind, options: forHost(options), placed: true, webRtcServerId }));
 		} catch (error) {
 			await Promise.resolve()
 				.then(() => this.#mafalda.supervisor().balancer.releasePlacement(placement.workerIndex))
@@ -545,6 +570,8 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		}
 		this.commonApi.addTransport(transport);
 		this.observer.emit('newtransport', transport);
+		// The shard's own Router tells it too, for consoles that walk worker -> router -> transport.
+		shard.router.observer.emit('newtransport', transport);
 		return transport;
 	}
 
@@ -590,6 +617,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		});
 		this.commonApi.addRtpObserver(observer);
 		this.observer.emit('newrtpobserver', observer);
+		shard.router.observer.emit('newrtpobserver', observer);
 		return observer;
 	}
 

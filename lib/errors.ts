@@ -29,7 +29,8 @@ export type MafaldaErrorCode =
 	| 'ERR_MAFALDA_WORKER_DIED'
 	| 'ERR_MAFALDA_NO_CPU_SLOT'
 	| 'ERR_MAFALDA_CLOSED'
-	| 'ERR_MAFALDA_REMOTE';
+	| 'ERR_MAFALDA_REMOTE'
+	| 'ERR_MAFALDA_WEBRTC_SERVER_LISTEN';
 
 type ErrorClass = new (message: string) => Error;
 
@@ -165,9 +166,45 @@ export class WorkerDiedError extends MafaldaError {
 	}
 }
 
+/** A process holding a CPU slot, as its lock file and /proc tell. */
+export interface CpuSlotHolder {
+	slot: number;
+	pid: number | undefined;
+	/** The holder's command line, when /proc shows it. */
+	command?: string;
+	/** The mediasoup-worker the slot is held for, once started. */
+	workerPid?: number;
+}
+
 export class NoCpuSlotError extends MafaldaError {
-	constructor(slotDir: string) {
-		super('ERR_MAFALDA_NO_CPU_SLOT', `every CPU slot of this machine already runs a mediasoup Worker (locks in ${slotDir})`);
+	constructor(
+		readonly slotDir: string,
+		/** Who holds the slots (this process included). */
+		readonly holders: CpuSlotHolder[] = [],
+		/** Set when this process's own share (maxCpuSlots) is what is used up. */
+		readonly maxCpuSlots?: number,
+	) {
+		const who = holders
+			.map((h) => `cpu-${h.slot}: pid ${h.pid ?? '?'}${h.pid === process.pid ? ' (this process)' : ''}${h.command ? ` "${h.command}"` : ''}${h.workerPid ? `, mediasoup-worker ${h.workerPid}` : ''}`)
+			.join('; ');
+		const why =
+			maxCpuSlots !== undefined
+				? `this process already holds its maxCpuSlots (${maxCpuSlots}) CPU slots`
+				: 'every CPU slot of this machine already runs a mediasoup Worker';
+		super('ERR_MAFALDA_NO_CPU_SLOT', `${why} (locks in ${slotDir}${who ? `; held by ${who}` : ''})`);
+	}
+}
+
+/** A WebRtcServer could not listen on a worker (port in use, address not local, ...). */
+export class WebRtcServerListenError extends MafaldaError {
+	constructor(
+		readonly workerIndex: number,
+		/** What that worker's server was asked to listen on. */
+		readonly listenInfos: ReadonlyArray<{ protocol: string; ip: string; port?: number }>,
+		readonly reason: string,
+	) {
+		const on = listenInfos.map((l) => `${l.protocol} ${l.ip}:${l.port ?? 'any'}`).join(', ');
+		super('ERR_MAFALDA_WEBRTC_SERVER_LISTEN', `WebRtcServer cannot listen on worker ${workerIndex} (${on}): ${reason}`);
 	}
 }
 

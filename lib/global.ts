@@ -1,5 +1,7 @@
+import { EventEmitter } from 'eventemitter3';
 import { CommonApi } from './common-api';
 import type { MafaldaRouter } from './MafaldaRouter';
+import type { Worker } from './remote/Worker';
 
 /** Everything every Mafalda instance of this process made (the package-level Common API). */
 export const globalCommon = new CommonApi();
@@ -12,3 +14,6 @@ export async function closeAllMafaldaRouters(): Promise<void> {
 	for (const router of routers) router.close();
 	await Promise.all(routers.map((r) => r.tornDown()));
 }
+
+/** mediasoup.observer's counterpart: `newworker` for the workers of every Mafalda instance of this process. */
+export const globalObserver = new EventEmitter<{ newworker: [Worker] }>();

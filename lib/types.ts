@@ -1,5 +1,6 @@
 import type { types } from 'mediasoup';
 import type { LoadReport, Placement } from '../actors/protocol';
+import type { WebRtcServer } from './remote/WebRtcServer';
 
 export type AppData = types.AppData;
 export type { LoadReport, Placement, ShardLoad, WorkerLoadView } from '../actors/protocol';
@@ -39,6 +40,44 @@ export interface MafaldaOptions extends RestartOptions {
 	cpuSlotDir?: string;
 	/** Absolute path of the mediasoup module's entry file, when mafalda cannot find it from the module object. */
 	mediasoupEntry?: string;
+	/**
+	 * CPU slots (mediasoup Workers) this process may hold at most, for several
+	 * app processes sharing one machine (default: no limit but numWorkers and the free slots).
+	 */
+	maxCpuSlots?: number;
+	/** Workers to start at once instead of on demand (default 0); `await mafalda.ready()` waits for them. */
+	prestartWorkers?: number;
+	/** mediasoup WorkerSettings of workers not started for a router: prestarted ones, and the first one a WebRtcServer needs. */
+	workerSettings?: types.WorkerSettings;
+}
+
+/** A mediasoup TransportListenInfo of a WebRtcServer, with mafalda's per-worker ports. */
+export interface WebRtcServerListenInfo extends types.TransportListenInfo {
+	/**
+	 * The port of each worker's server, by worker index (one per worker,
+	 * instead of `port`). With `port`, worker i listens on `port + i`.
+	 */
+	ports?: number[];
+}
+
+/** mediasoup's WebRtcServerOptions; one mediasoup WebRtcServer runs on every worker. */
+export interface WebRtcServerOptions {
+	listenInfos: WebRtcServerListenInfo[];
+	appData?: AppData;
+}
+
+/** mediasoup's WebRtcTransportOptions, whose webRtcServer is one of mafalda.createWebRtcServer(). */
+export type WebRtcTransportOptions = types.WebRtcTransportOptionsBase<AppData> & {
+	listenInfos?: types.TransportListenInfo[];
+	listenIps?: Array<types.TransportListenIp | string>;
+	port?: number;
+	webRtcServer?: WebRtcServer;
+};
+
+export interface WebRtcServerFailedInfo {
+	webRtcServerId: string;
+	workerIndex: number;
+	error: Error;
 }
 
 export interface MafaldaRouterOptions {
@@ -102,4 +141,9 @@ export interface SupervisorEvents {
 	pipeclosed: [PipeInfo];
 	loadreport: [LoadReport];
 	overloaded: [OverloadedInfo];
+	/**
+	 * A WebRtcServer could not listen on a worker that started after it was
+	 * made (its port is taken, say): transports using it avoid that worker.
+	 */
+	webrtcserverfailed: [WebRtcServerFailedInfo];
 }

@@ -18,6 +18,7 @@ import { PlainTransport } from '../lib/remote/PlainTransport';
 import { Transport } from '../lib/remote/Transport';
 import { WebRtcTransport } from '../lib/remote/WebRtcTransport';
 import { Worker } from '../lib/remote/Worker';
+import { WebRtcServer } from '../lib/remote/WebRtcServer';
 import { LOCALHOST, PacedProducer, ReceivingEnd, VP8_CODECS } from './helpers/faults-media';
 import { waitFor } from './helpers/faults-process';
 
@@ -202,6 +203,14 @@ const CASES: Case[] = [
 	{ method: 'Mafalda.close', input: 'twice (no-op)', call: (f) => f.closedMafalda.close(), error: /^$/ },
 	{ method: 'Mafalda.dump', input: 'on a closed Mafalda', call: (f) => f.closedMafalda.dump(), error: /^$/ },
 	{ method: 'Mafalda.getResourceUsages', input: 'on a closed Mafalda', call: (f) => f.closedMafalda.getResourceUsages(), error: /^$/ },
+	{ method: 'Mafalda.constructor', input: 'maxCpuSlots 0', call: () => new Mafalda(mediasoup, { maxCpuSlots: 0 }), error: /options.maxCpuSlots must be between 1/, code: FIELD },
+	{ method: 'Mafalda.constructor', input: 'prestartWorkers past numWorkers', call: () => new Mafalda(mediasoup, { numWorkers: 1, prestartWorkers: 2 }), error: /options.prestartWorkers must be between 0 and 1/, code: FIELD },
+	{ method: 'Mafalda.constructor', input: 'workerSettings "x"', call: () => new Mafalda(mediasoup, { workerSettings: 'x' }), error: /options.workerSettings must be an object/, code: FIELD },
+	{ method: 'Mafalda.ready', input: '(none)', call: (f) => f.mafalda.ready(), error: /^$/ },
+	{ method: 'Mafalda.ready', input: 'on a closed Mafalda', call: (f) => f.closedMafalda.ready(), error: /Mafalda instance is closed/, code: 'ERR_MAFALDA_CLOSED' },
+	{ method: 'Mafalda.createWebRtcServer', input: 'no listenInfos', call: (f) => f.mafalda.createWebRtcServer(u({})), error: /options.listenInfos must be a non-empty array/, code: FIELD },
+	{ method: 'Mafalda.createWebRtcServer', input: 'ports too few', call: (f) => f.mafalda.createWebRtcServer({ listenInfos: [{ ...LISTEN, ports: [40000] }] }), error: /options.listenInfos\[0\].ports must have one port per worker/, code: FIELD },
+	{ method: 'Mafalda.createWebRtcServer', input: 'on a closed Mafalda', call: (f) => f.closedMafalda.createWebRtcServer({ listenInfos: [LISTEN] }), error: /Mafalda instance is closed/, code: 'ERR_MAFALDA_CLOSED' },
 
 	// --- MafaldaRouter
 	{ method: 'MafaldaRouter.canConsume', input: 'no options', call: (f) => f.router.canConsume(u(undefined)), error: /options must be an object, got undefined/, code: FIELD },
@@ -211,7 +220,7 @@ const CASES: Case[] = [
 	{ method: 'MafaldaRouter.getRtpCapabilities', input: 'on a closed router', call: (f) => f.closedRouter.getRtpCapabilities(), error: /MafaldaRouter ".*" is closed/, code: 'ERR_MAFALDA_ROUTER_CLOSED' },
 	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'no options', call: (f) => f.router.createWebRtcTransport(u(undefined)), error: /options must be an object/, code: FIELD },
 	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'no listenInfos', call: (f) => f.router.createWebRtcTransport(u({})), error: /options.listenInfos is required/, code: FIELD },
-	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'webRtcServer', call: (f) => f.router.createWebRtcTransport(u({ webRtcServer: {} })), error: /options.webRtcServer is not supported/, code: FIELD },
+	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'webRtcServer not one of this Mafalda', call: (f) => f.router.createWebRtcTransport(u({ webRtcServer: {} })), error: /options.webRtcServer must be an open WebRtcServer of this Mafalda/, code: FIELD },
 	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'listenInfos "x"', call: (f) => f.router.createWebRtcTransport(u({ listenInfos: 'x' })), error: /options.listenInfos must be an array/, code: FIELD },
 	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'bad ip', call: (f) => f.router.createWebRtcTransport({ listenInfos: [{ protocol: 'udp', ip: 'not-an-ip' }] }), error: /invalid IP 'not-an-ip'/ },
 	{ method: 'MafaldaRouter.createWebRtcTransport', input: 'appData 5', call: (f) => f.router.createWebRtcTransport(u({ listenInfos: [LISTEN], appData: 5 })), error: /options.appData must be an object/, code: FIELD },
@@ -328,7 +337,10 @@ const CASES: Case[] = [
 	{ method: 'DataConsumer.setBufferedAmountLowThreshold', input: 'on a direct transport', call: (f) => f.dataConsumer.setBufferedAmountLowThreshold(10), error: /invalid DataConsumer type/ },
 	{ method: 'DataConsumer.getBufferedAmount', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.getBufferedAmount(), error: /data-consumer ".*" is closed/, code: CLOSED },
 	{ method: 'DataConsumer.setSubchannels', input: '"x"', call: (f) => f.dataConsumer.setSubchannels(u('x')), error: /subchannels must be an array/, code: FIELD },
-	{ method: 'DataConsumer.setSubchannels', input: '[1, 70000]', call: (f) => f.dataConsumer.setSubchannels([1, 70000]), error: /subchannels\[1\] must be between 0 and 65535/, code: FIELD },
+	{ method: 'MafaldaRouter.toJSON', input: 'on a closed router', call: async (f) => void JSON.stringify(f.closedRouter), error: /^$/ },
+	{ method: 'Worker.toJSON', input: 'open and closed', call: async (f) => void JSON.stringify([f.worker, f.closedWorker]), error: /^$/ },
+	{ method: 'RemoteObject.toJSON', input: 'on a closed object', call: async (f) => void JSON.stringify(f.closedTransport), error: /^$/ },
+	{ method: 'DataConsumer.setSubchannels', input: '[1, "2"]', call: (f) => f.dataConsumer.setSubchannels(u([1, '2'])), error: /subchannels\[1\] must be an integer, got "2"/, code: FIELD },
 	{ method: 'DataConsumer.addSubchannel', input: '"x"', call: (f) => f.dataConsumer.addSubchannel(u('x')), error: /subchannel must be an integer, got "x"/, code: FIELD },
 	{ method: 'DataConsumer.removeSubchannel', input: '70000', call: (f) => f.dataConsumer.removeSubchannel(70000), error: /subchannel must be between 0 and 65535/, code: FIELD },
 	{ method: 'DataConsumer.pause', input: 'on a closed data consumer', call: (f) => f.closedDataConsumer.pause(), error: /is closed/, code: CLOSED },
@@ -358,7 +370,23 @@ const CASES: Case[] = [
 	{ method: 'Worker.getResourceUsage', input: '(none)', call: (f) => f.worker.getResourceUsage(), error: /^$/ },
 	{ method: 'Worker.getResourceUsage', input: 'on a closed worker', call: (f) => f.closedWorker.getResourceUsage(), error: /worker ".*" is closed/, code: CLOSED },
 	{ method: 'Worker.dump', input: 'on a closed worker', call: (f) => f.closedWorker.dump(), error: /worker ".*" is closed/, code: CLOSED },
+
+	// --- WebRtcServer (each row makes its own, closed)
+	{ method: 'WebRtcServer.dump', input: 'on a closed server', call: async (f) => (await closedServer(f)).dump(), error: /webrtc-server ".*" is closed/, code: CLOSED },
+	{ method: 'WebRtcServer.close', input: 'twice (no-op)', call: async (f) => (await closedServer(f)).close(), error: /^$/ },
+	{ method: 'WebRtcServer.workerIndices', input: 'on a closed server', call: async (f) => expectEmpty((await closedServer(f)).workerIndices()), error: /^$/ },
 ];
+
+/** A WebRtcServer of the fixture's Mafalda, closed. */
+async function closedServer(f: Fixture): Promise<WebRtcServer> {
+	const server = await f.mafalda.createWebRtcServer({ listenInfos: [LISTEN] });
+	server.close();
+	return server;
+}
+
+function expectEmpty(list: unknown[]): void {
+	if (list.length > 0) throw new Error(`expected nothing, got ${JSON.stringify(list)}`);
+}
 
 /** Runs a case; returns the error it threw or rejected with, or undefined if it succeeded. */
 async function outcome(c: Case): Promise<Error | undefined> {
@@ -401,17 +429,21 @@ const CLASSES: Array<[string, { prototype: object }]> = [
 	['RtpObserver', RtpObserver],
 	['Router', Router],
 	['Worker', Worker],
+	['WebRtcServer', WebRtcServer],
 ];
 
 /** Methods marked @internal, or protected: not the app's to call. */
 const NOT_PUBLIC = new Set([
 	// Mafalda
-	'supervisor', 'place', 'workerHandle', 'remoteWorker', 'anyWorker', 'register', 'resolve', 'proxyContext', 'proxyOn',
+	'supervisor', 'place', 'workerHandle', 'remoteWorker', 'anyWorker', 'register', 'resolve', 'proxyContext', 'proxyOn', 'workersWithout',
+	// WebRtcServer
+	'listenInfosFor', 'openOn', 'runsOn', 'workerGone', 'handleTransport', 'workerClosed',
 	// MafaldaRouter
 	'hasShardOn', 'ownsShard', 'shardCount', 'open', 'acceptPipedProducer', 'workerDied', 'workerClosed', 'tornDown', 'producerById', 'dataProducerById', 'createInternalPipeTransport', 'pipeConsume', 'pipeProduce',
 	'pipeConsumeData', 'pipeProduceData', 'shardGone',
 	// RemoteObject and kin
 	'onClosed', 'markClosed', 'handleEvent', 'reasonEvent', 'emitUntyped', 'call', 'notify', 'closeRemote', 'field', 'adopt', 'callProducerMethod', 'togglePause',
+	'closedFields',
 ]);
 
 function publicMethods(cls: { prototype: object }): Array<{ owner: string; name: string }> {

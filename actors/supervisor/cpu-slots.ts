@@ -1,6 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { CpuSlotHolder } from '../../lib/errors';
+
+/** Slots held by this process in each slot folder, over all its CpuSlots (for maxHeld). */
+const heldByProcess = new Map<string, number>();
 
 /**
  * One lock file per CPU of the machine, shared by every process that uses
@@ -17,19 +21,57 @@ export class CpuSlots {
 	constructor(
 		readonly dir: string = defaultSlotDir(),
 		readonly count: number = os.availableParallelism(),
+		/** Slots this process may hold in `dir` at most, all its CpuSlots together (its share of the machine). */
+		readonly maxHeld?: number,
 	) {}
 
-	/** Takes a free slot and returns its number, or undefined when all are taken. */
+	/** Takes a free slot and returns its number, or undefined when all are taken (or this process's share is). */
 	acquire(): number | undefined {
+		if (this.shareUsedUp()) return undefined;
 		fs.mkdirSync(this.dir, { recursive: true });
 		for (let slot = 0; slot < this.count; slot++) {
 			if (this.#held.has(slot)) continue;
 			if (this.#tryLock(slot)) {
 				this.#held.add(slot);
+				this.#countInProcess(+1);
 				return slot;
 			}
 		}
 		return undefined;
+	}
+
+	/** Whether this process already holds `maxHeld` slots. */
+	shareUsedUp(): boolean {
+		return this.maxHeld !== undefined && (heldByProcess.get(path.resolve(this.dir)) ?? 0) >= this.maxHeld;
+	}
+
+	/** Who holds each taken slot: pid, command line (from /proc, where readable) and mediasoup-worker. */
+	holders(): CpuSlotHolder[] {
+		const holders: CpuSlotHolder[] = [];
+		for (let slot = 0; slot < this.count; slot++) {
+			let lock: ReturnType<typeof readLock>;
+			try {
+				lock = readLock(this.#file(slot));
+			} catch {
+				continue;
+			}
+			if (!lock.exists) continue;
+			const command = lock.pid === undefined ? undefined : commandLine(lock.pid);
+			holders.push({
+				slot,
+				pid: lock.pid,
+				...(command ? { command } : {}),
+				...(lock.workerPid !== undefined ? { workerPid: lock.workerPid } : {}),
+			});
+		}
+		return holders;
+	}
+
+	#countInProcess(delta: number): void {
+		const key = path.resolve(this.dir);
+		const held = (heldByProcess.get(key) ?? 0) + delta;
+		if (held > 0) heldByProcess.set(key, held);
+		else heldByProcess.delete(key);
 	}
 
 	/** Records the mediasoup-worker that runs in a held slot (see the class comment). */
@@ -45,6 +87,7 @@ export class CpuSlots {
 
 	release(slot: number): void {
 		if (!this.#held.delete(slot)) return;
+		this.#countInProcess(-1);
 		try {
 			if (readOwner(this.#file(slot)) === process.pid) fs.unlinkSync(this.#file(slot));
 		} catch {
@@ -163,6 +206,16 @@ function readLock(file: string): { exists: false } | { exists: true; pid: number
 
 export function defaultSlotDir(): string {
 	return process.env.MAFALDA_CPU_SLOT_DIR || path.join(os.tmpdir(), 'mafalda-cpu-slots');
+}
+
+/** A process's command line as /proc shows it (arguments joined by spaces), cut to a readable length. */
+function commandLine(pid: number): string | undefined {
+	try {
+		const text = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+		return text.length > 200 ? `${text.slice(0, 200)}...` : text || undefined;
+	} catch {
+		return undefined;
+	}
 }
 
 function readOwner(file: string): number | undefined {

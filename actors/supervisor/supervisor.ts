@@ -33,6 +33,12 @@ export interface SupervisorOptions {
 /** How the supervisor tells its owner (the Mafalda instance) what happens. */
 export interface SupervisorHooks {
 	hostEvent(workerIndex: number, event: HostEvent): void;
+	/**
+	 * A worker's mediasoup Worker runs but takes no placement yet: what every
+	 * worker must have before transports come (its WebRtcServers) is made now.
+	 * Must not reject: what fails here is the owner's to report.
+	 */
+	prepareWorker(handle: WorkerHandle): Promise<void>;
 	workerStarted(handle: WorkerHandle, restarted: boolean): void;
 	workerDied(workerIndex: number, error: string, willRestart: boolean): void;
 }
@@ -76,21 +82,31 @@ export class Supervisor {
 		return [...this.#handles.values()].filter((h) => h.alive && h.started);
 	}
 
+	/** Live workers whose mediasoup Worker runs, placeable or still being prepared. */
+	preparedWorkers(): WorkerHandle[] {
+		return [...this.#handles.values()].filter((h) => h.alive && h.prepared);
+	}
+
 	handle(index: number): WorkerHandle | undefined {
 		return this.#handles.get(index);
 	}
 
-	/** Whether another worker may be started now (own limit and free CPU slots). */
+	/**
+	 * Whether another worker may be started now: under numWorkers and this
+	 * process's share of the machine (maxCpuSlots). A free slot is known only
+	 * by trying to take it.
+	 */
 	canGrow(): boolean {
-		return !this.#closed && this.#handles.size < this.options.numWorkers;
+		return !this.#closed && this.#handles.size < this.options.numWorkers && !this.options.cpuSlots.shareUsedUp();
 	}
 
 	/** Starts a new worker at the lowest free index. */
 	async startWorker(workerSettings: Record<string, unknown>): Promise<WorkerHandle> {
 		let index = 0;
 		while (this.#handles.has(index)) index++;
-		const slot = this.options.cpuSlots.acquire();
-		if (slot === undefined) throw new NoCpuSlotError(this.options.cpuSlots.dir);
+		const slots = this.options.cpuSlots;
+		const slot = slots.acquire();
+		if (slot === undefined) throw new NoCpuSlotError(slots.dir, slots.holders(), slots.shareUsedUp() ? slots.maxHeld : undefined);
 		return this.#spawn(index, slot, workerSettings, false);
 	}
 
@@ -144,6 +160,9 @@ export class Supervisor {
 			);
 			handle.pid = info.pid;
 			this.options.cpuSlots.setWorkerPid(slot, info.pid);
+			handle.prepared = true;
+			await this.hooks.prepareWorker(handle);
+			if (!handle.alive) throw new Error(handle.deathDetail ?? 'worker died while being prepared');
 			// Only a started worker goes into the balancer's table: placed there
 			// earlier, a transport would reach a host with no mediasoup Worker yet.
 			// The host's first load reports wait in the port meanwhile.

@@ -12,6 +12,10 @@ export class WorkerHandle {
 	pid = 0;
 	/** Its mediasoup Worker runs and the balancer knows it: placements and calls may use it. */
 	started = false;
+	/** Its mediasoup Worker runs; the supervisor is preparing it (WebRtcServers) or has. */
+	prepared = false;
+	/** Why it died, once it has. */
+	deathDetail: string | undefined;
 	#alive = true;
 	#closing = false;
 	/**
@@ -36,6 +40,11 @@ export class WorkerHandle {
 		return this.#alive;
 	}
 
+	/** Plain data for JSON.stringify, which would otherwise call `toJSON` on the comlink proxy (an RPC that fails uncaught). */
+	toJSON(): { index: number; pid: number; alive: boolean } {
+		return { index: this.index, pid: this.pid, alive: this.#alive };
+	}
+
 	/**
 	 * mafalda.close() is closing this worker. Calls still waiting then fail
 	 * with MafaldaClosedError: what they see (the channel closing, the handle
@@ -48,6 +57,7 @@ export class WorkerHandle {
 	markDead(detail: string): void {
 		if (!this.#alive) return;
 		this.#alive = false;
+		this.deathDetail = detail;
 		const error = new WorkerDiedError(this.index, detail);
 		for (const reject of this.#waiting) reject(error);
 		this.#waiting.clear();

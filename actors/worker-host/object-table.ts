@@ -1,10 +1,13 @@
 import { EventEmitter } from 'node:events';
 import {
+	type CallResult,
+	cloneableBytes,
 	type CloseReason,
 	type HostEvent,
 	JSON_SNAPSHOT_FIELDS,
 	type JsonText,
 	type ObjectRef,
+	type PauseObserverEvent,
 	type RemoteKind,
 	REMOTE_EVENTS,
 	REMOTE_METHODS,
@@ -26,12 +29,40 @@ export interface TableEntry {
 	shardId: string;
 	/** Transport that owns a producer/consumer/data object. */
 	transportId?: string;
+	/** The pause()/resume() calls of this object, one after the other (see ObjectTable.call). */
+	pausing?: Promise<unknown>;
+}
+
+// Events mediasoup emits on the object only, not on its observer.
+const UNOBSERVED_EVENTS: ReadonlySet<string> = new Set([
+	'producerpause', 'producerresume', 'dataproducerpause', 'dataproducerresume',
+	'message', 'sctpsendbufferfull', 'bufferedamountlow', 'rtcp', 'rtp',
+]);
+
+// A consumer's observer reports its producer's pause and resume as its own,
+// unless the consumer itself is paused (mediasoup's Consumer and DataConsumer).
+const UPSTREAM_PAUSE_EVENTS: Readonly<Record<string, PauseObserverEvent>> = {
+	producerpause: 'pause',
+	producerresume: 'resume',
+	dataproducerpause: 'pause',
+	dataproducerresume: 'resume',
+};
+
+interface PausableObject {
+	paused: boolean;
+	/** A consumer's: its producer is paused, so its observer stays silent. */
+	producerPaused?: boolean;
+	dataProducerPaused?: boolean;
+}
+
+function upstreamPaused(object: PausableObject): boolean {
+	return Boolean(object.producerPaused ?? object.dataProducerPaused);
 }
 
 // The events through which mediasoup says *why* an object closed; 'close' on
 // the observer follows them, so the reason is known when the close is posted.
 const REASON_EVENTS: readonly CloseReason[] = [
-	'routerclose', 'transportclose', 'producerclose', 'dataproducerclose', 'workerclose',
+	'routerclose', 'transportclose', 'producerclose', 'dataproducerclose', 'workerclose', 'listenserverclose',
 ];
 const REASON_EVENT_SET: ReadonlySet<string> = new Set(REASON_EVENTS);
 const FORWARDED_EVENTS = Object.fromEntries(
@@ -76,7 +107,14 @@ export class ObjectTable {
 		this.#tap(entry, (event, args) => {
 			if (REASON_EVENT_SET.has(event)) reason = event as CloseReason;
 			else if (FORWARDED_EVENTS[kind].has(event)) {
-				this.post({ type: 'object-event', objectId: object.id, event, args: args.map(toCloneable), snapshot: snapshotOf(entry) });
+				this.post({
+					type: 'object-event',
+					objectId: object.id,
+					event,
+					args: args.map(toCloneable),
+					snapshot: snapshotOf(entry),
+					observerEvent: observerEventOf(event, object as unknown as PausableObject),
+				});
 			}
 		});
 		object.observer.once('close', () => {
@@ -108,7 +146,7 @@ export class ObjectTable {
 		for (const event of [...REASON_EVENTS, ...REMOTE_EVENTS[entry.kind]]) object.on(event, (...args: unknown[]) => seen(event, args));
 	}
 
-	async call(id: string, method: string, args: unknown[]): Promise<{ value: unknown; snapshot?: Snapshot }> {
+	async call(id: string, method: string, args: unknown[]): Promise<CallResult> {
 		const entry = this.require(id);
 		if (!REMOTE_METHODS[entry.kind].includes(method)) {
 			throw new TypeError(`method "${method}" is not available on a ${entry.kind}`);
@@ -117,9 +155,43 @@ export class ObjectTable {
 		if (typeof fn !== 'function') throw new TypeError(`method "${method}" is not available on this mediasoup version`);
 		// A Buffer arrives from another thread as a plain Uint8Array.
 		const nativeArgs = args.map((a) => (a instanceof Uint8Array && !Buffer.isBuffer(a) ? Buffer.from(a.buffer, a.byteOffset, a.byteLength) : a));
-		const value: unknown = await (fn as (...a: unknown[]) => unknown).apply(entry.object, nativeArgs);
+		const apply = (): Promise<unknown> => Promise.resolve((fn as (...a: unknown[]) => unknown).apply(entry.object, nativeArgs));
+		if (method === 'pause' || method === 'resume') return this.#pauseOrResume(entry, method, apply);
+		const value = await apply();
 		return { value: toCloneable(value), snapshot: entry.object.closed ? undefined : snapshotOf(entry) };
 	}
+
+	/**
+	 * mediasoup's observer emits 'pause' only if the object was not paused when
+	 * the worker answered (and 'resume' only if it was). With calls one after
+	 * the other, the state before a call is the state mediasoup compares with,
+	 * so overlapping calls from the app get the events mediasoup would give.
+	 * (The worker runs an object's requests in order anyway: queueing them
+	 * here changes no outcome.)
+	 */
+	#pauseOrResume(entry: TableEntry, method: PauseObserverEvent, apply: () => Promise<unknown>): Promise<CallResult> {
+		const object = entry.object as unknown as MediasoupObject & PausableObject;
+		const run = async (): Promise<CallResult> => {
+			const wasPaused = object.paused;
+			const value = await apply();
+			const changed = wasPaused !== (method === 'pause');
+			return {
+				value: toCloneable(value),
+				snapshot: object.closed ? undefined : snapshotOf(entry),
+				observerEvent: changed && !upstreamPaused(object) ? method : undefined,
+			};
+		};
+		const result = (entry.pausing ?? Promise.resolve()).then(run, run);
+		entry.pausing = result.catch(() => undefined);
+		return result;
+	}
+}
+
+/** What the object's observer emitted along with `event` (see ObjectEvent.observerEvent). */
+function observerEventOf(event: string, object: PausableObject): string | undefined {
+	const upstream = UPSTREAM_PAUSE_EVENTS[event];
+	if (upstream) return object.paused ? undefined : upstream;
+	return UNOBSERVED_EVENTS.has(event) ? undefined : event;
 }
 
 export function snapshotOf(entry: TableEntry): Snapshot {
@@ -150,7 +222,7 @@ function isMediasoupObject(value: object): value is MediasoupObject {
  */
 export function toCloneable(value: unknown): unknown {
 	if (value === null || typeof value !== 'object') return typeof value === 'function' ? undefined : value;
-	if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return value;
+	if (ArrayBuffer.isView(value)) return cloneableBytes(value);
 	if (isMediasoupObject(value)) return { $ref: value.id };
 	if (Array.isArray(value)) return value.map(toCloneable);
 	const out: Record<string, unknown> = {};

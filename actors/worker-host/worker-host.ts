@@ -46,6 +46,8 @@ export class WorkerHost implements WorkerHostApi {
 	readonly #shards = new Map<string, RouterShard>();
 	readonly #pipeTransports = new Set<string>();
 	readonly #pipeProducers = new Set<string>();
+	/** This worker's mediasoup WebRtcServer for each mafalda WebRtcServer, by the latter's id. */
+	readonly #webRtcServers = new Map<string, types.WebRtcServer>();
 	readonly #table: ObjectTable;
 
 	constructor(
@@ -109,7 +111,9 @@ export class WorkerHost implements WorkerHostApi {
 	async createTransport(request: CreateTransportRequest): Promise<ObjectRef> {
 		const shard = this.#requireShard(request.shardId);
 		// Validated in the main thread; mediasoup validates again and its errors reach the caller.
-		const options = request.options as never;
+		const options = (request.webRtcServerId === undefined
+			? request.options
+			: { ...request.options, webRtcServer: this.#requireWebRtcServer(request.webRtcServerId) }) as never;
 		const create = TRANSPORT_FACTORIES[request.transportKind];
 		if (!create) throw new TypeError(`unknown transportKind "${String(request.transportKind)}"`);
 		const transport = await create.make(shard.router, options);
@@ -164,9 +168,25 @@ export class WorkerHost implements WorkerHostApi {
 		return this.#addChild('data-consumer', dataConsumer, entry, transport.id);
 	}
 
+	async createWebRtcServer(serverId: string, options: Record<string, Cloneable>): Promise<void> {
+		if (this.#webRtcServers.has(serverId)) return;
+		const server = await this.#requireWorker().createWebRtcServer(options as unknown as types.WebRtcServerOptions);
+		this.#webRtcServers.set(serverId, server);
+		server.observer.once('close', () => {
+			if (this.#webRtcServers.get(serverId) === server) this.#webRtcServers.delete(serverId);
+		});
+	}
+
+	async closeWebRtcServer(serverId: string): Promise<void> {
+		this.#webRtcServers.get(serverId)?.close();
+	}
+
+	async dumpWebRtcServer(serverId: string): Promise<Cloneable> {
+		return toCloneable(await this.#requireWebRtcServer(serverId).dump());
+	}
+
 	async call(request: CallRequest): Promise<CallResult> {
-		const result = await this.#table.call(request.objectId, request.method, request.args);
-		return { value: result.value, snapshot: result.snapshot };
+		return this.#table.call(request.objectId, request.method, request.args);
 	}
 
 	async canConsume(shardId: string, producerId: string, rtpCapabilities: Cloneable): Promise<boolean> {
@@ -273,6 +293,12 @@ export class WorkerHost implements WorkerHostApi {
 	#requireWorker(): types.Worker {
 		if (!this.#worker || this.#worker.closed) throw new Error(`worker ${this.#workerIndex} is not running`);
 		return this.#worker;
+	}
+
+	#requireWebRtcServer(serverId: string): types.WebRtcServer {
+		const server = this.#webRtcServers.get(serverId);
+		if (!server || server.closed) throw new Error(`no WebRtcServer "${serverId}" on worker ${this.#workerIndex}`);
+		return server;
 	}
 
 	#requireShard(shardId: string): RouterShard {

@@ -42,13 +42,6 @@ export class Consumer extends RemoteObject<Events> {
 		return this.field('currentLayers');
 	}
 
-	override handleEvent(event: string, args: unknown[], snapshot: Record<string, unknown> | undefined): void {
-		super.handleEvent(event, args, snapshot);
-		// mediasoup's consumer observer reports pause/resume of its producer as its own.
-		if (event === 'producerpause' && !this.paused) this.observer.emit('pause');
-		if (event === 'producerresume' && !this.paused) this.observer.emit('resume');
-	}
-
 	/**
 	 * mediasoup's consumer.dump(), as on one router: it names the app's
 	 * producer, and the encodings it consumes are that producer's consumable
@@ -63,14 +56,10 @@ export class Consumer extends RemoteObject<Events> {
 		return (await this.call('getStats')) as Array<types.ConsumerStat | types.ProducerStat>;
 	}
 	async pause(): Promise<void> {
-		const was = this.paused;
-		await this.call('pause');
-		if (!was && !this.producerPaused) this.observer.emit('pause');
+		await this.togglePause('pause');
 	}
 	async resume(): Promise<void> {
-		const was = this.paused;
-		await this.call('resume');
-		if (was && !this.producerPaused) this.observer.emit('resume');
+		await this.togglePause('resume');
 	}
 	async setPreferredLayers(layers: types.ConsumerLayers): Promise<void> {
 		requireObject(layers, 'layers');

@@ -44,11 +44,12 @@ export class DataConsumer extends DataObject<ConsumerEvents> {
 	async send(message: string | Buffer, ppid?: number): Promise<void> {
 		await this.call('send', message, ppid);
 	}
-	// mediasoup packs subchannels into 16 bits without checking them: checked here.
+	// mediasoup packs subchannels into 16 bits: 65536 becomes 0, as there (its
+	// own tests rely on that). What is not an integer list is refused here.
 	async setSubchannels(subchannels: number[]): Promise<void> {
 		const list = optionalArray(subchannels, 'subchannels');
 		if (!list) throw new InvalidArgumentError('subchannels', 'must be an array of integers');
-		list.forEach((s, i) => requireNumber(s, `subchannels[${i}]`, 0, 65535, true));
+		list.forEach((s, i) => requireNumber(s, `subchannels[${i}]`, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true));
 		await this.call('setSubchannels', subchannels);
 	}
 	async addSubchannel(subchannel: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import type { WorkerHandle } from '../../actors/supervisor/worker-handle';
-import { type CallResult, type CloseReason, isObjectReference, type ObjectRef, type RemoteKind, type Snapshot } from '../../actors/protocol';
+import { type CallResult, type CloseReason, cloneableBytes, isObjectReference, type ObjectRef, type RemoteKind, type Snapshot } from '../../actors/protocol';
 import { ObjectClosedError } from '../errors';
 import { fieldValue, shareJsonText } from './json-text';
 import type { AppData } from '../types';
@@ -80,12 +80,17 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		if (this.#closed) return false;
 		this.#closed = true;
 		this.closeReason = reason;
-		this.snapshot = { ...this.snapshot, closed: true };
+		this.snapshot = { ...this.snapshot, ...this.closedFields(), closed: true };
 		const event = this.reasonEvent(reason);
 		if (event) this.emitUntyped(event);
 		this.observer.emit('close');
 		for (const handler of this.#closeHandlers.splice(0)) handler(reason);
 		return true;
+	}
+
+	/** What mediasoup sets on this kind of object when it closes (a transport's states become 'closed'). */
+	protected closedFields(): Snapshot {
+		return {};
 	}
 
 	/** The mediasoup event that tells the app why this kind of object closed. */
@@ -95,12 +100,19 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		return reason === 'close' ? undefined : reason;
 	}
 
-	/** An event from the host. */
-	handleEvent(event: string, args: unknown[], snapshot: Snapshot | undefined): void {
-		if (snapshot) this.snapshot = { ...this.snapshot, ...shareJsonText(snapshot) };
+	/**
+	 * An event from the host, and what the mediasoup object's observer emitted
+	 * with it: the same event, or 'pause'/'resume' for a consumer whose
+	 * producer paused or resumed.
+	 */
+	handleEvent(event: string, args: unknown[], snapshot: Snapshot | undefined, observerEvent?: string): void {
+		// Nothing changes on a closed object (its closed fields stay as they are).
 		if (this.#closed) return;
-		this.emitUntyped(event, ...args.map((a) => this.#resolveRefs(a)));
-		this.observer.emit(event, ...args.map((a) => this.#resolveRefs(a)));
+		if (snapshot) this.snapshot = { ...this.snapshot, ...shareJsonText(snapshot) };
+		const values = args.map((a) => this.#resolveRefs(a));
+		this.emitUntyped(event, ...values);
+		if (observerEvent === event) this.observer.emit(event, ...values);
+		else if (observerEvent) this.observer.emit(observerEvent);
 	}
 
 	protected emitUntyped(event: string, ...args: unknown[]): void {
@@ -112,14 +124,18 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		if (this.#closed) throw new ObjectClosedError(this.remoteKind, this.id);
 		let result: CallResult;
 		try {
-			result = await this.ctx.worker.call((host) => host.call({ objectId: this.id, method, args }));
+			const cloneable = args.map((a) => (ArrayBuffer.isView(a) ? cloneableBytes(a) : a));
+			result = await this.ctx.worker.call((host) => host.call({ objectId: this.id, method, args: cloneable }));
 		} catch (error) {
 			// Closed while the call was on its way (its transport, router or
 			// worker went): the host's "no live object" says less than this.
 			if (this.#closed) throw new ObjectClosedError(this.remoteKind, this.id);
 			throw error;
 		}
+		if (this.#closed) return result.value;
 		if (result.snapshot) this.snapshot = { ...this.snapshot, ...shareJsonText(result.snapshot) };
+		// Before the caller's await ends, as mediasoup's pause() and resume() emit it.
+		if (result.observerEvent) this.observer.emit(result.observerEvent);
 		return result.value;
 	}
 
@@ -134,11 +150,14 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		});
 	}
 
-	/** pause()/resume() as mediasoup does them: the observer hears of it only when the state changes. */
+	/**
+	 * pause()/resume(): the host says whether mediasoup's observer emitted
+	 * 'pause'/'resume' for this very call (call() re-emits it). Deciding here
+	 * from snapshots would get overlapping calls wrong: the state read before
+	 * the call is not the one mediasoup compares with when the worker answers.
+	 */
 	protected async togglePause(method: 'pause' | 'resume'): Promise<void> {
-		const was = this.field<boolean>('paused');
 		await this.call(method);
-		if (was !== this.field<boolean>('paused')) this.observer.emit(method);
 	}
 
 	/** mediasoup's close() is synchronous: mark now, tell the host in the background. */
@@ -156,6 +175,8 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 	}
 
 	#resolveRefs(value: unknown): unknown {
+		// A Buffer crosses the thread as a plain Uint8Array: give the app its Buffer back (same bytes, no copy).
+		if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 		if (isObjectReference(value)) return this.ctx.resolve(value.$ref) ?? value;
 		if (Array.isArray(value)) return value.map((v) => this.#resolveRefs(v));
 		if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) {
@@ -177,5 +198,15 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 
 	async dump(): Promise<unknown> {
 		return this.call('dump');
+	}
+
+	/**
+	 * Plain data for JSON.stringify: without it, JSON.stringify would walk into
+	 * the worker handle and call `toJSON` on its comlink proxy, an RPC to the
+	 * worker host that fails as an uncaught exception.
+	 */
+	toJSON(): Record<string, unknown> {
+		const fields = Object.fromEntries(Object.keys(this.snapshot).map((name) => [name, this.field(name)]));
+		return { ...fields, remoteKind: this.remoteKind, workerIndex: this.workerIndex, shardId: this.shardId };
 	}
 }

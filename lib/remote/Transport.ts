@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import type { Snapshot } from '../../actors/protocol';
 import { TransportClosedError } from '../errors';
 import { requireNumber, requireObject } from '../validate';
 import type { Consumer } from './Consumer';
@@ -49,6 +50,11 @@ export class Transport extends RemoteObject<Events> {
 		const childReason = reason === 'workerdied' ? 'workerdied' : 'transportclose';
 		for (const child of [...this.children.values()]) child.markClosed(childReason);
 		return true;
+	}
+
+	// As mediasoup's transports on close(), routerClosed() and listenServerClosed().
+	protected override closedFields(): Snapshot {
+		return this.sctpState ? { sctpState: 'closed' } : {};
 	}
 
 	protected override reasonEvent(reason: ProxyCloseReason): string | undefined {

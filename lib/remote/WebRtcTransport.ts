@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import type { Snapshot } from '../../actors/protocol';
 import { Transport } from './Transport';
 
 /** A mediasoup WebRtcTransport living in a worker host thread. */
@@ -26,6 +27,9 @@ export class WebRtcTransport extends Transport {
 	}
 	get dtlsRemoteCert(): string | undefined {
 		return this.field('dtlsRemoteCert');
+	}
+	protected override closedFields(): Snapshot {
+		return { ...super.closedFields(), iceState: 'closed', iceSelectedTuple: undefined, dtlsState: 'closed' };
 	}
 	async restartIce(): Promise<types.IceParameters> {
 		return (await this.call('restartIce')) as types.IceParameters;

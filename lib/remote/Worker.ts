@@ -3,13 +3,22 @@ import type { types } from 'mediasoup';
 import type { WorkerHandle } from '../../actors/supervisor/worker-handle';
 import { ObjectClosedError, WorkerDiedError } from '../errors';
 import type { AppData } from '../types';
+import type { Router } from './Router';
+import type { WebRtcServer } from './WebRtcServer';
+
+/** mediasoup's WorkerObserverEvents, with mafalda's proxies: a router is one shard of a MafaldaRouter. */
+export interface WorkerObserverEvents {
+	close: [];
+	newrouter: [Router];
+	newwebrtcserver: [WebRtcServer];
+}
 
 /**
  * A mediasoup Worker as the app sees it, though it is driven from a worker
  * host thread. `died` and `closed` follow mediasoup's meaning.
  */
 export class Worker extends EventEmitter<{ died: [Error]; '@close': [] }> {
-	readonly observer = new EventEmitter<{ close: [] }>();
+	readonly observer = new EventEmitter<WorkerObserverEvents>();
 	appData: AppData = {};
 	died = false;
 	closed = false;
@@ -27,6 +36,11 @@ export class Worker extends EventEmitter<{ died: [Error]; '@close': [] }> {
 	}
 	get pid(): number {
 		return this.handle.pid;
+	}
+
+	/** Plain data for JSON.stringify (the handle holds the thread and its comlink proxy). */
+	toJSON(): { id: string; pid: number; closed: boolean; died: boolean } {
+		return { id: this.id, pid: this.pid, closed: this.closed, died: this.died };
 	}
 
 	async getResourceUsage(): Promise<types.WorkerResourceUsage> {

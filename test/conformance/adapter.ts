@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as Mediasoup from 'mediasoup';
-import { Mafalda, type MafaldaRouter } from '../../lib';
+import { Mafalda, type MafaldaRouter, type WebRtcServer, type WebRtcServerOptions } from '../../lib';
 import { MAX_CONSUMERS_PER_WORKER, WORKERS_PER_MAFALDA } from './suites';
 
 type MediasoupModule = typeof Mediasoup;
@@ -59,13 +59,27 @@ export class AdapterWorker extends EventEmitter {
 		return router;
 	}
 
+	/** mediasoup's worker.createWebRtcServer(): the Mafalda's, one mediasoup WebRtcServer per worker. */
+	async createWebRtcServer(options: WebRtcServerOptions): Promise<WebRtcServer> {
+		if (this.closed) throw new this.#types.InvalidStateError('Worker closed');
+		const server = await this.mafalda.createWebRtcServer(options);
+		this.observer.emit('newwebrtcserver', server);
+		return server;
+	}
+
+	/** mediasoup's private worker.webRtcServersForTesting. */
+	get webRtcServersForTesting(): Map<string, WebRtcServer> {
+		return this.mafalda.webRtcServers;
+	}
+
 	async dump(): Promise<Record<string, unknown>> {
 		const routerIds = [...this.#routers].map((r) => r.id);
+		const webRtcServerIds = [...this.mafalda.webRtcServers.keys()];
 		return {
 			pid: this.pid,
-			webRtcServerIds: [],
+			webRtcServerIds,
 			routerIds,
-			channelMessageHandlers: { channelRequestHandlers: routerIds, channelNotificationHandlers: [] },
+			channelMessageHandlers: { channelRequestHandlers: [...webRtcServerIds, ...routerIds], channelNotificationHandlers: [] },
 		};
 	}
 

@@ -16,8 +16,8 @@ export const MAX_CONSUMERS_PER_WORKER = 1;
 
 /**
  * The Router-level suites of @mafalda-sfu/mediasoup-node-tests (mediasoup's
- * own node tests, 3.14.7). Worker, WebRtcServer, mediasoup and ortc test the
- * Worker and the module, not a Router.
+ * own node tests, 3.14.7), and WebRtcServer (through mafalda.createWebRtcServer()).
+ * Worker, mediasoup and ortc test the Worker and the module, not a Router.
  */
 export const SUITES = [
 	'Router',
@@ -33,6 +33,7 @@ export const SUITES = [
 	'ActiveSpeakerObserver',
 	'multiopus',
 	'node-sctp',
+	'WebRtcServer',
 ] as const;
 
 export type Suite = (typeof SUITES)[number];

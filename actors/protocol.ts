@@ -253,7 +253,20 @@ export type CloseReason =
 	| 'dataproducerclose'
 	| 'workerclose'
 	| 'listenserverclose'
-	| 'workerdied';
+	| 'workerdied'
+	| 'nodedrained';
+
+/**
+ * Reasons that mean the object's worker went away under it (not a close by a
+ * call): a proxy passes them down to its children as they are, and tells the
+ * app with the events mediasoup uses for a closed router ('routerclose' on a
+ * transport, 'transportclose' on its children). The cluster's faults add theirs here.
+ */
+export const WORKER_LOSS_REASONS: readonly CloseReason[] = ['workerdied', 'nodedrained'];
+
+export function isWorkerLoss(reason: CloseReason | undefined): boolean {
+	return reason !== undefined && WORKER_LOSS_REASONS.includes(reason);
+}
 
 export interface WorkerDiedEvent {
 	type: 'worker-died';
@@ -301,7 +314,7 @@ export interface Placement {
 	/** Every allowed worker was over its watermarks: this is the least loaded one. */
 	overloaded: boolean;
 	/** Why this worker (for events, logs and tests). */
-	rule: 'stream-worker' | 'router-worker' | 'most-loaded-under-watermark' | 'least-loaded-overloaded';
+	rule: 'stream-worker' | 'router-worker' | 'router-node' | 'most-loaded-under-watermark' | 'least-loaded-overloaded';
 }
 
 export interface PipeSourceRequest extends Watermarks {
@@ -318,6 +331,12 @@ export interface PipeSource {
 export interface BalancerApi {
 	/** Adds a worker (index) to the load table, or marks it alive again after a restart. */
 	addWorker(workerIndex: number, port: MessagePort): Promise<void>;
+	/**
+	 * Names the machine (cluster node) of a worker, so that placement fills a
+	 * node before opening another and pipe sources prefer the receiving node.
+	 * Workers never named are all on one node (the controller's own machine).
+	 */
+	setWorkerNode(workerIndex: number, nodeId: string): Promise<void>;
 	/** Removes a worker: its shards, carriers and load vanish from the table. */
 	removeWorker(workerIndex: number): Promise<void>;
 	shardOpened(routerId: string, workerIndex: number): Promise<void>;
@@ -493,3 +512,144 @@ export function cloneableBytes(view: ArrayBufferView): ArrayBufferView {
 export function isObjectReference(value: unknown): value is ObjectReference {
 	return typeof value === 'object' && value !== null && typeof (value as { $ref?: unknown }).$ref === 'string';
 }
+
+// ---------------------------------------------------------------------------
+// Cluster: controllers (apps' Mafalda instances) <-> mafalda nodes, over the
+// network. Everything here arrives from a socket, so both sides validate it
+// (lib/cluster/control-guards.ts) before acting on it: shape, then secret.
+//
+// The control channel is one TCP connection per (controller, node): frames of
+// a 4-byte big-endian length and UTF-8 JSON (binary values as { $bytes: base64 }).
+// It opens with a mutual HMAC-SHA256 challenge-response over the cluster
+// secret; after it, requests carry WorkerHostApi calls for one worker of the
+// node, and the node streams its workers' HostEvents back.
+
+/** Node -> controller, first frame: a fresh random nonce (hex) to sign. */
+export interface ControlChallenge {
+	t: 'challenge';
+	nodeId: string;
+	nonce: string;
+	/** Protocol version; a controller refuses a node it does not speak. */
+	version: number;
+}
+
+/** Controller -> node: HMAC(secret, 'controller|' + nonce + '|' + controllerNonce + '|' + controllerId). */
+export interface ControlAuth {
+	t: 'auth';
+	controllerId: string;
+	nonce: string;
+	mac: string;
+}
+
+/** Node -> controller: HMAC(secret, 'node|' + controllerNonce + '|' + nonce + '|' + nodeId), and what the node runs. */
+export interface ControlWelcome {
+	t: 'welcome';
+	mac: string;
+	node: NodeSummary;
+}
+
+/** The worker-host methods a controller may call on a node's worker (never start, close or test hooks). */
+export const CONTROL_METHODS = [
+	'createRouter', 'createTransport', 'createRtpObserver', 'produce', 'consume', 'produceData', 'consumeData',
+	'call', 'canConsume', 'getResourceUsage', 'dump',
+] as const;
+export type ControlMethod = (typeof CONTROL_METHODS)[number];
+
+/** Controller -> node: one WorkerHostApi call on the node's worker `worker` (its local index). */
+export interface ControlRequest {
+	t: 'req';
+	/** Per connection, increasing; the answer carries it back. */
+	id: number;
+	worker: number;
+	method: ControlMethod;
+	args: Json[];
+}
+
+export interface ControlErrorInfo {
+	name: string;
+	message: string;
+	code?: string;
+}
+
+/** Node -> controller: the answer to one request. */
+export interface ControlResponse {
+	t: 'res';
+	id: number;
+	ok: boolean;
+	value?: Json;
+	error?: ControlErrorInfo;
+}
+
+/** Node -> controller: a HostEvent of one of the node's workers (load reports included). */
+export interface ControlHostEvent {
+	t: 'event';
+	worker: number;
+	event: HostEvent;
+}
+
+/** Node -> controller: the node's workers or state changed (a worker restarted, died, the node drains). */
+export interface ControlNodeUpdate {
+	t: 'node';
+	node: NodeSummary;
+}
+
+/**
+ * Node -> controller: the node is closing what it still runs, for `reason`;
+ * every object on it is gone once the connection closes.
+ */
+export interface ControlNodeClosing {
+	t: 'closing';
+	reason: CloseReason;
+}
+
+/** Either side: a frame it could not act on (bad shape, unknown request); informative, never required. */
+export interface ControlRejected {
+	t: 'rejected';
+	reason: string;
+}
+
+export type ControllerFrame = ControlAuth | ControlRequest;
+export type NodeFrame = ControlChallenge | ControlWelcome | ControlResponse | ControlHostEvent | ControlNodeUpdate | ControlNodeClosing | ControlRejected;
+
+export interface NodeWorkerSummary {
+	/** The worker's index on its node. */
+	index: number;
+	pid: number;
+	/** Latest load of the worker, as its host reports it (null before the first report). */
+	cpuPercent: number | null;
+	load: number;
+}
+
+/**
+ * What a node publishes in Redis (its registry key, renewed with each
+ * heartbeat) and tells each controller on connection.
+ */
+export interface NodeSummary {
+	nodeId: string;
+	/** Where controllers reach the node's control channel. */
+	controlHost: string;
+	controlPort: number;
+	/** Addresses of the node's transports: mediasoup listens on listenIp and announces announcedIp. */
+	listenIp: string;
+	announcedIp: string;
+	workers: NodeWorkerSummary[];
+	/** The node takes no new placements (it is draining for a clean exit). */
+	draining: boolean;
+	startedAt: number;
+	/** ms since epoch of this summary. */
+	at: number;
+	version: number;
+}
+
+/** A producer made on a node, as the cluster's producer index in Redis keeps it. */
+export interface ProducerIndexEntry {
+	producerId: string;
+	routerId: string;
+	nodeId: string;
+	/** Worker index on its node. */
+	worker: number;
+	shardId: string;
+	ref: ObjectRef;
+}
+
+export const CONTROL_PROTOCOL_VERSION = 1;

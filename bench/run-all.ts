@@ -5,17 +5,22 @@ import { targetsTable } from './comparisons/targets';
 import { CONTROL_PLANE_DEFAULTS, controlPlaneSummary, controlPlaneTable, runControlPlane, type ControlPlaneResult } from './comparisons/control-plane';
 import { GROWTH_DEFAULTS, growthSummary, growthTable, placementTable, runCostGrowth, type GrowthResult } from './comparisons/cost-growth';
 import { PIPE_DEFAULTS, pipeOverheadSummary, pipeOverheadTable, runPipeOverhead, type PipeOverheadResult } from './comparisons/pipe-overhead';
+import { CLUSTER_DEFAULTS, clusterTable, runClusterBench, type ClusterBenchResult } from './comparisons/cluster';
+import { CLUSTER_SIM_DEFAULTS, clusterSimTable, runClusterSim, type ClusterSimResult } from './comparisons/cluster-sim';
 import { backgroundBusyPct, machineInfo, machineLine, sharedCpuWarning } from './report/machine';
 import { LiveLine } from './report/progress';
 import { writeJsonResult } from './report/results-file';
 import { recordRun } from './report/run-history';
 
-const PARTS = ['capacity', 'mixed', 'control', 'pipe', 'growth'] as const;
+/** The simulation's default size in `npm run bench`: what finishes in seconds here; the target size takes hours (bench/README.md). */
+const SIM = { nodes: 100, viewers: 100_000, rooms: 50 };
+
+const PARTS = ['capacity', 'mixed', 'control', 'pipe', 'growth', 'cluster', 'cluster-sim'] as const;
 type Part = (typeof PARTS)[number];
 
-const HELP = `npm run bench [-- options]: the five comparisons, with plain mediasoup as the baseline.
+const HELP = `npm run bench [-- options]: the five comparisons, with plain mediasoup as the baseline, and the cluster scenario and simulation.
 
-  --only LIST            among capacity, mixed, control, pipe, growth (default all, in that order)
+  --only LIST            among capacity, mixed, control, pipe, growth, cluster, cluster-sim (default all, in that order)
 Capacity (1) and mixed day (5):
 ${CAPACITY_HELP}
 ${MIXED_DAY_HELP}
@@ -25,8 +30,14 @@ Pipe overhead (3):
   --pipe-receivers N     receivers of the broadcast, half of them piped (default ${PIPE_DEFAULTS.receivers})
 Cost growth (4) and placement decision time (2):
   --growth-consumers N   consumers at the end (default ${GROWTH_DEFAULTS.consumers}); placement is timed at 0, 1,000, 10,000, 100,000 and N
+Cluster (6): three mafalda-node processes, one worker each, a broadcast across them
+  --cluster-viewers-per-node N   (default ${CLUSTER_DEFAULTS.viewersPerNode})
+Cluster simulation (7): the real balancer and Redis producer index over simulated nodes
+  --sim-nodes N          simulated nodes of ${CLUSTER_SIM_DEFAULTS.workersPerNode} workers (default ${SIM.nodes}; the target is ${CLUSTER_SIM_DEFAULTS.nodes})
+  --sim-viewers N        viewers (default ${SIM.viewers}; the target is ${CLUSTER_SIM_DEFAULTS.viewers})
+  --sim-rooms N          rooms of mixed size (default ${SIM.rooms}; the target is ${CLUSTER_SIM_DEFAULTS.rooms})
 
-Each comparison also runs alone: node dist/bench/comparisons/<capacity|control-plane|pipe-overhead|cost-growth>.js --help`;
+Each comparison also runs alone: node dist/bench/comparisons/<capacity|control-plane|pipe-overhead|cost-growth|cluster|cluster-sim>.js --help`;
 
 /**
  * Consumers the cost-growth comparison grows to inside `npm run bench`: enough
@@ -48,6 +59,10 @@ async function main(): Promise<void> {
 	const cpConsumers = args.num('cp-consumers', CONTROL_PLANE_DEFAULTS.consumers);
 	const pipeReceivers = args.num('pipe-receivers', PIPE_DEFAULTS.receivers);
 	const growthConsumers = args.num('growth-consumers', RUN_ALL_GROWTH_CONSUMERS);
+	const clusterViewers = args.num('cluster-viewers-per-node', CLUSTER_DEFAULTS.viewersPerNode);
+	const simNodes = args.num('sim-nodes', SIM.nodes);
+	const simViewers = args.num('sim-viewers', SIM.viewers);
+	const simRooms = args.num('sim-rooms', SIM.rooms);
 	args.assertAllKnown();
 
 	const machine = machineInfo();
@@ -61,6 +76,8 @@ async function main(): Promise<void> {
 	const line = new LiveLine();
 	let capacity: CapacityResult | undefined;
 	let mixed: MixedDayResult | undefined;
+	let cluster: ClusterBenchResult | undefined;
+	let clusterSim: ClusterSimResult | undefined;
 	let control: ControlPlaneResult | undefined;
 	let pipe: PipeOverheadResult | undefined;
 	let growth: GrowthResult | undefined;
@@ -98,6 +115,19 @@ async function main(): Promise<void> {
 		console.log(`wrote ${writeJsonResult('cost-growth', { machine, ...growth })}`);
 	}
 
+	if (parts.includes('cluster')) {
+		section('6. Cluster: three mafalda nodes on this machine, a broadcast across them');
+		cluster = await runClusterBench({ ...CLUSTER_DEFAULTS, viewersPerNode: clusterViewers }, (s) => line.log(s));
+		console.log(clusterTable(cluster));
+		console.log(`wrote ${writeJsonResult('cluster', { machine, ...cluster })}`);
+	}
+	if (parts.includes('cluster-sim')) {
+		section('7. Cluster simulation: the real balancer and Redis index, simulated nodes, no media');
+		clusterSim = await runClusterSim({ ...CLUSTER_SIM_DEFAULTS, nodes: simNodes, viewers: simViewers, rooms: simRooms }, (s) => line.log(s));
+		console.log(clusterSimTable(clusterSim));
+		console.log(`wrote ${writeJsonResult('cluster-sim', { machine, ...clusterSim })}`);
+	}
+
 	section(`Ratios (baseline: plain mediasoup), ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 	if (capacity) console.log(`1. ${capacitySummary(capacity)}`);
 	if (control) for (const l of controlPlaneSummary(control).split('\n')) console.log(`2. ${l}`);
@@ -113,7 +143,7 @@ async function main(): Promise<void> {
 		const history = recordRun({ at: new Date().toISOString(), minutes, backgroundBusyPct: background, targets: targets.rows });
 		console.log(`\nThe last runs side by side (${history.file}):\n${history.table}`);
 	}
-	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, minutes, targets: targets.rows, capacity, mixed, control, pipe, growth })}`);
+	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, minutes, targets: targets.rows, capacity, mixed, control, pipe, growth, cluster, clusterSim })}`);
 }
 
 runMain(main);

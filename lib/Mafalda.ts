@@ -3,12 +3,14 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import type { types } from 'mediasoup';
 import type { Registry } from 'prom-client';
-import type { HostEvent, ObjectRef, Placement, PlaceTransportRequest, Watermarks } from '../actors/protocol';
+import type { CloseReason, HostEvent, NodeSummary, ObjectRef, Placement, PlaceTransportRequest, Watermarks } from '../actors/protocol';
 import { CpuSlots, defaultSlotDir } from '../actors/supervisor/cpu-slots';
 import { Supervisor } from '../actors/supervisor/supervisor';
-import type { WorkerHandle } from '../actors/supervisor/worker-handle';
+import type { HostHandle, WorkerHandle } from '../actors/supervisor/worker-handle';
+import { ClusterController } from './cluster/cluster-controller';
+import { resolveClusterOptions } from './cluster/cluster-options';
 import { CommonApi, CommonApiLevel } from './common-api';
-import { InvalidArgumentError, MafaldaClosedError } from './errors';
+import { ClusterUnavailableError, InvalidArgumentError, MafaldaClosedError } from './errors';
 import { globalCommon, globalMafaldaRouters, globalObserver } from './global';
 import { MafaldaRouter } from './MafaldaRouter';
 import { localNodeId } from './metrics/local-node-id';
@@ -60,6 +62,8 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	#workerStarting: Promise<WorkerHandle> | undefined;
 	#ready: Promise<void> | undefined;
 	#closed = false;
+	/** The cluster link, when this instance is a controller of mafalda nodes (options.cluster). */
+	readonly #cluster: ClusterController | undefined;
 	/** @internal */
 	readonly pipes: PipeManager;
 	/** @internal */
@@ -73,7 +77,8 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		if (typeof mediasoup !== 'object' || mediasoup === null || typeof mediasoup.createWorker !== 'function') {
 			throw new InvalidArgumentError('mediasoup', 'must be a mediasoup-compatible module (with createWorker())');
 		}
-		this.#options = resolveMafaldaOptions(options);
+		const clusterOptions = resolveClusterOptions((options as { cluster?: unknown } | undefined)?.cluster);
+		this.#options = resolveMafaldaOptions(options, clusterOptions !== undefined);
 		this.mediasoup = mediasoup;
 		const located = locateMediasoupModule(mediasoup, this.#options.mediasoupEntry);
 		this.#entry = located.entry;
@@ -82,6 +87,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		const shared = {
 			pipeListenIp: this.#options.pipeListenIp,
 			pipeEnableSrtp: this.#options.pipeEnableSrtp,
+			nodeOf: (shard: ShardRecord) => shard.worker.nodeId,
 			watermarks: (shard: ShardRecord) => this.#routerOf(shard).watermarks,
 			choosePipeSource: async (producerId: string, destWorker: number, w: Watermarks) =>
 				(await this.supervisor().balancer.choosePipeSource({ producerId, destWorker, ...w })).workerIndex,
@@ -109,12 +115,26 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			pipeConsume: (transport, dataProducerId) => this.#routerOfTransport(transport).pipeConsumeData(transport, dataProducerId),
 			pipeProduce: (transport, id, from) => this.#routerOfTransport(transport).pipeProduceData(transport, id, from),
 		});
+		if (clusterOptions) {
+			this.#cluster = new ClusterController(clusterOptions, {
+				balancer: () => (this.#closed ? undefined : this.supervisor().balancer),
+				workerJoined: (handle) => this.#onWorkerStarted(handle, false),
+				workerGone: (index, reason, error) => this.#onWorkerDied(index, error, false, reason),
+				hostEvent: (index, event) => this.#onHostEvent(index, event),
+				nodeJoined: (node) => this.emit('nodejoined', node),
+				nodeLeft: (info) => this.emit('nodeleft', info),
+			});
+		}
 		const nodeId = localNodeId();
 		this.#metrics = new MafaldaMetrics(nodeId, {
 			workers: () => this.#remoteWorkers.values(),
 			pipes: () => [...this.pipes.pipes(), ...this.dataPipes.pipes()],
 			mafaldaRouters: () => this.mafaldaRouters.size,
-			placeOf: (workerIndex) => ({ node: nodeId, worker: workerIndex }),
+			// A node's worker is named by its node and its index there (its global index is this controller's own).
+			placeOf: (workerIndex) => {
+				const remote = this.#cluster?.handle(workerIndex);
+				return remote ? { node: remote.nodeId!, worker: remote.localIndex } : { node: nodeId, worker: workerIndex };
+			},
 		});
 		this.#metrics.attach(this);
 		if (this.#options.prestartWorkers > 0) {
@@ -154,6 +174,16 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		return this.#metrics.registry;
 	}
 
+	/** Cluster nodes this controller sees, by node id (empty without options.cluster). */
+	get nodes(): ReadonlyMap<string, NodeSummary> {
+		return this.#cluster?.nodes ?? NO_NODES;
+	}
+
+	/** @internal */
+	get cluster(): ClusterController | undefined {
+		return this.#cluster;
+	}
+
 	get closed(): boolean {
 		return this.#closed;
 	}
@@ -170,6 +200,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			mafaldaRouters: [...this.mafaldaRouters.keys()],
 			pipes: [...this.pipes.pipes(), ...this.dataPipes.pipes()],
 			loadTable: this.#supervisor ? await this.#supervisor.balancer.loadTable() : [],
+			nodes: [...this.nodes.values()],
 		};
 	}
 
@@ -205,7 +236,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 
 	async createMafaldaRouter(options?: MafaldaRouterOptions): Promise<MafaldaRouter> {
 		if (this.#closed) throw new MafaldaClosedError();
-		const resolved = resolveRouterOptions(options);
+		const resolved = resolveRouterOptions(options, this.#cluster !== undefined);
 		if (this.mafaldaRouters.has(resolved.id) || globalMafaldaRouters.has(resolved.id)) {
 			throw new InvalidArgumentError('options.id', `"${resolved.id}" is already the id of a MafaldaRouter`);
 		}
@@ -291,6 +322,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		await Promise.all(routers.map((r) => r.tornDown()));
 		const supervisor = this.#supervisor;
 		this.#supervisor = undefined;
+		await this.#cluster?.close();
 		if (supervisor) await supervisor.close();
 		for (const worker of this.#remoteWorkers.values()) {
 			worker.markClosed(undefined);
@@ -308,7 +340,12 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	async place(router: MafaldaRouter, request: PlaceTransportRequest, usable: (workerIndex: number) => boolean = () => true): Promise<Placement> {
 		const started = performance.now();
 		const supervisor = this.supervisor();
-		if (supervisor.workers().length === 0) await this.#startWorker(router.workerSettings);
+		if (this.#cluster) {
+			await this.#cluster.ready;
+			const excluded = this.#cluster.excludedWorkers();
+			if (excluded.length > 0) request = { ...request, excludeWorkers: [...(request.excludeWorkers ?? []), ...excluded] };
+		}
+		if (supervisor.workers().length === 0 && !this.#cluster?.placeable().length) await this.#startWorker(router.workerSettings);
 		let placement = await supervisor.balancer.placeTransport(request);
 		const routerWorkers = router.shardCount();
 		const mayOwnMore = request.maxWorkers > 0 && routerWorkers < request.maxWorkers;
@@ -334,8 +371,8 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	}
 
 	/** @internal */
-	workerHandle(index: number): WorkerHandle | undefined {
-		const handle = this.#supervisor?.handle(index);
+	workerHandle(index: number): HostHandle | undefined {
+		const handle = this.#supervisor?.handle(index) ?? this.#cluster?.handle(index);
 		return handle?.alive ? handle : undefined;
 	}
 
@@ -353,10 +390,19 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	}
 
 	/** @internal Makes a worker exist so that a router has somewhere to open its first shard. */
-	async anyWorker(workerSettings: Record<string, unknown>): Promise<WorkerHandle> {
+	async anyWorker(workerSettings: Record<string, unknown>, routerId?: string): Promise<HostHandle> {
 		const supervisor = this.supervisor();
 		const alive = supervisor.workers();
 		if (alive.length > 0) return alive[0];
+		if (this.#cluster) {
+			await this.#cluster.ready;
+			// A router id is cluster-wide: join a worker that already serves it (another controller's shard).
+			const serving = routerId === undefined ? [] : await this.#cluster.routerWorkers(routerId);
+			const placeable = this.#cluster.placeable();
+			const handle = placeable.find((h) => serving.includes(h.index)) ?? placeable[0];
+			if (handle) return handle;
+			if (!supervisor.canGrow()) throw new ClusterUnavailableError('no cluster node with a running worker is registered');
+		}
 		return this.#startWorker(workerSettings);
 	}
 
@@ -454,16 +500,16 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		);
 	}
 
-	#onWorkerStarted(handle: WorkerHandle, restarted: boolean): void {
+	#onWorkerStarted(handle: HostHandle, restarted: boolean): void {
 		const prepared = this.#remoteWorkers.get(handle.index);
 		const worker = prepared?.handle === handle ? prepared : new Worker(handle);
 		this.#remoteWorkers.set(handle.index, worker);
 		this.commonApi.addWorker(worker);
-		const info = { workerIndex: handle.index, pid: handle.pid };
+		const info = { workerIndex: handle.index, pid: handle.pid, ...(handle.nodeId !== undefined ? { nodeId: handle.nodeId } : {}) };
 		this.emit(restarted ? 'workerrestarted' : 'workerstarted', info);
 	}
 
-	#onWorkerDied(index: number, error: string, willRestart: boolean): void {
+	#onWorkerDied(index: number, error: string, willRestart: boolean, reason: CloseReason = 'workerdied'): { routerIds: string[]; transportIds: string[] } {
 		const transportIds: string[] = [];
 		const routerIds: string[] = [];
 		for (const router of this.mafaldaRouters.values()) {
@@ -474,14 +520,16 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			if (object.remoteKind.endsWith('-transport') && !object.internal) transportIds.push(object.id);
 		}
 		// Transports first, so their children close as 'transportclose' like mediasoup does.
-		for (const object of objects) if (object.remoteKind.endsWith('-transport')) object.markClosed('workerdied');
-		for (const object of objects) object.markClosed('workerdied');
+		for (const object of objects) if (object.remoteKind.endsWith('-transport')) object.markClosed(reason);
+		for (const object of objects) object.markClosed(reason);
 		this.#directory.delete(index);
 		for (const router of this.mafaldaRouters.values()) router.workerDied(index, error);
 		this.#remoteWorkers.get(index)?.markClosed(error);
 		this.#remoteWorkers.delete(index);
 		for (const server of this.webRtcServers.values()) server.workerGone(index);
-		this.emit('workerdied', { workerIndex: index, error, willRestart, routerIds, transportIds });
+		// A drained node's workers did not die: nodeleft tells of them.
+		if (reason === 'workerdied') this.emit('workerdied', { workerIndex: index, error, willRestart, routerIds, transportIds });
+		return { routerIds, transportIds };
 	}
 
 	#onHostEvent(index: number, event: HostEvent): void {
@@ -512,5 +560,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		throw new MafaldaClosedError();
 	}
 }
+
+const NO_NODES: ReadonlyMap<string, NodeSummary> = new Map();
 
 export type { ObjectRef };

@@ -81,6 +81,8 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 	/** Producers consumable here: made here, or piped in with pipeToMafaldaRouter. */
 	readonly #producerIds = new Set<string>();
 	readonly #dataProducers = new Map<string, DataProducer>();
+	/** Producers of other controllers being looked up in the cluster's producer index. */
+	readonly #adopting = new Map<string, Promise<void>>();
 	#rtpCapabilities: types.RtpCapabilities | undefined;
 	#closed = false;
 	/** What close() left running in the background: closing the shards on their hosts. */
@@ -481,7 +483,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 	async #primaryShard(): Promise<ShardRecord> {
 		const first = this.#shards.values().next();
 		if (!first.done) return first.value;
-		const handle = await this.#mafalda.anyWorker(this.#options.workerSettings);
+		const handle = await this.#mafalda.anyWorker(this.#options.workerSettings, this.id);
 		return this.#shardOn(handle.index);
 	}
 
@@ -654,7 +656,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		const isPipe = transport instanceof PipeTransport;
 		if (!isPipe) requireObject(o.rtpCapabilities, 'options.rtpCapabilities');
 		const appData = optionalObject(o.appData, 'options.appData') as AppData | undefined;
-		if (!this.#producerIds.has(producerId)) throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}"`);
+		if (!this.#producerIds.has(producerId)) await this.#adoptClusterProducer(producerId);
 		const shard = this.#shardOf(transport);
 		const consumer = await this.#mafalda.pipes.consumeOn(producerId, shard, async (localId) => {
 			const ref = await shard.worker.call((host) => host.consume({ transportId: transport.id, options: { ...forHost(o), producerId: localId } }));
@@ -666,6 +668,42 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		this.#adopt(transport, consumer);
 		transport.observer.emit('newconsumer', consumer);
 		return consumer;
+	}
+
+	/**
+	 * A router id is cluster-wide: a producer made through another controller
+	 * of this router is found in the cluster's producer index, its shard (on
+	 * its node, shared by every controller of the router) joined, and its
+	 * stream rooted there, so it pipes from there like one of ours.
+	 */
+	#adoptClusterProducer(producerId: string): Promise<void> {
+		let adopting = this.#adopting.get(producerId);
+		if (!adopting) {
+			adopting = this.#adoptProducer(producerId).finally(() => this.#adopting.delete(producerId));
+			this.#adopting.set(producerId, adopting);
+		}
+		return adopting;
+	}
+
+	async #adoptProducer(producerId: string): Promise<void> {
+		const cluster = this.#mafalda.cluster;
+		const entry = cluster ? await cluster.findProducer(producerId) : undefined;
+		if (!cluster || !entry || entry.routerId !== this.id) throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}"`);
+		const index = cluster.globalIndex(entry.nodeId, entry.worker);
+		if (index === undefined) throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}" (its node ${entry.nodeId} is not connected)`);
+		const shard = await this.#shardOn(index);
+		if (shard.shardId !== entry.shardId) throw new UnknownProducerError(producerId, `MafaldaRouter "${this.id}" (its shard is gone)`);
+		if (this.#producerIds.has(producerId)) return;
+		const producer = new Producer(this.#mafalda.proxyContext(shard), entry.ref, {}, true);
+		this.#mafalda.register(producer);
+		this.#producerIds.add(producerId);
+		this.#mafalda.producers.set(producerId, { producer, router: this });
+		this.#mafalda.pipes.addOrigin(producerId, shard);
+		producer.onClosed(() => {
+			this.#producerIds.delete(producerId);
+			if (this.#mafalda.producers.get(producerId)?.producer === producer) this.#mafalda.producers.delete(producerId);
+			this.#mafalda.pipes.removeProducer(producerId);
+		});
 	}
 
 	async #produceData(transport: Transport, options: types.DataProducerOptions): Promise<DataProducer> {

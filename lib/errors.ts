@@ -30,7 +30,8 @@ export type MafaldaErrorCode =
 	| 'ERR_MAFALDA_NO_CPU_SLOT'
 	| 'ERR_MAFALDA_CLOSED'
 	| 'ERR_MAFALDA_REMOTE'
-	| 'ERR_MAFALDA_WEBRTC_SERVER_LISTEN';
+	| 'ERR_MAFALDA_WEBRTC_SERVER_LISTEN'
+	| 'ERR_MAFALDA_CLUSTER_UNAVAILABLE';
 
 type ErrorClass = new (message: string) => Error;
 
@@ -212,6 +213,13 @@ export class WebRtcServerListenError extends MafaldaError {
 export class RemoteError extends MafaldaError {
 	constructor(readonly remoteName: string, message: string) {
 		super('ERR_MAFALDA_REMOTE', `${remoteName}: ${message}`);
+	}
+}
+
+/** A cluster node, or Redis, cannot be reached or refused us (wrong secret, gone, no answer in time). */
+export class ClusterUnavailableError extends MafaldaError {
+	constructor(detail: string) {
+		super('ERR_MAFALDA_CLUSTER_UNAVAILABLE', `cluster unavailable: ${detail}`);
 	}
 }
 

@@ -28,10 +28,11 @@ export interface ResolvedMafaldaOptions {
 	workerSettings: Record<string, unknown>;
 }
 
-export function resolveMafaldaOptions(input: unknown): ResolvedMafaldaOptions {
+export function resolveMafaldaOptions(input: unknown, cluster = false): ResolvedMafaldaOptions {
 	const o = (optionalObject(input, 'options') ?? {}) as MafaldaOptions;
 	const cpus = os.availableParallelism();
-	const numWorkers = optionalNumber(o.numWorkers, 'options.numWorkers', 1, 1024, true) ?? cpus;
+	// A cluster controller may run no workers of its own (its nodes run them).
+	const numWorkers = optionalNumber(o.numWorkers, 'options.numWorkers', cluster ? 0 : 1, 1024, true) ?? cpus;
 	const maxCpuSlots = optionalNumber(o.maxCpuSlots, 'options.maxCpuSlots', 1, 1024, true);
 	// A prestart the limits cannot give is a misconfiguration: said now, not as a start-up failure later.
 	const prestartLimit = Math.min(numWorkers, maxCpuSlots ?? numWorkers);
@@ -66,7 +67,8 @@ export interface ResolvedRouterOptions {
 	appData: AppData;
 }
 
-export function resolveRouterOptions(input: unknown): ResolvedRouterOptions {
+/** `cluster`: the router belongs to a cluster controller, whose own CPU count says nothing of its nodes' workers. */
+export function resolveRouterOptions(input: unknown, cluster = false): ResolvedRouterOptions {
 	const o = (optionalObject(input, 'options') ?? {}) as MafaldaRouterOptions;
 	const routerOptions = optionalObject(o.routerOptions, 'options.routerOptions') ?? {};
 	if (routerOptions.mediaCodecs !== undefined && !Array.isArray(routerOptions.mediaCodecs)) {
@@ -76,7 +78,7 @@ export function resolveRouterOptions(input: unknown): ResolvedRouterOptions {
 	const { appData: _workerAppData, ...clonableWorkerSettings } = workerSettings;
 	return {
 		id: optionalString(o.id, 'options.id') ?? randomUUID(),
-		maxWorkers: optionalNumber(o.maxWorkers, 'options.maxWorkers', 0, 1024, true) ?? mafaldaRouterDefaultOptions.maxWorkers,
+		maxWorkers: optionalNumber(o.maxWorkers, 'options.maxWorkers', 0, 1024, true) ?? (cluster ? 1024 : mafaldaRouterDefaultOptions.maxWorkers),
 		routerOptions,
 		workerSettings: clonableWorkerSettings,
 		watermarkWorker: optionalNumber(o.watermarkWorker, 'options.watermarkWorker', 0, 100) ?? mafaldaRouterDefaultOptions.watermarkWorker,

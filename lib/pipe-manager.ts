@@ -36,6 +36,8 @@ interface Pipe {
 
 interface TransportPair {
 	key: string;
+	/** Both ends encrypt (their transports answered with SRTP parameters). */
+	srtp: boolean;
 	ends: Map<string, PipeTransport>;
 	pipes: number;
 }
@@ -50,6 +52,8 @@ export interface PipeHost {
 	readonly pipeEnableSctp: boolean;
 	/** What this manager pipes: media producers or data producers. */
 	readonly stream: PipeInfo['stream'];
+	/** The cluster node of a shard's worker (undefined: this process's own). */
+	nodeOf(shard: ShardRecord): string | undefined;
 	watermarks(shard: ShardRecord): Watermarks;
 	/** Which worker should feed `destWorker` (the balancer's tree choice). */
 	choosePipeSource(producerId: string, destWorker: number, watermarks: Watermarks): Promise<number>;
@@ -200,7 +204,9 @@ export class PipeManager {
 			try {
 			const pipeConsumer = await this.host.pipeConsume(pair.ends.get(source.shard.shardId)!, source.localId);
 			const sharesWorker = [...(this.#carriers.get(producerId)?.values() ?? [])].some((c) => c.shard.workerIndex === dest.workerIndex);
-			const localId = sharesWorker ? randomUUID() : producerId;
+			// A node's shard is shared by every controller of the router, and another
+			// controller may have piped the same stream there: a fresh id cannot collide.
+			const localId = sharesWorker || this.host.nodeOf(dest) !== undefined ? randomUUID() : producerId;
 			let pipeProducer: Pipe['pipeProducer'];
 			try {
 				pipeProducer = await this.host.pipeProduce(pair.ends.get(dest.shardId)!, localId, pipeConsumer);
@@ -216,7 +222,11 @@ export class PipeManager {
 				fromWorker: source.shard.workerIndex,
 				toWorker: dest.workerIndex,
 				depth: source.depth + 1,
+				srtp: pair.srtp,
 			};
+			const [fromNode, toNode] = [this.host.nodeOf(source.shard), this.host.nodeOf(dest)];
+			if (fromNode !== undefined) info.fromNode = fromNode;
+			if (toNode !== undefined) info.toNode = toNode;
 			const pipe: Pipe = { info, source, pipeConsumer, pipeProducer, pair, users: 0, closed: false };
 			opened = true;
 			// Pause, resume and close travel through the pipe as they would on one router.
@@ -272,9 +282,12 @@ export class PipeManager {
 	}
 
 	async #openPair(key: string, a: ShardRecord, b: ShardRecord): Promise<TransportPair> {
+		// Between machines the pipe crosses a network: SRTP on, whatever pipeEnableSrtp says for pipes inside one.
+		// (A node replaces the listen address with its own.)
+		const betweenMachines = this.host.nodeOf(a) !== this.host.nodeOf(b);
 		const options = {
 			listenInfo: { protocol: 'udp', ip: this.host.pipeListenIp },
-			enableSrtp: this.host.pipeEnableSrtp,
+			enableSrtp: this.host.pipeEnableSrtp || betweenMachines,
 			// Data producers travel over SCTP; media pipes need none.
 			enableSctp: this.host.pipeEnableSctp,
 		};
@@ -285,7 +298,12 @@ export class PipeManager {
 			throw ta.status === 'rejected' ? ta.reason : (tb as PromiseRejectedResult).reason;
 		}
 		const [endA, endB] = [ta.value, tb.value];
-		const pair: TransportPair = { key, ends: new Map([[a.shardId, endA], [b.shardId, endB]]), pipes: 0 };
+		const pair: TransportPair = {
+			key,
+			srtp: endA.srtpParameters !== undefined && endB.srtpParameters !== undefined,
+			ends: new Map([[a.shardId, endA], [b.shardId, endB]]),
+			pipes: 0,
+		};
 		const closeBoth = (): void => {
 			if (this.#pairs.get(key) !== undefined) this.#pairs.delete(key);
 			endA.close();

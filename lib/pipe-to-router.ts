@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup';
-import { InvalidArgumentError, InvalidStateError, UnknownDataProducerError, UnknownProducerError } from './errors';
+import { InvalidArgumentError, InvalidStateError, RouterClosedError, UnknownDataProducerError, UnknownProducerError } from './errors';
 import type { MafaldaRouter } from './MafaldaRouter';
 import type { Consumer } from './remote/Consumer';
 import type { DataConsumer } from './remote/DataConsumer';
@@ -74,7 +74,7 @@ export async function pipeToRouter(from: PipeEndpoint, options: PipeToRouterOpti
 	}
 	if (!isEndpoint(to)) throw new InvalidArgumentError('options.router', 'must be a MafaldaRouter');
 	if (to === from) throw new InvalidArgumentError('options.router', 'cannot be this MafaldaRouter');
-	if (to.closed) throw new InvalidStateError(`MafaldaRouter "${to.id}" is closed`, 'ERR_MAFALDA_ROUTER_CLOSED');
+	if (to.closed) throw new RouterClosedError(to.id);
 	const keepId = optionalBoolean(o.keepId, 'options.keepId') ?? true;
 	if (keepId && to.idSpace === from.idSpace) {
 		// As two Routers of one mediasoup Worker: the pipe producer's id is taken there.

@@ -1,4 +1,4 @@
-import type { WorkerHandle } from '../actors/supervisor/worker-handle';
+import type { HostHandle } from '../actors/supervisor/worker-handle';
 import type { Router } from './remote/Router';
 
 /** One shard of a MafaldaRouter: which mediasoup Router, on which worker. */
@@ -7,6 +7,6 @@ export interface ShardRecord {
 	/** The MafaldaRouter's id. */
 	readonly routerId: string;
 	readonly workerIndex: number;
-	readonly worker: WorkerHandle;
+	readonly worker: HostHandle;
 	readonly router: Router;
 }

@@ -1,9 +1,13 @@
 import type { types } from 'mediasoup';
-import type { LoadReport, Placement } from '../actors/protocol';
+import type { LoadReport, NodeSummary, Placement } from '../actors/protocol';
+import type { ClusterOptions } from './cluster/cluster-options';
+import type { NodeLeftInfo } from './cluster/cluster-controller';
 import type { WebRtcServer } from './remote/WebRtcServer';
 
 export type AppData = types.AppData;
-export type { LoadReport, Placement, ShardLoad, WorkerLoadView } from '../actors/protocol';
+export type { LoadReport, NodeSummary, NodeWorkerSummary, Placement, ShardLoad, WorkerLoadView } from '../actors/protocol';
+export type { ClusterOptions, MafaldaNodeOptions } from './cluster/cluster-options';
+export type { NodeLeftInfo } from './cluster/cluster-controller';
 
 /**
  * A module with mediasoup's API: the `mediasoup` package itself, or a fork of
@@ -40,6 +44,11 @@ export interface MafaldaOptions extends RestartOptions {
 	cpuSlotDir?: string;
 	/** Absolute path of the mediasoup module's entry file, when mafalda cannot find it from the module object. */
 	mediasoupEntry?: string;
+	/**
+	 * Makes this instance a controller of mafalda nodes found in Redis
+	 * (docs/CLUSTER.md). Without it nothing of the cluster runs and no Redis is contacted.
+	 */
+	cluster?: ClusterOptions;
 	/**
 	 * CPU slots (mediasoup Workers) this process may hold at most, for several
 	 * app processes sharing one machine (default: no limit but numWorkers and the free slots).
@@ -83,7 +92,7 @@ export interface WebRtcServerFailedInfo {
 export interface MafaldaRouterOptions {
 	/** Default: a random UUIDv4. */
 	id?: string;
-	/** Most distinct workers this router's shards may use; default the CPU count. 0: only workers that already exist. */
+	/** Most distinct workers this router's shards may use; default the CPU count (a cluster controller's: 1024, every worker of its nodes). 0: only workers that already exist. */
 	maxWorkers?: number;
 	/** mediasoup RouterOptions, used for every shard (e.g. mediaCodecs). */
 	routerOptions?: types.RouterOptions;
@@ -123,6 +132,11 @@ export interface PipeInfo {
 	toWorker: number;
 	/** Depth of the receiving shard in the producer's pipe tree (1 = fed by the producer's own shard). */
 	depth: number;
+	/** The pipe's RTP is encrypted (always between two machines; inside one, as pipeEnableSrtp says). */
+	srtp: boolean;
+	/** Cluster nodes of the two ends (undefined: a worker of this process). */
+	fromNode?: string;
+	toNode?: string;
 }
 
 export interface OverloadedInfo {
@@ -134,13 +148,17 @@ export interface OverloadedInfo {
 export interface SupervisorEvents {
 	workerdied: [WorkerDiedInfo];
 	workerrestarted: [{ workerIndex: number; pid: number }];
-	workerstarted: [{ workerIndex: number; pid: number }];
+	workerstarted: [{ workerIndex: number; pid: number; nodeId?: string }];
 	shardopened: [ShardInfo];
 	shardclosed: [ShardInfo];
 	pipeopened: [PipeInfo];
 	pipeclosed: [PipeInfo];
 	loadreport: [LoadReport];
 	overloaded: [OverloadedInfo];
+	/** A cluster node was found and connected (its workers are in `workers`). */
+	nodejoined: [NodeSummary];
+	/** A cluster node is gone: drained (reason 'nodedrained') or its connection lost. */
+	nodeleft: [NodeLeftInfo];
 	/**
 	 * A WebRtcServer could not listen on a worker that started after it was
 	 * made (its port is taken, say): transports using it avoid that worker.

@@ -33,6 +33,10 @@ function ensureNpmPackages() {
 	sh('npm', [fs.existsSync(lock) ? 'ci' : 'install', '--ignore-scripts', '--no-audit', '--no-fund']);
 }
 
+// What the cluster tests need (docs/CLUSTER.md): a real Redis server, and
+// `ip` for the network namespaces that stand in for separate machines.
+const CLUSTER_PACKAGES = ['redis-server', 'iproute2'];
+
 // What test/browser-chromium.test.ts drives: Debian's own build, so nothing
 // downloads a browser of its own.
 const BROWSER_PACKAGES = ['chromium'];
@@ -68,6 +72,13 @@ function ensureDebianPackages() {
 	process.exit(1);
 }
 
+function ensureClusterPackages() {
+	const line = installDebianPackages(CLUSTER_PACKAGES);
+	if (!line) return;
+	console.error(`[mafalda setup] the cluster tests need Debian packages that are missing (a Redis server, network namespaces). Run as root:\n\n  ${line}\n`);
+	process.exit(1);
+}
+
 function ensureBrowser() {
 	if (process.env.CHROMIUM_BIN && fs.existsSync(process.env.CHROMIUM_BIN)) return;
 	const line = installDebianPackages(BROWSER_PACKAGES);
@@ -97,6 +108,7 @@ function ensureTypeScriptBuild() {
 }
 
 ensureNpmPackages();
+ensureClusterPackages();
 ensureWorker();
 ensureBrowser();
 ensureTypeScriptBuild();

@@ -500,11 +500,13 @@ test('after all of it, the process, the workers and the other room are unharmed'
 	fx.mafalda.on('workerdied', diedEvents);
 	// The same workers, still running.
 	expect(fx.mafalda.supervisor().workers().map((h) => h.pid)).toEqual(fx.workerPids);
-	// The witness room's media never stopped: no loss, no long silence, and it still flows.
+	// The witness room's media never stopped: no loss (mediasoup does not
+	// buffer, so an interruption shows as lost packets) and it still flows.
+	// No bound on silence: the sender and receiver share this busy test
+	// thread, whose stalls would show as gaps on a loaded machine.
 	const before = end.received(consumer);
 	await waitFor(() => end.received(consumer) >= before + 20, 'the witness media to keep flowing');
 	expect(end.lost(consumer)).toBe(0);
-	expect(end.maxGapMs(consumer, 0, Number.MAX_SAFE_INTEGER)).toBeLessThan(250);
 	expect(producer.producer.closed || consumer.closed).toBe(false);
 	// The room under fire still works for good input.
 	const t = await fx.router.createPlainTransport({ listenInfo: LISTEN });

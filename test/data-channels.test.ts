@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as mediasoup from 'mediasoup';
 import { InvalidArgumentError, Mafalda, type DataConsumer } from '../lib';
+import { closeRouter } from './helpers/mafalda-media';
 
 let mafalda: Mafalda;
 
@@ -43,7 +44,7 @@ test('a DirectTransport data producer reaches a data consumer with its appData a
 	dataProducer.close();
 	await closed;
 	expect(dataConsumer.closed).toBe(true);
-	await router.close();
+	await closeRouter(router);
 });
 
 test('a data producer on one shard reaches a data consumer on another, through an SCTP pipe', async () => {

@@ -4,6 +4,7 @@ import * as mediasoup from 'mediasoup';
 import * as mafaldaPackage from '../lib';
 import { Mafalda, type MafaldaRouter, type LoadReport, type PipeInfo, type ShardInfo } from '../lib';
 import {
+	closeRouter,
 	mediaCodecs,
 	publishAudio,
 	publishVideo,
@@ -118,7 +119,7 @@ describe('one producer, consumers on both workers', () => {
 	});
 
 	afterAll(async () => {
-		await router.close();
+		await closeRouter(router);
 	});
 });
 
@@ -142,7 +143,7 @@ describe('a pipe lives while it has consumers', () => {
 		await sendVideo(pub, 30);
 		await far.receiver.waitForPackets(30, 5000);
 		expect(again.closed).toBe(false);
-		await router.close();
+		await closeRouter(router);
 		expect(again.closed).toBe(true);
 		expect(again.closeReason).toBe('transportclose');
 	});
@@ -167,7 +168,7 @@ describe('RTP observers see producers of every shard', () => {
 		expect(reported[0].producer).toBe(speaker.producer);
 		expect(reported[0].volume).toBeGreaterThan(-70);
 		expect(router.rtpObservers.get(observer.id)).toBe(observer);
-		await router.close();
+		await closeRouter(router);
 		expect(observer.closed).toBe(true);
 	});
 });
@@ -183,9 +184,9 @@ describe('pipeToMafaldaRouter', () => {
 		await sendVideo(pub, 30);
 		await viewer.receiver.waitForPackets(30, 5000);
 		expect(b.canConsume({ producerId: pub.producer.id, rtpCapabilities: b.rtpCapabilities })).toBe(true);
-		await a.close();
+		await closeRouter(a);
 		await waitFor(() => viewer.consumer.closed, 'the consumer in the other router to close');
-		await b.close();
+		await closeRouter(b);
 	});
 });
 

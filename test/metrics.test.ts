@@ -259,7 +259,7 @@ describe('metric labels in a cluster', () => {
 	test('a worker index spanning nodes is labelled by its node and its index on that node', async () => {
 		const events = new EventEmitter<SupervisorEvents>();
 		const placeOf = (i: number): WorkerPlace => (i < 2 ? { node: 'node-a', worker: i } : { node: 'node-b', worker: i - 2 });
-		const pipe: PipeInfo = { stream: 'media', producerId: 'p', fromShardId: 's0', toShardId: 's3', fromWorker: 0, toWorker: 3, depth: 1 };
+		const pipe: PipeInfo = { stream: 'media', producerId: 'p', fromShardId: 's0', toShardId: 's3', fromWorker: 0, toWorker: 3, depth: 1, srtp: false };
 		const metrics = new MafaldaMetrics('node-a', { workers: () => [], pipes: () => [pipe], mafaldaRouters: () => 1, placeOf });
 		metrics.attach(events);
 		const report: LoadReport = { workerIndex: 3, seq: 1, at: 0, cpuPercent: 12, routers: 1, transports: 2, producers: 0, consumers: 4, pipeConsumers: 0, pipeTransports: 1, idleTransports: 0, placedTransports: 2, bitrateIn: 1000, bitrateOut: null, shards: [] };

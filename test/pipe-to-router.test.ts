@@ -98,7 +98,9 @@ describe('pipeToRouter() to a MafaldaRouter of another Mafalda', () => {
 		const paused = new Promise<void>((resolve) => viewer.consumer.once('producerpause', () => resolve()));
 		await pub.producer.pause();
 		await paused;
-		expect(pipeProducer?.paused).toBe(true);
+		// The viewer hears of the pause from the worker before the pipe
+		// producer's pause() has answered (on one mediasoup Router too).
+		await waitFor(() => pipeProducer?.paused === true, 'the pipe producer to be paused');
 		const closed = new Promise<void>((resolve) => viewer.consumer.once('producerclose', () => resolve()));
 		pub.producer.close();
 		await closed;

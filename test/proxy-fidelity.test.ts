@@ -26,7 +26,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await mafalda.close();
+	// Until its process is gone, jest's worker would not exit.
+	const exited = new Promise<void>((resolve) => plainWorker.once('subprocessclose', () => resolve()));
 	plainWorker.close();
+	await exited;
 });
 
 /** What the tests use of a mediasoup Router, a MafaldaRouter offers too. */

@@ -11,6 +11,7 @@ import type {
 import { LoadTable } from './load-table';
 import { PlacementPolicy } from './placement-policy';
 import { StreamMap } from './stream-map';
+import { NodeMap } from './node-map';
 
 const REPORT_NUMBERS = [
 	'workerIndex', 'seq', 'cpuPercent', 'consumers', 'pipeConsumers', 'transports', 'producers', 'idleTransports',
@@ -34,7 +35,8 @@ function isLoadReport(message: unknown): message is LoadReport {
 export class Balancer implements BalancerApi {
 	readonly #table = new LoadTable();
 	readonly #streams = new StreamMap();
-	readonly #policy = new PlacementPolicy(this.#table, this.#streams);
+	readonly #nodes = new NodeMap();
+	readonly #policy = new PlacementPolicy(this.#table, this.#streams, this.#nodes);
 	readonly #ports = new Map<number, MessagePort>();
 
 	async addWorker(workerIndex: number, port: MessagePort): Promise<void> {
@@ -50,7 +52,12 @@ export class Balancer implements BalancerApi {
 		});
 	}
 
+	async setWorkerNode(workerIndex: number, nodeId: string): Promise<void> {
+		if (typeof nodeId === 'string') this.#nodes.set(workerIndex, nodeId);
+	}
+
 	async removeWorker(workerIndex: number): Promise<void> {
+		this.#nodes.remove(workerIndex);
 		this.#closePort(workerIndex);
 		this.#streams.removeWorker(workerIndex);
 		this.#table.removeWorker(workerIndex);

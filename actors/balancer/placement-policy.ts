@@ -1,5 +1,6 @@
 import type { PipeSource, PipeSourceRequest, Placement, PlaceTransportRequest } from '../protocol';
 import type { LoadTable } from './load-table';
+import { NodeMap } from './node-map';
 import type { StreamMap } from './stream-map';
 
 /**
@@ -16,6 +17,7 @@ export class PlacementPolicy {
 	constructor(
 		private readonly table: LoadTable,
 		private readonly streams: StreamMap,
+		private readonly nodes: NodeMap = new NodeMap(),
 	) {}
 
 	/** Chooses a worker and counts the placement as pending until a report includes it. */
@@ -28,7 +30,8 @@ export class PlacementPolicy {
 	choosePipeSource(request: PipeSourceRequest): PipeSource {
 		const carriers = this.streams.carriers(request.producerId);
 		if (!carriers) throw new Error(`no worker carries producer ${request.producerId}`);
-		let best: { workerIndex: number; depth: number; over: boolean; load: number } | undefined;
+		const destNode = this.nodes.nodeOf(request.destWorker);
+		let best: { workerIndex: number; depth: number; over: boolean; load: number; sameNode: boolean } | undefined;
 		for (const [workerIndex, depth] of carriers) {
 			if (workerIndex === request.destWorker || !this.table.has(workerIndex)) continue;
 			const candidate = {
@@ -36,13 +39,17 @@ export class PlacementPolicy {
 				depth,
 				over: this.table.isOver(workerIndex, request),
 				load: this.table.load(workerIndex),
+				sameNode: this.nodes.nodeOf(workerIndex) === destNode,
 			};
-			// Not over first; then the shallowest copy, so pipes fan out as a
+			// A carrier on the receiving machine first: the stream then crosses
+			// between two machines once, however many workers there need it.
+			// Then not over; then the shallowest copy, so pipes fan out as a
 			// tree from the producer's shard instead of growing a chain whose
 			// every hop adds latency and a point of failure.
 			if (
 				!best ||
-				(candidate.over !== best.over ? !candidate.over :
+				(candidate.sameNode !== best.sameNode ? candidate.sameNode :
+				candidate.over !== best.over ? !candidate.over :
 				candidate.depth !== best.depth ? candidate.depth < best.depth :
 				candidate.load !== best.load ? candidate.load < best.load :
 				candidate.workerIndex < best.workerIndex)
@@ -85,7 +92,17 @@ export class PlacementPolicy {
 		if (allowed.length === 0) {
 			throw new Error(`no worker available for router ${routerId} (all workers are dead or excluded)`);
 		}
-		const byLoad = this.#byLoadDescending(allowed);
+		const spansNodes = this.nodes.spans(this.table.indices());
+		if (spansNodes) {
+			// Fill-first lifted one level: the machines that already carry the
+			// router take its transports up to their watermarks before another
+			// machine gets a shard of it (and pipes between machines).
+			const routerNodes = new Set([...shards].filter(usable).map((w) => this.nodes.nodeOf(w)));
+			const onRouterNodes = this.#byLoadDescending(allowed.filter((w) => routerNodes.has(this.nodes.nodeOf(w))));
+			const roomy = onRouterNodes.find((workerIndex) => !over(workerIndex));
+			if (roomy !== undefined) return this.#placement(roomy, shards, 'router-node');
+		}
+		const byLoad = spansNodes ? this.#byNodeLoadDescending(allowed, over) : this.#byLoadDescending(allowed);
 		const roomy = byLoad.find((workerIndex) => !over(workerIndex));
 		if (roomy !== undefined) return this.#placement(roomy, shards, 'most-loaded-under-watermark');
 		// Every allowed worker is over. A router with streams needs a pipe per
@@ -119,6 +136,26 @@ export class PlacementPolicy {
 	#byLoadDescending(workers: number[]): number[] {
 		const loads = new Map(workers.map((workerIndex) => [workerIndex, this.table.load(workerIndex)]));
 		return workers.sort((a, b) => (loads.get(b) ?? 0) - (loads.get(a) ?? 0) || a - b);
+	}
+
+	/**
+	 * The most loaded machine that still has a worker under its watermarks
+	 * first, and within a machine the most loaded worker first: a new router
+	 * fills one machine before it spreads to the next.
+	 */
+	#byNodeLoadDescending(workers: number[], over: (workerIndex: number) => boolean): number[] {
+		const nodes = new Map<string, { load: number; roomy: boolean; workers: number[] }>();
+		for (const workerIndex of workers) {
+			const nodeId = this.nodes.nodeOf(workerIndex);
+			let node = nodes.get(nodeId);
+			if (!node) nodes.set(nodeId, (node = { load: 0, roomy: false, workers: [] }));
+			node.load += this.table.load(workerIndex);
+			node.roomy ||= !over(workerIndex);
+			node.workers.push(workerIndex);
+		}
+		return [...nodes.entries()]
+			.sort(([na, a], [nb, b]) => Number(b.roomy) - Number(a.roomy) || b.load - a.load || (na < nb ? -1 : na > nb ? 1 : 0))
+			.flatMap(([, node]) => this.#byLoadDescending(node.workers));
 	}
 
 	#placement(workerIndex: number, shards: ReadonlySet<number>, rule: Placement['rule']): Placement {

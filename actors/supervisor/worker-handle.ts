@@ -3,12 +3,15 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import { fromRemote, MafaldaClosedError, WorkerDiedError } from '../../lib/errors';
 import type { WorkerHostApi } from '../protocol';
 
+/** The RPC surface of a worker host, however it is reached (a thread, or a node over the network). */
+export type HostApi = Comlink.Remote<WorkerHostApi>;
+
 /**
- * The supervisor's handle on one worker host thread and its mediasoup Worker.
- * Every RPC goes through `call`, which fails fast with WorkerDiedError when
- * the host dies, instead of waiting forever for an answer that cannot come.
+ * A handle on one worker host, local or remote. Every RPC goes through
+ * `call`, which fails fast with WorkerDiedError when the host dies, instead of
+ * waiting forever for an answer that cannot come.
  */
-export class WorkerHandle {
+export class HostHandle {
 	pid = 0;
 	/** Its mediasoup Worker runs and the balancer knows it: placements and calls may use it. */
 	started = false;
@@ -28,12 +31,9 @@ export class WorkerHandle {
 
 	constructor(
 		readonly index: number,
-		readonly slot: number,
-		readonly thread: Worker,
-		readonly api: Comlink.Remote<WorkerHostApi>,
-		readonly eventPort: MessagePort,
-		/** The WorkerSettings this worker was started with, reused on restart. */
-		readonly workerSettings: Record<string, unknown>,
+		readonly api: HostApi,
+		/** The cluster node running this worker; undefined for this process's own workers. */
+		readonly nodeId?: string,
 	) {}
 
 	get alive(): boolean {
@@ -63,7 +63,7 @@ export class WorkerHandle {
 		this.#waiting.clear();
 	}
 
-	async call<T>(fn: (api: Comlink.Remote<WorkerHostApi>) => Promise<T>): Promise<T> {
+	async call<T>(fn: (api: HostApi) => Promise<T>): Promise<T> {
 		if (!this.#alive) throw this.#closing ? new MafaldaClosedError() : new WorkerDiedError(this.index);
 		let rejectOnDeath!: (error: Error) => void;
 		const death = new Promise<never>((_, reject) => {
@@ -77,5 +77,20 @@ export class WorkerHandle {
 		} finally {
 			this.#waiting.delete(rejectOnDeath);
 		}
+	}
+}
+
+/** The supervisor's handle on one worker host thread of this process and its mediasoup Worker. */
+export class WorkerHandle extends HostHandle {
+	constructor(
+		index: number,
+		readonly slot: number,
+		readonly thread: Worker,
+		api: HostApi,
+		readonly eventPort: MessagePort,
+		/** The WorkerSettings this worker was started with, reused on restart. */
+		readonly workerSettings: Record<string, unknown>,
+	) {
+		super(index, api);
 	}
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
-import type { WorkerHandle } from '../../actors/supervisor/worker-handle';
-import { type CallResult, type CloseReason, cloneableBytes, isObjectReference, type ObjectRef, type RemoteKind, type Snapshot } from '../../actors/protocol';
+import type { HostHandle } from '../../actors/supervisor/worker-handle';
+import { type CallResult, type CloseReason, cloneableBytes, isObjectReference, isWorkerLoss, type ObjectRef, type RemoteKind, type Snapshot } from '../../actors/protocol';
 import { ObjectClosedError } from '../errors';
 import { fieldValue, shareJsonText } from './json-text';
 import type { AppData } from '../types';
@@ -10,7 +10,7 @@ export type ProxyCloseReason = CloseReason;
 
 /** What a proxy needs from the rest of mafalda. */
 export interface ProxyContext {
-	readonly worker: WorkerHandle;
+	readonly worker: HostHandle;
 	readonly shardId: string;
 	/** Turns an object reference from the host into the proxy the app knows. */
 	resolve(id: string): unknown;
@@ -96,7 +96,7 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 	/** The mediasoup event that tells the app why this kind of object closed. */
 	protected reasonEvent(reason: ProxyCloseReason): string | undefined {
 		// A dead worker took the transport (and router) with it: mediasoup says that to a child as 'transportclose'.
-		if (reason === 'workerdied') return 'transportclose';
+		if (isWorkerLoss(reason)) return 'transportclose';
 		return reason === 'close' ? undefined : reason;
 	}
 

@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import { ObjectClosedError } from '../errors';
 import { RemoteObject } from './RemoteObject';
+import { type CloseReason, isWorkerLoss } from '../../actors/protocol';
 
 /** One router shard: a mediasoup Router of a MafaldaRouter, on one worker. */
 export class Router extends RemoteObject<Record<string, unknown[]>> {
@@ -15,7 +16,7 @@ export class Router extends RemoteObject<Record<string, unknown[]>> {
 		return this.field('rtpCapabilities');
 	}
 	protected override reasonEvent(reason: string): string | undefined {
-		return reason === 'workerdied' || reason === 'workerclose' ? 'workerclose' : undefined;
+		return isWorkerLoss(reason as CloseReason) || reason === 'workerclose' ? 'workerclose' : undefined;
 	}
 	async canConsume(producerId: string, rtpCapabilities: types.RtpCapabilities): Promise<boolean> {
 		// A closed shard's router is gone from its host, whose error would name a missing shard instead.

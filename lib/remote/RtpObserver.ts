@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import { requireObject } from '../validate';
 import { RemoteObject } from './RemoteObject';
+import { type CloseReason, isWorkerLoss } from '../../actors/protocol';
 import type { Producer } from './Producer';
 
 /** mediasoup's AudioLevelObserver and ActiveSpeakerObserver events, with mafalda's producer proxies. */
@@ -31,7 +32,7 @@ export abstract class RtpObserver extends RemoteObject<RtpObserverEvents> {
 		return this.field('paused');
 	}
 	protected override reasonEvent(reason: string): string | undefined {
-		return reason === 'workerdied' || reason === 'transportclose' ? 'routerclose' : super.reasonEvent(reason as never);
+		return isWorkerLoss(reason as CloseReason) || reason === 'transportclose' ? 'routerclose' : super.reasonEvent(reason as never);
 	}
 	async pause(): Promise<void> {
 		await this.togglePause('pause');

@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup';
-import type { Snapshot } from '../../actors/protocol';
+import { isWorkerLoss, type Snapshot } from '../../actors/protocol';
 import { TransportClosedError } from '../errors';
 import { requireNumber, requireObject } from '../validate';
 import type { Consumer } from './Consumer';
@@ -47,7 +47,7 @@ export class Transport extends RemoteObject<Events> {
 		// A worker's death is passed down as it is: children still emit
 		// 'transportclose' (their reasonEvent maps it), but their closeReason
 		// stays 'workerdied', so the app can tell a crash from an ordinary close.
-		const childReason = reason === 'workerdied' ? 'workerdied' : 'transportclose';
+		const childReason = isWorkerLoss(reason) ? reason : 'transportclose';
 		for (const child of [...this.children.values()]) child.markClosed(childReason);
 		return true;
 	}
@@ -59,7 +59,7 @@ export class Transport extends RemoteObject<Events> {
 
 	protected override reasonEvent(reason: ProxyCloseReason): string | undefined {
 		// A worker's death closes its routers; mediasoup tells a transport that as 'routerclose'.
-		return reason === 'workerdied' ? 'routerclose' : super.reasonEvent(reason);
+		return isWorkerLoss(reason) ? 'routerclose' : super.reasonEvent(reason);
 	}
 
 	#owner(): TransportOwner {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import type { types } from 'mediasoup';
-import type { WorkerHandle } from '../../actors/supervisor/worker-handle';
+import type { HostHandle } from '../../actors/supervisor/worker-handle';
 import { ObjectClosedError, WorkerDiedError } from '../errors';
 import type { AppData } from '../types';
 import type { Router } from './Router';
@@ -23,7 +23,7 @@ export class Worker extends EventEmitter<{ died: [Error]; '@close': [] }> {
 	died = false;
 	closed = false;
 
-	constructor(readonly handle: WorkerHandle) {
+	constructor(readonly handle: HostHandle) {
 		super();
 	}
 
@@ -36,6 +36,10 @@ export class Worker extends EventEmitter<{ died: [Error]; '@close': [] }> {
 	}
 	get pid(): number {
 		return this.handle.pid;
+	}
+	/** The cluster node this worker runs on; undefined for a worker of this process. */
+	get nodeId(): string | undefined {
+		return this.handle.nodeId;
 	}
 
 	/** Plain data for JSON.stringify (the handle holds the thread and its comlink proxy). */

@@ -54,7 +54,7 @@ export function conformanceTable(run: JestJson): string {
 	const wall = run.testResults.reduce((sum, f) => sum + (f.endTime - f.startTime) / 1000, 0);
 	const timing = TARGETS.map((t) => `${t} ${seconds.get(t)?.toFixed(0) ?? '?'} s`).join(', ');
 	const date = new Date(run.startTime).toISOString().slice(0, 16).replace('T', ' ');
-	const exceptions = EXCEPTIONS.map((e) => `- ${e.suite}: "${e.test}" (skipped on ${e.targets.join(' and ')}): ${e.reason}.`);
+	const exceptions = EXCEPTIONS.map((e) => `- ${e.suite}: \`${e.test}\` (skipped on ${e.targets.join(' and ')}): ${e.reason}.`);
 	return [
 		`Run of ${date} UTC, mafalda with ${WORKERS_PER_MAFALDA} workers per adapter Worker; the file took ${wall.toFixed(0)} s (time in the tests: ${timing}).`,
 		'',

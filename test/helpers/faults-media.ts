@@ -129,14 +129,6 @@ export class ReceivingEnd {
 		return this.receiver.lost.get(consumerSsrc(consumer)) ?? 0;
 	}
 
-	/** The longest silence between two packets of a consumer that arrived in [from, to]. */
-	maxGapMs(consumer: Consumer, from: number, to: number): number {
-		const times = (this.arrivals.get(consumerSsrc(consumer)) ?? []).filter((t) => t >= from && t <= to);
-		let gap = 0;
-		for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
-		return gap;
-	}
-
 	async close(): Promise<void> {
 		await this.receiver.close();
 	}

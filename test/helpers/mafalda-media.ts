@@ -39,10 +39,11 @@ export interface Publisher {
 	seq: number;
 }
 
-export async function publishVideo(router: MafaldaRouter, ssrc: number): Promise<Publisher> {
-	const sender = await RtpSender.bind();
+/** `host`: this process's address as the transport's machine reaches it (a cluster test's bridge). */
+export async function publishVideo(router: MafaldaRouter, ssrc: number, host = LOCALHOST): Promise<Publisher> {
+	const sender = await RtpSender.bind(host);
 	const transport = await router.createPlainTransport(plainOptions());
-	await transport.connect({ ip: LOCALHOST, port: sender.port });
+	await transport.connect({ ip: host, port: sender.port });
 	const producer = await transport.produce({
 		kind: 'video',
 		rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: VIDEO_PT, clockRate: 90000 }], encodings: [{ ssrc }] },
@@ -73,9 +74,15 @@ export async function sendVideo(pub: Publisher, count: number, gapMs = 2): Promi
 			{ payloadType: VIDEO_PT, ssrc: pub.ssrc, sequenceNumber: pub.seq & 0xffff, timestamp: pub.seq * 3000, marker: true },
 			writeProbe(pub.seq, nowMs(), 200, 'vp8', pub.seq % 10 === 0),
 		);
-		pub.sender.send(packet, pub.transport.tuple.localPort);
+		pub.sender.send(packet, pub.transport.tuple.localPort, localAddress(pub.transport));
 		await sleep(gapMs);
 	}
+}
+
+/** Where a transport receives: on a cluster node, the node's own address. */
+export function localAddress(transport: PlainTransport): string {
+	const tuple = transport.tuple as types.TransportTuple & { localIp?: string };
+	return tuple.localAddress ?? tuple.localIp ?? LOCALHOST;
 }
 
 /** Sends opus packets carrying an audio level of -`levelDbov` dBov in a one-byte header extension. */
@@ -104,11 +111,11 @@ export interface Viewer {
 	receiver: RtpReceiver;
 }
 
-export async function view(router: MafaldaRouter, producerId: string): Promise<Viewer> {
-	const receiver = await RtpReceiver.bind();
+export async function view(router: MafaldaRouter, producerId: string, host = LOCALHOST): Promise<Viewer> {
+	const receiver = await RtpReceiver.bind(host);
 	try {
 		const transport = await router.createPlainTransport(plainOptions());
-		await transport.connect({ ip: LOCALHOST, port: receiver.port });
+		await transport.connect({ ip: host, port: receiver.port });
 		const consumer = await transport.consume({ producerId, rtpCapabilities: router.rtpCapabilities });
 		receiver.codecFor(consumer.rtpParameters.codecs[0].payloadType, consumer.kind === 'video' ? 'vp8' : 'opus');
 		return { transport, consumer, receiver };
@@ -129,4 +136,13 @@ export async function waitFor(predicate: () => boolean, what: string, timeoutMs 
 		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 		await sleep(10);
 	}
+}
+
+/**
+ * router.close() is synchronous and its shards leave their workers behind it;
+ * tests whose next placement depends on the workers' load wait for that too.
+ */
+export async function closeRouter(router: MafaldaRouter): Promise<void> {
+	router.close();
+	await router.tornDown();
 }

@@ -131,15 +131,16 @@ const DEFAULT_RTCP_FEEDBACK: RtcpFeedbackLike[] = [
  * addresses (iceUseIpv4/6 false), 127.0.0.1 as the only host candidate and the
  * UDP socket bound to it; candidate pairs off loopback are dropped.
  */
-export function loopbackPeerConfig(videoCodec: RTCRtpCodecParameters): RTCPeerConnectionConfig {
+export function loopbackPeerConfig(videoCodec: RTCRtpCodecParameters, address = LOOPBACK_IP): RTCPeerConnectionConfig {
+	// `address`: another local address of this machine (a cluster test's bridge) instead of 127.0.0.1.
 	return {
 		iceServers: [],
 		iceUseIpv4: false,
 		iceUseIpv6: false,
 		iceUseTcp: false,
-		iceAdditionalHostAddresses: [LOOPBACK_IP],
-		iceInterfaceAddresses: { udp4: LOOPBACK_IP },
-		iceFilterCandidatePair: (pair: CandidatePair) => pair.localCandidate.host === LOOPBACK_IP,
+		iceAdditionalHostAddresses: [address],
+		iceInterfaceAddresses: { udp4: address },
+		iceFilterCandidatePair: (pair: CandidatePair) => pair.localCandidate.host === address,
 		codecs: { audio: [], video: [videoCodec] },
 		headerExtensions: { audio: [], video: [] },
 	};
@@ -486,11 +487,11 @@ function isOurVp8KeyFrame(payload: Buffer): boolean {
 export async function createSendingPeer(
 	transport: WebRtcTransportLike,
 	routerRtpCapabilities: RtpCapabilitiesLike,
-	options: { timeoutMs?: number } = {},
+	options: { timeoutMs?: number; address?: string } = {},
 ): Promise<SendingPeer> {
 	if (!transport.produce) throw new Error(`transport ${transport.id} cannot produce`);
 	const codec = vp8CodecFor(vp8Capability(routerRtpCapabilities));
-	const pc = new RTCPeerConnection(loopbackPeerConfig(codec));
+	const pc = new RTCPeerConnection(loopbackPeerConfig(codec, options.address));
 	try {
 		const track = new MediaStreamTrack({ kind: 'video' });
 		pc.addTransceiver(track, { direction: 'sendonly' });
@@ -601,7 +602,7 @@ export async function createReceivingPeer(
 	transport: WebRtcTransportLike,
 	routerRtpCapabilities: RtpCapabilitiesLike,
 	producerId: string,
-	options: { timeoutMs?: number } = {},
+	options: { timeoutMs?: number; address?: string } = {},
 ): Promise<ReceivingPeer> {
 	if (!transport.consume) throw new Error(`transport ${transport.id} cannot consume`);
 	const capability = vp8Capability(routerRtpCapabilities);
@@ -629,7 +630,7 @@ export async function createReceivingPeer(
 
 	// Receive with the payload type mediasoup will send.
 	codec.payloadType = primary.payloadType;
-	const pc = new RTCPeerConnection(loopbackPeerConfig(codec));
+	const pc = new RTCPeerConnection(loopbackPeerConfig(codec, options.address));
 	try {
 		let packetsReceived = 0;
 		let vp8KeyFramesReceived = 0;

@@ -1,3 +1,5 @@
+import { useCachedWorkerBinary } from './worker-binary';
+
 /**
  * mafalda's errors. Each has a stable `code`; TypeErrors about arguments also
  * name the offending `field`, so an app can tell the caller what to fix.
@@ -32,6 +34,13 @@ export type MafaldaErrorCode =
 	| 'ERR_MAFALDA_WEBRTC_SERVER_LISTEN'
 	| 'ERR_MAFALDA_CLUSTER_UNAVAILABLE';
 
+// mediasoup reads MEDIASOUP_WORKER_BIN once, when it loads: loading it here,
+// at import time, must not fix its worker path before the cached build is set.
+try {
+	useCachedWorkerBinary();
+} catch {
+	// No mediasoup package next to mafalda: nothing to point at.
+}
 // mediasoup's classes where the installed version has them, else plain
 // classes with the same names.
 const found = mediasoupErrorClasses();

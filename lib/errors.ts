@@ -1,3 +1,5 @@
+import { useCachedWorkerBinary } from './worker-binary';
+
 /**
  * mafalda's errors. Each has a stable `code`; TypeErrors about arguments also
  * name the offending `field`, so an app can tell the caller what to fix.
@@ -14,6 +16,8 @@
  * named after their class. `instanceof MafaldaError` holds for every error
  * with a mafalda `code`, whichever of these classes it belongs to.
  */
+import { mediasoupErrorClasses } from './mediasoup-compat';
+
 export type MafaldaErrorCode =
 	| 'ERR_MAFALDA_INVALID_ARGUMENT'
 	| 'ERR_MAFALDA_UNSUPPORTED'
@@ -30,30 +34,20 @@ export type MafaldaErrorCode =
 	| 'ERR_MAFALDA_WEBRTC_SERVER_LISTEN'
 	| 'ERR_MAFALDA_CLUSTER_UNAVAILABLE';
 
-type ErrorClass = new (message: string) => Error;
-
-/**
- * mediasoup's own error classes, from the mediasoup package this module
- * resolves (the peer dependency, the one the app imports). Without it, plain
- * classes with the same names stand in.
- */
-function mediasoupErrorClasses(): { UnsupportedError: ErrorClass; InvalidStateError: ErrorClass } {
-	try {
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const { types } = require('mediasoup') as { types?: { UnsupportedError?: unknown; InvalidStateError?: unknown } };
-		if (typeof types?.UnsupportedError === 'function' && typeof types.InvalidStateError === 'function') {
-			return { UnsupportedError: types.UnsupportedError as ErrorClass, InvalidStateError: types.InvalidStateError as ErrorClass };
-		}
-	} catch {
-		// No mediasoup package next to mafalda: the stand-ins below.
-	}
-	return {
-		UnsupportedError: class UnsupportedError extends Error {},
-		InvalidStateError: class InvalidStateError extends Error {},
-	};
+// mediasoup reads MEDIASOUP_WORKER_BIN once, when it loads: loading it here,
+// at import time, must not fix its worker path before the cached build is set.
+try {
+	useCachedWorkerBinary();
+} catch {
+	// No mediasoup package next to mafalda: nothing to point at.
 }
-
-const base = mediasoupErrorClasses();
+// mediasoup's classes where the installed version has them, else plain
+// classes with the same names.
+const found = mediasoupErrorClasses();
+const base = {
+	UnsupportedError: found.UnsupportedError ?? class UnsupportedError extends Error {},
+	InvalidStateError: found.InvalidStateError ?? class InvalidStateError extends Error {},
+};
 
 function isMafaldaCoded(value: unknown): boolean {
 	const code = (value as { code?: unknown } | null)?.code;

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError } from './errors';
+import { packageDirOf } from './mediasoup-compat';
 import type { MediasoupModule } from './types';
 
 export interface LocatedModule {
@@ -36,14 +37,4 @@ export function locateMediasoupModule(mediasoup: MediasoupModule, explicitEntry?
 		'mediasoup',
 		'is not a loaded mediasoup module file mafalda can find; pass options.mediasoupEntry with the path of its entry file',
 	);
-}
-
-function packageDirOf(file: string): string {
-	let dir = path.dirname(file);
-	while (!fs.existsSync(path.join(dir, 'package.json'))) {
-		const parent = path.dirname(dir);
-		if (parent === dir) return path.dirname(file);
-		dir = parent;
-	}
-	return dir;
 }

@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import { InvalidArgumentError, InvalidStateError, RouterClosedError, UnknownDataProducerError, UnknownProducerError } from './errors';
 import type { MafaldaRouter } from './MafaldaRouter';
+import type { NumSctpStreams } from './mediasoup-compat';
 import type { Consumer } from './remote/Consumer';
 import type { DataConsumer } from './remote/DataConsumer';
 import type { DataProducer } from './remote/DataProducer';
@@ -18,7 +19,8 @@ export interface PipeToRouterOptions {
 	listenInfo?: types.TransportListenInfo;
 	listenIp?: types.TransportListenIp | string;
 	enableSctp?: boolean;
-	numSctpStreams?: types.NumSctpStreams;
+	/** mediasoup < 3.20 only (usrsctp); later versions ignore it. */
+	numSctpStreams?: NumSctpStreams;
 	enableRtx?: boolean;
 	enableSrtp?: boolean;
 	/**
@@ -100,7 +102,7 @@ function isEndpoint(value: unknown): value is PipeEndpoint {
 	return typeof value === 'object' && value !== null && (value as Partial<PipeEndpoint>).pipeTransportPairs instanceof Map;
 }
 
-function pipeTransportOptions(o: Record<string, unknown>): types.PipeTransportOptions {
+function pipeTransportOptions(o: Record<string, unknown>): types.PipeTransportOptions & { numSctpStreams?: NumSctpStreams } {
 	let listenInfo = optionalObject(o.listenInfo, 'options.listenInfo') as types.TransportListenInfo | undefined;
 	if (o.listenIp !== undefined) {
 		const ip = typeof o.listenIp === 'string' ? { ip: o.listenIp } : (requireObject(o.listenIp, 'options.listenIp') as types.TransportListenIp);
@@ -109,7 +111,7 @@ function pipeTransportOptions(o: Record<string, unknown>): types.PipeTransportOp
 	return {
 		listenInfo: listenInfo ?? { protocol: 'udp', ip: '127.0.0.1' },
 		enableSctp: optionalBoolean(o.enableSctp, 'options.enableSctp') ?? true,
-		numSctpStreams: (optionalObject(o.numSctpStreams, 'options.numSctpStreams') as types.NumSctpStreams | undefined) ?? { OS: 1024, MIS: 1024 },
+		numSctpStreams: (optionalObject(o.numSctpStreams, 'options.numSctpStreams') as NumSctpStreams | undefined) ?? { OS: 1024, MIS: 1024 },
 		enableRtx: optionalBoolean(o.enableRtx, 'options.enableRtx') ?? false,
 		enableSrtp: optionalBoolean(o.enableSrtp, 'options.enableSrtp') ?? false,
 	};

@@ -2,6 +2,7 @@ import type { types } from 'mediasoup';
 import type { LoadReport, NodeSummary, Placement } from '../actors/protocol';
 import type { ClusterOptions } from './cluster/cluster-options';
 import type { NodeLeftInfo } from './cluster/cluster-controller';
+import type { WebRtcTransportOptionsBase } from './mediasoup-compat';
 import type { WebRtcServer } from './remote/WebRtcServer';
 
 export type AppData = types.AppData;
@@ -76,7 +77,7 @@ export interface WebRtcServerOptions {
 }
 
 /** mediasoup's WebRtcTransportOptions, whose webRtcServer is one of mafalda.createWebRtcServer(). */
-export type WebRtcTransportOptions = types.WebRtcTransportOptionsBase<AppData> & {
+export type WebRtcTransportOptions = WebRtcTransportOptionsBase & {
 	listenInfos?: types.TransportListenInfo[];
 	listenIps?: Array<types.TransportListenIp | string>;
 	port?: number;

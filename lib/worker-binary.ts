@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { mediasoupPackageDir } from './mediasoup-compat';
 import { packageRoot } from './package-root';
 
 interface WorkerCache {
@@ -14,11 +15,12 @@ function loadWorkerCache(): WorkerCache {
 }
 
 /**
- * The mediasoup-worker binary that a mediasoup package at `mediasoupDir` will
- * run: the user's MEDIASOUP_WORKER_BIN, else the package's own build, else the
- * one mafalda's set-up built and cached. Undefined when none exists.
+ * The mediasoup-worker binary that a mediasoup package at `mediasoupDir`
+ * (default: the one `require('mediasoup')` loads) will run: the user's
+ * MEDIASOUP_WORKER_BIN, else the package's own build, else the one mafalda's
+ * set-up built and cached. Undefined when none exists.
  */
-export function findWorkerBinary(mediasoupDir: string): string | undefined {
+export function findWorkerBinary(mediasoupDir: string = mediasoupPackageDir()): string | undefined {
 	const fromEnv = process.env.MEDIASOUP_WORKER_BIN;
 	if (fromEnv) return fromEnv;
 	const cache = loadWorkerCache();
@@ -34,7 +36,7 @@ export function findWorkerBinary(mediasoupDir: string): string | undefined {
  * package has no binary of its own. Must run before the mediasoup module loads,
  * because mediasoup reads MEDIASOUP_WORKER_BIN once, at load time.
  */
-export function useCachedWorkerBinary(mediasoupDir: string): string | undefined {
+export function useCachedWorkerBinary(mediasoupDir: string = mediasoupPackageDir()): string | undefined {
 	const bin = findWorkerBinary(mediasoupDir);
 	if (bin && !process.env.MEDIASOUP_WORKER_BIN) process.env.MEDIASOUP_WORKER_BIN = bin;
 	return bin;

@@ -87,11 +87,11 @@ function ensureBrowser() {
 }
 
 function ensureWorker() {
-	const mediasoupDir = path.join(ROOT, 'node_modules', 'mediasoup');
-	const { packagedWorkerBin } = require('./worker-cache');
+	// The dev dependency, or the other mediasoup MAFALDA_TEST_MEDIASOUP names.
+	const mediasoupDir = require('./mediasoup-under-test').mediasoupPackageDir();
+	const { packagedWorkerBin, cachedWorkerBin } = require('./worker-cache');
 	if (process.env.MEDIASOUP_WORKER_BIN && fs.existsSync(process.env.MEDIASOUP_WORKER_BIN)) return;
 	if (fs.existsSync(packagedWorkerBin(mediasoupDir))) return;
-	const { cachedWorkerBin } = require('./worker-cache');
 	const version = require(path.join(mediasoupDir, 'package.json')).version;
 	if (fs.existsSync(cachedWorkerBin(version))) return;
 	ensureDebianPackages();

@@ -7,10 +7,15 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const RECIPE_FILES = [
-	path.join(__dirname, 'worker-build.js'),
-	path.join(__dirname, 'worker-build', 'srtp-compat.h'),
-];
+// worker-build.js and every file under worker-build/ (the bridge headers).
+function recipeFiles() {
+	const dir = path.join(__dirname, 'worker-build');
+	const headers = fs.readdirSync(dir, { recursive: true })
+		.map((rel) => path.join(dir, rel))
+		.filter((file) => fs.statSync(file).isFile())
+		.sort();
+	return [path.join(__dirname, 'worker-build.js'), ...headers];
+}
 
 function cacheRoot() {
 	const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
@@ -21,7 +26,11 @@ function cacheRoot() {
 // is never reused for a new recipe.
 function recipeHash() {
 	const hash = crypto.createHash('sha256');
-	for (const file of RECIPE_FILES) hash.update(fs.readFileSync(file));
+	for (const file of recipeFiles()) {
+		// The name too, so moving a header to another file changes the hash.
+		hash.update(path.relative(__dirname, file));
+		hash.update(fs.readFileSync(file));
+	}
 	return hash.digest('hex').slice(0, 12);
 }
 

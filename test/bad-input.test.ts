@@ -4,6 +4,7 @@
 // none of it disturbs the process, the workers, or the media of another room.
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import { directTransportMessageSizeOption, type RouterRtpCodecCapability } from '../lib/mediasoup-compat';
 import { Mafalda } from '../lib/Mafalda';
 import { MafaldaRouter } from '../lib/MafaldaRouter';
 import { Consumer } from '../lib/remote/Consumer';
@@ -22,7 +23,7 @@ import { WebRtcServer } from '../lib/remote/WebRtcServer';
 import { LOCALHOST, PacedProducer, ReceivingEnd, VP8_CODECS } from './helpers/faults-media';
 import { waitFor } from './helpers/faults-process';
 
-const CODECS: types.RtpCodecCapability[] = [...VP8_CODECS, { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }];
+const CODECS: RouterRtpCodecCapability[] = [...VP8_CODECS, { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }];
 const LISTEN = { protocol: 'udp', ip: LOCALHOST } as const;
 const AUDIO_RTP: types.RtpParameters = {
 	codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }],
@@ -233,7 +234,10 @@ const CASES: Case[] = [
 	{ method: 'MafaldaRouter.createPipeTransport', input: '"x"', call: (f) => f.router.createPipeTransport(u('x')), error: /options must be an object/, code: FIELD },
 	{ method: 'MafaldaRouter.createPipeTransport', input: 'no listenInfo', call: (f) => f.router.createPipeTransport(u({})), error: /options.listenInfo is required/, code: FIELD },
 	{ method: 'MafaldaRouter.createPipeTransport', input: 'port -1', call: (f) => f.router.createPipeTransport({ listenInfo: { ...LISTEN, port: -1 } }), error: /options.listenInfo.port must be between 0 and 65535/, code: FIELD },
-	{ method: 'MafaldaRouter.createDirectTransport', input: 'maxMessageSize -1', call: (f) => f.router.createDirectTransport({ maxMessageSize: -1 }), error: /maxMessageSize must be a positive number/ },
+	// mediasoup < 3.20 checks maxMessageSize; 3.20 renamed it maxSendMessageSize and checks nothing.
+	...(directTransportMessageSizeOption(mediasoup.version) === 'maxMessageSize'
+		? [{ method: 'MafaldaRouter.createDirectTransport', input: 'maxMessageSize -1', call: (f: Fixture) => f.router.createDirectTransport(u({ maxMessageSize: -1 })), error: /maxMessageSize must be a positive number/ }]
+		: []),
 	{ method: 'MafaldaRouter.createDirectTransport', input: '"x"', call: (f) => f.router.createDirectTransport(u('x')), error: /options must be an object/, code: FIELD },
 	{ method: 'MafaldaRouter.createAudioLevelObserver', input: 'maxEntries 0', call: (f) => f.router.createAudioLevelObserver({ maxEntries: 0 }), error: /maxEntries must be a positive number/ },
 	{ method: 'MafaldaRouter.createAudioLevelObserver', input: 'threshold 10', call: (f) => f.router.createAudioLevelObserver({ threshold: 10 }), error: /threshol/ },

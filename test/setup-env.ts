@@ -5,7 +5,7 @@ import { useCachedWorkerBinary } from '../lib/worker-binary';
 
 // Tests import mediasoup directly too; point it at the worker that set-up built
 // before any test file loads the module.
-useCachedWorkerBinary(path.dirname(require.resolve('mediasoup/package.json')));
+useCachedWorkerBinary();
 
 // jest runs test files in parallel processes; each gets its own CPU slot locks
 // so that test files do not starve each other. The test of the machine-wide

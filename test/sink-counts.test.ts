@@ -89,7 +89,8 @@ describe('sink receivers with a real worker and real RTP', () => {
 		const paused = sinkConsumers[2];
 		await paused.pause();
 
-		const snapshot = async (): Promise<{ consumers: ConsumerSample[]; produced: number; sent: number; read: number }> => ({
+		const snapshot = async (): Promise<{ consumers: ConsumerSample[]; produced: number; sent: number; read: number; readerSent: number }> => ({
+			readerSent: consumerSample(await readConsumer.getStats()).sent,
 			consumers: await Promise.all(sinkConsumers.map(async (c) => consumerSample(await c.getStats()))),
 			produced: producerReceived(await producer.producer.getStats()),
 			sent: producer.sent,
@@ -103,7 +104,10 @@ describe('sink receivers with a real worker and real RTP', () => {
 			if (i % 10 === 9) await sleep(5);
 		}
 		await waitFor(() => reader.received(readConsumer) - before.read >= 290, 'the reading receiver got the packets', 5000);
-		await sleep(300);
+		// Until the reader has read all that mediasoup says it sent it (a busy machine may hold a few in its socket).
+		const sentToReader = async (): Promise<number> => consumerSample(await readConsumer.getStats()).sent;
+		const readerSent0 = before.readerSent;
+		for (let i = 0; i < 50 && reader.received(readConsumer) - before.read < (await sentToReader()) - readerSent0; i++) await sleep(100);
 		const after = await snapshot();
 
 		const streams = new Map<string, StreamWindow>([[producer.producer.id, { sent: after.sent - before.sent, received: after.produced - before.produced }]]);

@@ -7,6 +7,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import type { RouterRtpCodecCapability } from '../lib/mediasoup-compat';
 import { Mafalda } from '../lib/Mafalda';
 import type { MafaldaRouter } from '../lib/MafaldaRouter';
 import type { Consumer } from '../lib/remote/Consumer';
@@ -22,7 +23,7 @@ const TIME_BUDGET_MS = 12_000;
 const ROOMS = 3;
 const CONSUMERS_PER_ROUND = 4;
 
-const CODECS: types.RtpCodecCapability[] = [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }];
+const CODECS: RouterRtpCodecCapability[] = [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }];
 const PLAIN = { listenInfo: { protocol: 'udp', ip: LOCALHOST } } as const;
 
 v8.setFlagsFromString('--expose-gc');

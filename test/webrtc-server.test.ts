@@ -6,6 +6,7 @@
 import * as dgram from 'node:dgram';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import type { RouterRtpCodecCapability } from '../lib/mediasoup-compat';
 import {
 	InvalidArgumentError,
 	Mafalda,
@@ -19,7 +20,7 @@ import {
 import { isAlive, waitFor } from './helpers/faults-process';
 import { LOOPBACK_IP, createReceivingPeer, createSendingPeer, type ReceivingPeer, type SendingPeer } from './helpers/werift-peer';
 
-const mediaCodecs: types.RtpCodecCapability[] = [{ kind: 'video', mimeType: 'video/VP8', clockRate: 90000 }];
+const mediaCodecs: RouterRtpCodecCapability[] = [{ kind: 'video', mimeType: 'video/VP8', clockRate: 90000 }];
 
 /** Whether a UDP port of 127.0.0.1 can be bound now. */
 function udpPortFree(port: number): Promise<boolean> {
@@ -125,7 +126,9 @@ describe('WebRtcServer over two workers', () => {
 		expect(dump.id).toBe(server.id);
 		expect(dump.udpSockets.map((s) => s.port).sort()).toEqual([port, port + 1]);
 		expect(dump.webRtcTransportIds.sort()).toEqual([sendTransport.id, recvTransport.id].sort());
-		expect(dump.tupleHashes.map((h) => h.webRtcTransportId).sort()).toEqual([sendTransport.id, recvTransport.id].sort());
+		// mediasoup 3.14 also lists the transports' tuples; 3.27 does not.
+		const { tupleHashes } = dump as { tupleHashes?: Array<{ webRtcTransportId: string }> };
+		if (tupleHashes) expect(tupleHashes.map((h) => h.webRtcTransportId).sort()).toEqual([sendTransport.id, recvTransport.id].sort());
 
 		// Closing the server closes every transport through it, on every worker, as mediasoup's does.
 		const listenServerClosed = jest.fn();

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { mediasoupPackageDir } from '../../lib/mediasoup-compat';
 import { packageRoot } from '../../lib/package-root';
 
 export interface MachineInfo {
@@ -25,7 +26,7 @@ export function machineInfo(): MachineInfo {
 		totalMemoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
 		os: `${os.type()} ${os.release()} ${os.arch()}`,
 		node: process.version,
-		mediasoup: versionOf(require.resolve('mediasoup/package.json')),
+		mediasoup: versionOf(path.join(mediasoupPackageDir(), 'package.json')),
 		mafalda: versionOf(path.join(packageRoot(), 'package.json')),
 		date: new Date().toISOString(),
 	};

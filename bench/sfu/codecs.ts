@@ -1,8 +1,9 @@
 import type { types } from 'mediasoup';
+import type { RouterRtpCodecCapability } from '../../lib/mediasoup-compat';
 import type { MediaProfile } from '../sim/media-profile';
 
 /** The router codecs of every backend: one audio and one video codec, as the simulator sends. */
-export const MEDIA_CODECS: types.RtpCodecCapability[] = [
+export const MEDIA_CODECS: RouterRtpCodecCapability[] = [
 	{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
 	{ kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
 ];

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import type * as Mediasoup from 'mediasoup';
 import { useCachedWorkerBinary } from '../../lib/worker-binary';
 
@@ -13,7 +12,7 @@ let loaded: MediasoupModule | undefined;
  */
 export function loadMediasoup(): MediasoupModule {
 	if (!loaded) {
-		useCachedWorkerBinary(path.dirname(require.resolve('mediasoup/package.json')));
+		useCachedWorkerBinary();
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		loaded = require('mediasoup') as MediasoupModule;
 	}

@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import type { RtpObserverProducerOptions } from '../mediasoup-compat';
 import { requireObject } from '../validate';
 import { RemoteObject } from './RemoteObject';
 import { type CloseReason, isWorkerLoss } from '../../actors/protocol';
@@ -41,10 +42,10 @@ export abstract class RtpObserver extends RemoteObject<RtpObserverEvents> {
 		await this.togglePause('resume');
 	}
 	// Not destructured in the signature: a missing argument must say so, not fail to destructure.
-	async addProducer(options: types.RtpObserverAddRemoveProducerOptions): Promise<void> {
+	async addProducer(options: RtpObserverProducerOptions): Promise<void> {
 		await this.owner?.addProducer(this, requireObject(options, 'options').producerId as string);
 	}
-	async removeProducer(options: types.RtpObserverAddRemoveProducerOptions): Promise<void> {
+	async removeProducer(options: RtpObserverProducerOptions): Promise<void> {
 		await this.owner?.removeProducer(this, requireObject(options, 'options').producerId as string);
 	}
 	/** The RPC itself, used by the owner once the producer is on this shard. */

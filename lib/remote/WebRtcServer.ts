@@ -2,6 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { types } from 'mediasoup';
 import type { WorkerHandle } from '../../actors/supervisor/worker-handle';
 import { ObjectClosedError, WebRtcServerListenError } from '../errors';
+import { mergeWebRtcServerDumps } from '../mediasoup-compat';
 import type { ResolvedWebRtcServerOptions } from '../options';
 import type { AppData } from '../types';
 import type { WebRtcTransport } from './WebRtcTransport';
@@ -136,13 +137,6 @@ export class WebRtcServer extends EventEmitter<WebRtcServerEvents> {
 				return (await handle.call((host) => host.dumpWebRtcServer(this.id))) as types.WebRtcServerDump;
 			}),
 		);
-		return {
-			id: this.id,
-			udpSockets: dumps.flatMap((d) => d.udpSockets),
-			tcpServers: dumps.flatMap((d) => d.tcpServers),
-			webRtcTransportIds: dumps.flatMap((d) => d.webRtcTransportIds),
-			localIceUsernameFragments: dumps.flatMap((d) => d.localIceUsernameFragments),
-			tupleHashes: dumps.flatMap((d) => d.tupleHashes),
-		};
+		return mergeWebRtcServerDumps(this.id, dumps);
 	}
 }

@@ -2,6 +2,7 @@
 // MafaldaRouter, and receivers behind consumers, over PlainTransports on
 // loopback. Arrival times are recorded so a test can see a gap in the media.
 import type { types } from 'mediasoup';
+import type { RouterRtpCodecCapability } from '../../lib/mediasoup-compat';
 import { buildRtpPacket, nowMs, writeProbe } from '../../bench/media/rtp-packet';
 import { RtpReceiver, RtpSender } from '../../bench/media/udp-peers';
 import type { MafaldaRouter } from '../../lib/MafaldaRouter';
@@ -10,7 +11,7 @@ import type { Producer } from '../../lib/remote/Producer';
 import type { PlainTransport } from '../../lib/remote/PlainTransport';
 
 export const LOCALHOST = '127.0.0.1';
-export const VP8_CODECS: types.RtpCodecCapability[] = [{ kind: 'video', mimeType: 'video/VP8', clockRate: 90000 }];
+export const VP8_CODECS: RouterRtpCodecCapability[] = [{ kind: 'video', mimeType: 'video/VP8', clockRate: 90000 }];
 const PRODUCER_PT = 101;
 /** Consumers drop everything before a key frame; one every few packets bounds what a new consumer misses. */
 const KEY_FRAME_EVERY = 10;

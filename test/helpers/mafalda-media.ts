@@ -3,13 +3,14 @@
 // consumers into UDP sockets, on 127.0.0.1.
 import * as path from 'node:path';
 import type { types } from 'mediasoup';
+import { mediasoupPackageDir, type RouterRtpCodecCapability } from '../../lib/mediasoup-compat';
 import { buildRtpPacket, nowMs, writeProbe } from '../../bench/media/rtp-packet';
 import { RtpReceiver, RtpSender } from '../../bench/media/udp-peers';
 import type { MafaldaRouter, Consumer, PlainTransport, Producer } from '../../lib';
 
 export const LOCALHOST = '127.0.0.1';
 
-export const mediaCodecs: types.RtpCodecCapability[] = [
+export const mediaCodecs: RouterRtpCodecCapability[] = [
 	{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
 	{ kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
 ];
@@ -24,7 +25,7 @@ export function mediasoupEntry(): string {
 }
 
 export function mediasoupDir(): string {
-	return path.dirname(require.resolve('mediasoup/package.json'));
+	return mediasoupPackageDir();
 }
 
 export function plainOptions(): types.PlainTransportOptions {

@@ -116,7 +116,7 @@ export interface ProduceRtpParameters {
 }
 
 const VP8_MIME = 'video/VP8';
-const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_RTCP_FEEDBACK: RtcpFeedbackLike[] = [
 	{ type: 'nack' },
 	{ type: 'nack', parameter: 'pli' },
@@ -131,7 +131,7 @@ const DEFAULT_RTCP_FEEDBACK: RtcpFeedbackLike[] = [
  * addresses (iceUseIpv4/6 false), 127.0.0.1 as the only host candidate and the
  * UDP socket bound to it; candidate pairs off loopback are dropped.
  */
-export function loopbackPeerConfig(videoCodec: RTCRtpCodecParameters, address = LOOPBACK_IP): RTCPeerConnectionConfig {
+export function loopbackPeerConfig(videoCodec?: RTCRtpCodecParameters, address = LOOPBACK_IP): RTCPeerConnectionConfig {
 	// `address`: another local address of this machine (a cluster test's bridge) instead of 127.0.0.1.
 	return {
 		iceServers: [],
@@ -141,7 +141,7 @@ export function loopbackPeerConfig(videoCodec: RTCRtpCodecParameters, address = 
 		iceAdditionalHostAddresses: [address],
 		iceInterfaceAddresses: { udp4: address },
 		iceFilterCandidatePair: (pair: CandidatePair) => pair.localCandidate.host === address,
-		codecs: { audio: [], video: [videoCodec] },
+		codecs: { audio: [], video: videoCodec ? [videoCodec] : [] },
 		headerExtensions: { audio: [], video: [] },
 	};
 }
@@ -185,7 +185,7 @@ interface LocalDtlsInfo {
 	fingerprints: Array<{ algorithm: string; value: string }>;
 }
 
-function sdpLines(sdp: string): string[] {
+export function sdpLines(sdp: string): string[] {
 	return sdp.split(/\r?\n/).filter((l) => l.length > 0);
 }
 
@@ -296,10 +296,15 @@ interface RemoteSectionOptions {
 	sources?: { ssrc: number; rtxSsrc?: number; cname: string; streamId: string; trackId: string };
 }
 
-/** A one-m-line video SDP describing the mediasoup transport's side. */
-export function buildRemoteSdp(transport: WebRtcTransportLike, o: RemoteSectionOptions): string {
+/**
+ * A one-m-line SDP describing the mediasoup transport's side: session lines,
+ * then `mLine` with the transport's ICE and DTLS parameters, then `attributes`.
+ */
+export function buildRemoteSection(
+	transport: WebRtcTransportLike,
+	o: { mid: string; mLine: string; setup: RemoteSectionOptions['setup']; attributes: string[] },
+): string {
 	const fp = pickFingerprint(transport);
-	const pts = o.codecs.map((c) => c.payloadType).join(' ');
 	const lines: string[] = [
 		'v=0',
 		`o=mediasoup ${Date.now()} 1 IN IP4 0.0.0.0`,
@@ -311,17 +316,22 @@ export function buildRemoteSdp(transport: WebRtcTransportLike, o: RemoteSectionO
 		`a=group:BUNDLE ${o.mid}`,
 		'a=msid-semantic: WMS *',
 		`a=fingerprint:${fp.algorithm} ${fp.value}`,
-		`m=video 7 UDP/TLS/RTP/SAVPF ${pts}`,
+		o.mLine,
 		`c=IN IP4 ${LOOPBACK_IP}`,
 		`a=mid:${o.mid}`,
-		`a=${o.direction}`,
 		`a=ice-ufrag:${transport.iceParameters.usernameFragment}`,
 		`a=ice-pwd:${transport.iceParameters.password}`,
 		...candidateLines(transport),
 		`a=setup:${o.setup}`,
-		'a=rtcp-mux',
-		'a=rtcp-rsize',
+		...o.attributes,
 	);
+	return `${lines.join('\r\n')}\r\n`;
+}
+
+/** A one-m-line video SDP describing the mediasoup transport's side. */
+export function buildRemoteSdp(transport: WebRtcTransportLike, o: RemoteSectionOptions): string {
+	const pts = o.codecs.map((c) => c.payloadType).join(' ');
+	const lines: string[] = [`a=${o.direction}`, 'a=rtcp-mux', 'a=rtcp-rsize'];
 	for (const c of o.codecs) {
 		const name = c.mimeType.split('/')[1] ?? c.mimeType;
 		lines.push(`a=rtpmap:${c.payloadType} ${name}/${c.clockRate}${c.channels ? `/${c.channels}` : ''}`);
@@ -342,7 +352,7 @@ export function buildRemoteSdp(transport: WebRtcTransportLike, o: RemoteSectionO
 			lines.push(`a=ssrc:${ssrc} cname:${s.cname}`, `a=ssrc:${ssrc} msid:${s.streamId} ${s.trackId}`);
 		}
 	}
-	return `${lines.join('\r\n')}\r\n`;
+	return buildRemoteSection(transport, { mid: o.mid, mLine: `m=video 7 UDP/TLS/RTP/SAVPF ${pts}`, setup: o.setup, attributes: lines });
 }
 
 // ---------------------------------------------------------------------------
@@ -406,7 +416,7 @@ export function readConsumerRtpParameters(rtpParameters: unknown): ConsumerRtp {
 // ---------------------------------------------------------------------------
 // Peers
 
-function waitConnectedState(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+export function waitConnectedState(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
 	return new Promise<void>((resolve, reject) => {
 		if (pc.connectionState === 'connected') return resolve();
 		const timer = setTimeout(() => {
@@ -433,14 +443,14 @@ function waitConnectedState(pc: RTCPeerConnection, timeoutMs: number): Promise<v
  * for up to ~33 s, so jest would not exit after a failed handshake). The loop
  * ends at its next wake-up once the context's flight counter is past it.
  */
-async function closePeerConnection(pc: RTCPeerConnection): Promise<void> {
+export async function closePeerConnection(pc: RTCPeerConnection): Promise<void> {
 	for (const transport of pc.dtlsTransports) {
 		if (transport.dtls && !transport.dtls.connected) transport.dtls.dtls.flight = Number.MAX_SAFE_INTEGER;
 	}
 	await pc.close();
 }
 
-function dtlsParametersFor(local: LocalDtlsInfo): { role: 'client' | 'server'; fingerprints: LocalDtlsInfo['fingerprints'] } {
+export function dtlsParametersFor(local: LocalDtlsInfo): { role: 'client' | 'server'; fingerprints: LocalDtlsInfo['fingerprints'] } {
 	// 'auto' (actpass) only appears in our own offer; the answer we write for
 	// it says a=setup:passive, which makes werift the DTLS client.
 	return { role: local.role === 'server' ? 'server' : 'client', fingerprints: local.fingerprints };

@@ -1,0 +1,128 @@
+// The one place that knows how mediasoup's API differs between the versions
+// mafalda is tested with (3.14.16 and 3.27.1; the peer dependency is any 3.x
+// from 3.12). Every type here is derived from the installed mediasoup's own
+// declarations, so the same source compiles against either version and means
+// what that version means.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { types } from 'mediasoup';
+
+/**
+ * A codec of `RouterOptions.mediaCodecs`. 3.14 types it as RtpCodecCapability
+ * with an optional preferredPayloadType; 3.27 made that field mandatory there
+ * and added RouterRtpCodecCapability, where it stays optional.
+ */
+export type RouterRtpCodecCapability = NonNullable<types.RouterOptions['mediaCodecs']>[number];
+
+/**
+ * The argument of `RtpObserver.addProducer()` / `removeProducer()`: 3.14 names
+ * it RtpObserverAddRemoveProducerOptions, 3.27 only declares it inline.
+ */
+export type RtpObserverProducerOptions = Parameters<types.RtpObserver['addProducer']>[0];
+
+/**
+ * The `DirectTransportOptions` field that limits a message's size: 3.14 has
+ * `maxMessageSize`, 3.20 and later `maxSendMessageSize` (and maxReceiveMessageSize).
+ */
+export type DirectTransportMessageSizeOption = 'maxMessageSize' | 'maxSendMessageSize';
+
+/** Which of the two names the mediasoup module of `version` reads. */
+export function directTransportMessageSizeOption(version: string): DirectTransportMessageSizeOption {
+	return mediasoupMinor(version) >= 20 ? 'maxSendMessageSize' : 'maxMessageSize';
+}
+
+/** The minor version of a mediasoup 3.x version string (3.27.1 -> 27). */
+export function mediasoupMinor(version: string): number {
+	const match = /^3\.(\d+)\./.exec(version);
+	if (!match) throw new Error(`not a mediasoup 3.x version: ${version}`);
+	return Number(match[1]);
+}
+
+/**
+ * The largest SCTP message a transport accepts, as its SDP's
+ * a=max-message-size says. 3.20 replaced usrsctp with mediasoup's own SCTP
+ * stack and `SctpParameters.maxMessageSize` with maxSendMessageSize and
+ * maxReceiveMessageSize.
+ */
+export function sctpMaxReceiveMessageSize(sctpParameters: types.SctpParameters): number {
+	const p = sctpParameters as { maxReceiveMessageSize?: number; maxMessageSize?: number };
+	const size = p.maxReceiveMessageSize ?? p.maxMessageSize;
+	if (typeof size !== 'number') throw new Error('sctpParameters has neither maxReceiveMessageSize nor maxMessageSize');
+	return size;
+}
+
+/**
+ * The folder of the mediasoup package that `require('mediasoup')` loads (from
+ * `paths`, as require.resolve takes them). 3.27's package.json has an
+ * `exports` map without './package.json', so require.resolve('mediasoup/package.json')
+ * throws there; the main entry resolves in every version, below its package.json.
+ */
+export function mediasoupPackageDir(paths?: string[]): string {
+	return packageDirOf(require.resolve('mediasoup', paths ? { paths } : undefined));
+}
+
+/** The folder of the nearest package.json above `file`. */
+export function packageDirOf(file: string): string {
+	let dir = path.dirname(file);
+	while (!fs.existsSync(path.join(dir, 'package.json'))) {
+		const parent = path.dirname(dir);
+		if (parent === dir) return path.dirname(file);
+		dir = parent;
+	}
+	return dir;
+}
+
+type ErrorClass = new (message: string) => Error;
+
+/**
+ * mediasoup's own error classes, from the mediasoup package this module
+ * resolves (the peer dependency, the one the app imports); undefined for a
+ * class that version lacks. 3.14 exports them at run time as `types.*`; 3.20
+ * and later as `errors.*`, without InvalidStateError (a closed Worker throws
+ * WorkerClosedError there).
+ */
+export function mediasoupErrorClasses(): { UnsupportedError?: ErrorClass; InvalidStateError?: ErrorClass } {
+	try {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const mod = require('mediasoup') as { types?: Record<string, unknown>; errors?: Record<string, unknown> };
+		const find = (name: string): ErrorClass | undefined => {
+			const found = mod.errors?.[name] ?? mod.types?.[name];
+			return typeof found === 'function' ? (found as ErrorClass) : undefined;
+		};
+		return { UnsupportedError: find('UnsupportedError'), InvalidStateError: find('InvalidStateError') };
+	} catch {
+		// No mediasoup package next to mafalda.
+		return {};
+	}
+}
+
+/**
+ * mediasoup's WebRtcTransportOptions without the listening part (listenInfos,
+ * listenIps, port, webRtcServer). 3.14 exports it as WebRtcTransportOptionsBase;
+ * 3.27 keeps that type private.
+ */
+export type WebRtcTransportOptionsBase = Omit<types.WebRtcTransportOptions, 'listenInfos' | 'listenIps' | 'port' | 'webRtcServer'>;
+
+/**
+ * PipeTransport's SCTP stream counts (usrsctp's OS and MIS), a
+ * `numSctpStreams` option up to 3.19; 3.20's own SCTP stack has no such option
+ * and ignores it.
+ */
+export interface NumSctpStreams {
+	OS: number;
+	MIS: number;
+}
+
+/**
+ * One WebRtcServer dump from the dumps of its per-worker servers: every list
+ * concatenated. The lists differ by version (3.14 has `tupleHashes`, 3.27 not).
+ */
+export function mergeWebRtcServerDumps(id: string, dumps: types.WebRtcServerDump[]): types.WebRtcServerDump {
+	const merged: Record<string, unknown> = { id, udpSockets: [], tcpServers: [], webRtcTransportIds: [], localIceUsernameFragments: [] };
+	for (const dump of dumps) {
+		for (const [key, value] of Object.entries(dump)) {
+			if (Array.isArray(value)) merged[key] = [...((merged[key] as unknown[] | undefined) ?? []), ...value];
+		}
+	}
+	return merged as types.WebRtcServerDump;
+}

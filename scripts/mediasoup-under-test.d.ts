@@ -1,0 +1,2 @@
+export declare function mediasoupPackageName(): string;
+export declare function mediasoupPackageDir(): string;

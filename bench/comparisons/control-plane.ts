@@ -60,6 +60,19 @@ export interface ControlPlaneOptions {
 	concurrency: number;
 	/** Runs of each API and worker count, interleaved. */
 	rounds: number;
+	/** Consumers made and closed again before the timed phases. */
+	warmup: number;
+}
+
+async function churn(backend: SfuBackend, port: number, producerIds: string[], consumers: number, o: ControlPlaneOptions): Promise<void> {
+	const count = Math.ceil(consumers / o.consumersPerTransport);
+	const receivers: Awaited<ReturnType<SfuBackend['addReceiver']>>[] = new Array(count);
+	await inLanes(count, o.concurrency, async (i) => {
+		receivers[i] = await backend.addReceiver('main');
+		await backend.connectReceiver(receivers[i], port);
+	});
+	await inLanes(consumers, o.concurrency, async (i) => backend.consume(receivers[i % count], producerIds));
+	for (const r of receivers) backend.closeReceiver(r);
 }
 
 function perObject(split: CpuSplit, count: number): CpuSplit {
@@ -78,6 +91,11 @@ async function measure(backend: SfuBackend, api: ControlPlaneRun['api'], workers
 	const sink = await bindSink();
 	try {
 		const publisher = await backend.addPublisher('main', sink.port, publisherStreams(DEFAULT_PROFILE, publisherSsrcs(0)).slice(0, 1));
+		// A server runs for days: its threads' code is compiled and its heaps
+		// sized long before. Each run here starts a fresh backend (mafalda: fresh
+		// worker host threads), so a warm-up pass, made and closed again, keeps
+		// one-time JIT and heap growth out of the figures, for both APIs alike.
+		await churn(backend, sink.port, publisher.producerIds, o.warmup, o);
 		const transports = Math.ceil(o.consumers / o.consumersPerTransport);
 		const receivers: Awaited<ReturnType<SfuBackend['addReceiver']>>[] = new Array(transports);
 		let cpu = await cpuSample(backend);
@@ -198,7 +216,7 @@ export function controlPlaneSummary(r: ControlPlaneResult): string {
 	].join('\n');
 }
 
-export const CONTROL_PLANE_DEFAULTS: ControlPlaneOptions = { consumers: 2000, consumersPerTransport: 4, concurrency: 16, rounds: 3 };
+export const CONTROL_PLANE_DEFAULTS: ControlPlaneOptions = { consumers: 2000, consumersPerTransport: 4, concurrency: 16, rounds: 3, warmup: 1000 };
 
 if (require.main === module) {
 	runMain(async () => {
@@ -208,8 +226,9 @@ if (require.main === module) {
 			consumersPerTransport: args.num('per-transport', CONTROL_PLANE_DEFAULTS.consumersPerTransport),
 			concurrency: args.num('concurrency', CONTROL_PLANE_DEFAULTS.concurrency),
 			rounds: args.num('rounds', CONTROL_PLANE_DEFAULTS.rounds),
+			warmup: args.num('warmup', CONTROL_PLANE_DEFAULTS.warmup),
 		};
-		if (args.help) return console.log('node dist/bench/comparisons/control-plane.js [--consumers N] [--per-transport N] [--concurrency N] [--rounds N]');
+		if (args.help) return console.log('node dist/bench/comparisons/control-plane.js [--consumers N] [--per-transport N] [--concurrency N] [--rounds N] [--warmup N]');
 		args.assertAllKnown();
 		console.log(`machine: ${machineLine(machineInfo())}`);
 		const r = await runControlPlane(o);

@@ -62,6 +62,8 @@ export interface SfuBackend {
 	connectReceiver(receiver: ReceiverHandle, port: number): Promise<void>;
 	/** Consumers of `producerIds` on a receiver's transport. */
 	consume(receiver: ReceiverHandle, producerIds: string[]): Promise<void>;
+	/** Closes a receiver's transport (its consumers with it) and takes its load off the backend's counts. */
+	closeReceiver(receiver: ReceiverHandle): void;
 	workers(): Promise<WorkerRow[]>;
 	/** Cumulative CPU time (user + system) of each mediasoup worker process, ms, by worker index. */
 	workerCpuMs(): Promise<Map<number, number>>;

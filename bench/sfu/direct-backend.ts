@@ -104,6 +104,15 @@ export class DirectBackend implements SfuBackend {
 		}
 	}
 
+	closeReceiver(receiver: ReceiverHandle): void {
+		const r = receiver as DirectReceiver;
+		r.transport.close();
+		this.#consumers[r.routerIndex] -= r.consumers.length;
+		if (r.reserved) this.#reserved[r.routerIndex]--;
+		r.reserved = false;
+		r.consumers.length = 0;
+	}
+
 	async workers(): Promise<WorkerRow[]> {
 		return this.#workers.map((w, i) => ({
 			workerIndex: i,

@@ -88,6 +88,13 @@ export class MafaldaBackend implements SfuBackend {
 		}
 	}
 
+	closeReceiver(receiver: ReceiverHandle): void {
+		const { transport, consumers } = receiver as MafaldaReceiver;
+		transport.close();
+		this.#consumers.set(transport.workerIndex, (this.#consumers.get(transport.workerIndex) ?? 0) - consumers.length);
+		consumers.length = 0;
+	}
+
 	async workers(): Promise<WorkerRow[]> {
 		const shardWorkers = new Map<number, number>();
 		for (const room of this.#rooms.values()) {

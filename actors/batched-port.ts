@@ -4,11 +4,8 @@ import { isMessageBatch, type MessageBatch } from './protocol';
 /** What BatchedPort needs of a Node MessagePort, Worker or parentPort. */
 export interface PortLike {
 	postMessage(value: unknown, transferList?: readonly TransferListItem[]): void;
-	// Node's ports overload on/off per event; any listener type fits one of them.
-	// eslint-disable-next-line @typescript-eslint/no-explicit-any
-	on(event: string, listener: (...args: any[]) => void): unknown;
-	// eslint-disable-next-line @typescript-eslint/no-explicit-any
-	off(event: string, listener: (...args: any[]) => void): unknown;
+	on(event: 'message', listener: (value: unknown) => void): unknown;
+	off(event: 'message', listener: (value: unknown) => void): unknown;
 	start?(): void;
 }
 
@@ -21,7 +18,7 @@ type Listener = (value: unknown) => void;
  * machine), and replies come in bursts: one read of mediasoup's channel
  * answers many calls, a burst of app calls sends many requests. Both ends of
  * a channel must be BatchedPorts (or read MessageBatch themselves).
- * Order is kept; only the 'message' event is batched.
+ * Order is kept.
  */
 export class BatchedPort {
 	#queue: unknown[] = [];
@@ -50,11 +47,8 @@ export class BatchedPort {
 		this.port.postMessage(message, transfer);
 	}
 
-	on(event: string, listener: Listener): this {
-		if (event !== 'message') {
-			this.port.on(event, listener);
-			return this;
-		}
+	/** Only 'message' is batched, and only 'message' is what comlink's endpoint and the supervisor listen to here. */
+	on(event: 'message', listener: Listener): this {
 		const wrapped: Listener = (value) => {
 			if (!isMessageBatch(value)) return listener(value);
 			for (const one of value.$batch) listener(one);
@@ -64,8 +58,8 @@ export class BatchedPort {
 		return this;
 	}
 
-	off(event: string, listener: Listener): this {
-		const wrapped = event === 'message' ? this.#wrapped.get(listener) : listener;
+	off(event: 'message', listener: Listener): this {
+		const wrapped = this.#wrapped.get(listener);
 		if (!wrapped) return this;
 		this.#wrapped.delete(listener);
 		this.port.off(event, wrapped);

@@ -27,6 +27,7 @@ import { WebRtcTransport } from './remote/WebRtcTransport';
 import type { TransportOwner } from './remote/Transport';
 import type { Worker } from './remote/Worker';
 import type { ShardRecord } from './shard-record';
+import { singleFlight } from './single-flight';
 import type { AppData, ShardInfo, WebRtcTransportOptions } from './types';
 import { checkListenInfo, forHost, optionalArray, optionalObject, requireObject, requireString } from './validate';
 
@@ -491,12 +492,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 	async #shardOn(workerIndex: number): Promise<ShardRecord> {
 		const existing = this.#shards.get(workerIndex);
 		if (existing) return existing;
-		let opening = this.#opening.get(workerIndex);
-		if (!opening) {
-			opening = this.#openShard(workerIndex).finally(() => this.#opening.delete(workerIndex));
-			this.#opening.set(workerIndex, opening);
-		}
-		return opening;
+		return singleFlight(this.#opening, workerIndex, () => this.#openShard(workerIndex));
 	}
 
 	async #openShard(workerIndex: number): Promise<ShardRecord> {
@@ -677,12 +673,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 	 * stream rooted there, so it pipes from there like one of ours.
 	 */
 	#adoptClusterProducer(producerId: string): Promise<void> {
-		let adopting = this.#adopting.get(producerId);
-		if (!adopting) {
-			adopting = this.#adoptProducer(producerId).finally(() => this.#adopting.delete(producerId));
-			this.#adopting.set(producerId, adopting);
-		}
-		return adopting;
+		return singleFlight(this.#adopting, producerId, () => this.#adoptProducer(producerId));
 	}
 
 	async #adoptProducer(producerId: string): Promise<void> {

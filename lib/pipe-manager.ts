@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import type { Watermarks } from '../actors/protocol';
 import type { ShardRecord } from './shard-record';
+import { singleFlight } from './single-flight';
 import { UnknownProducerError } from './errors';
 import type { RemoteObject } from './remote/RemoteObject';
 import type { PipeTransport } from './remote/PipeTransport';
@@ -183,13 +184,7 @@ export class PipeManager {
 		if (!carriers || carriers.size === 0) throw new UnknownProducerError(producerId, 'this Mafalda instance');
 		const existing = carriers.get(shard.shardId);
 		if (existing) return existing;
-		const key = `${producerId}@${shard.shardId}`;
-		let opening = this.#opening.get(key);
-		if (!opening) {
-			opening = this.#open(producerId, shard).finally(() => this.#opening.delete(key));
-			this.#opening.set(key, opening);
-		}
-		return opening;
+		return singleFlight(this.#opening, `${producerId}@${shard.shardId}`, () => this.#open(producerId, shard));
 	}
 
 	async #open(producerId: string, dest: ShardRecord): Promise<Carrier> {

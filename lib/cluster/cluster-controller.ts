@@ -10,6 +10,7 @@ import { NodeRegistry } from './node-registry';
 import { ProducerIndex } from './producer-index';
 import { parseNodeEvent, REDIS_CLIENT_OPTIONS, RedisKeys } from './redis-keys';
 import { RemoteWorkerHandle } from './remote-worker-handle';
+import { singleFlight } from '../single-flight';
 
 /** Global worker indices of remote workers start here, clear of any local supervisor's (at most 1024). */
 export const REMOTE_INDEX_BASE = 10_000;
@@ -146,12 +147,7 @@ export class ClusterController {
 	}
 
 	#connect(summary: NodeSummary): Promise<void> {
-		let connecting = this.#connecting.get(summary.nodeId);
-		if (!connecting) {
-			connecting = this.#open(summary).finally(() => this.#connecting.delete(summary.nodeId));
-			this.#connecting.set(summary.nodeId, connecting);
-		}
-		return connecting;
+		return singleFlight(this.#connecting, summary.nodeId, () => this.#open(summary));
 	}
 
 	async #open(summary: NodeSummary): Promise<void> {

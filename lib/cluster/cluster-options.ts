@@ -85,7 +85,7 @@ export interface MafaldaNodeOptions {
 	rtcMinPort?: number;
 	rtcMaxPort?: number;
 	secret?: string;
-	/** TCP port of the control channel (default 0: any free port; it is published in Redis). */
+	/** TCP port of the control channel (default 0: a free port the system picks; it is published in Redis). */
 	controlPort?: number;
 	nodeId?: string;
 	keyPrefix?: string;
@@ -98,7 +98,7 @@ export interface MafaldaNodeOptions {
 	cpuSlotDir?: string;
 	loadReportIntervalMs?: number;
 	logLevel?: 'debug' | 'warn' | 'error' | 'none';
-	/** Serve this node's Prometheus metrics on this TCP port (0: any free one); no metrics endpoint without it. */
+	/** Serve this node's Prometheus metrics on this TCP port (0: a free one the system picks); no metrics endpoint without it. */
 	metricsPort?: number;
 	/** Address of the metrics endpoint (default '127.0.0.1'). */
 	metricsHost?: string;

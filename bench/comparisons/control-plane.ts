@@ -64,14 +64,26 @@ export interface ControlPlaneOptions {
 	warmup: number;
 }
 
-async function churn(backend: SfuBackend, port: number, producerIds: string[], consumers: number, o: ControlPlaneOptions): Promise<void> {
-	const count = Math.ceil(consumers / o.consumersPerTransport);
-	const receivers: Awaited<ReturnType<SfuBackend['addReceiver']>>[] = new Array(count);
+type Receiver = Awaited<ReturnType<SfuBackend['addReceiver']>>;
+
+/** `count` receiver transports connected to `port`, `concurrency` being made at a time. */
+async function openReceivers(backend: SfuBackend, count: number, port: number, o: ControlPlaneOptions): Promise<Receiver[]> {
+	const receivers: Receiver[] = new Array(count);
 	await inLanes(count, o.concurrency, async (i) => {
 		receivers[i] = await backend.addReceiver('main');
 		await backend.connectReceiver(receivers[i], port);
 	});
-	await inLanes(consumers, o.concurrency, async (i) => backend.consume(receivers[i % count], producerIds));
+	return receivers;
+}
+
+/** Consumers spread over the receivers, `concurrency` being made at a time. */
+async function consumeOn(backend: SfuBackend, receivers: Receiver[], consumers: number, producerIds: string[], o: ControlPlaneOptions): Promise<void> {
+	await inLanes(consumers, o.concurrency, async (i) => backend.consume(receivers[i % receivers.length], producerIds));
+}
+
+async function churn(backend: SfuBackend, port: number, producerIds: string[], consumers: number, o: ControlPlaneOptions): Promise<void> {
+	const receivers = await openReceivers(backend, Math.ceil(consumers / o.consumersPerTransport), port, o);
+	await consumeOn(backend, receivers, consumers, producerIds, o);
 	for (const r of receivers) backend.closeReceiver(r);
 }
 
@@ -97,20 +109,14 @@ async function measure(backend: SfuBackend, api: ControlPlaneRun['api'], workers
 		// one-time JIT and heap growth out of the figures, for both APIs alike.
 		await churn(backend, sink.port, publisher.producerIds, o.warmup, o);
 		const transports = Math.ceil(o.consumers / o.consumersPerTransport);
-		const receivers: Awaited<ReturnType<SfuBackend['addReceiver']>>[] = new Array(transports);
 		let cpu = await cpuSample(backend);
 		let t0 = performance.now();
-		await inLanes(transports, o.concurrency, async (i) => {
-			receivers[i] = await backend.addReceiver('main');
-			await backend.connectReceiver(receivers[i], sink.port);
-		});
+		const receivers = await openReceivers(backend, transports, sink.port, o);
 		const transportMs = performance.now() - t0;
 		const transportCpu = await cpuSince(backend, cpu);
 		cpu = await cpuSample(backend);
 		t0 = performance.now();
-		await inLanes(o.consumers, o.concurrency, async (i) => {
-			await backend.consume(receivers[i % transports], publisher.producerIds);
-		});
+		await consumeOn(backend, receivers, o.consumers, publisher.producerIds, o);
 		const consumerMs = performance.now() - t0;
 		const consumerCpu = await cpuSince(backend, cpu);
 		return {

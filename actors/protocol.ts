@@ -183,6 +183,21 @@ export interface ProduceRequest {
 	pipe?: boolean;
 }
 
+/**
+ * A relay producer on a shard: a producer of mafalda's that carries the stream
+ * of another producer of the same shard (a pipe producer) and outlives it. The
+ * first call with `id` makes it; a later one feeds it from `producerId`
+ * instead, so that its consumers keep their producer when the pipe feeding it
+ * is replaced (issue 11: a relay upstream died).
+ */
+export interface RelayRequest {
+	shardId: string;
+	/** The producer on the shard whose stream the relay carries from now on. */
+	producerId: string;
+	/** The relay producer's id. */
+	id: string;
+}
+
 export interface WorkerHostApi {
 	start(options: HostStartOptions): Promise<WorkerInfo>;
 	/** Opens a router shard of the logical router `routerId`; the shard's id is its mediasoup Router's id. */
@@ -197,6 +212,8 @@ export interface WorkerHostApi {
 	call(request: CallRequest): Promise<CallResult>;
 	/** Can the shard's router consume this producer with these capabilities (mediasoup's canConsume)? */
 	canConsume(shardId: string, producerId: string, rtpCapabilities: Cloneable): Promise<boolean>;
+	/** Makes or re-feeds a relay producer (RelayRequest); answers the relay producer. */
+	relay(request: RelayRequest): Promise<ObjectRef>;
 	getResourceUsage(): Promise<Cloneable>;
 	dump(): Promise<Cloneable>;
 	/**
@@ -552,7 +569,7 @@ export interface ControlWelcome {
 /** The worker-host methods a controller may call on a node's worker (never start, close or test hooks). */
 export const CONTROL_METHODS = [
 	'createRouter', 'createTransport', 'createRtpObserver', 'produce', 'consume', 'produceData', 'consumeData',
-	'call', 'canConsume', 'getResourceUsage', 'dump',
+	'call', 'canConsume', 'relay', 'getResourceUsage', 'dump',
 ] as const;
 export type ControlMethod = (typeof CONTROL_METHODS)[number];
 

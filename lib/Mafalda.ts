@@ -106,6 +106,8 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			pauseEvents: ['producerpause', 'producerresume'],
 			pipeConsume: (transport, producerId) => this.#routerOfTransport(transport).pipeConsume(transport, producerId),
 			pipeProduce: (transport, id, from) => this.#routerOfTransport(transport).pipeProduce(transport, id, from),
+			relay: (shard, producerId, id) => this.#routerOf(shard).relayProducer(shard, producerId, id),
+			pipeRepiped: (info) => this.emit('piperepiped', info),
 		});
 		this.dataPipes = new PipeManager({
 			...shared,

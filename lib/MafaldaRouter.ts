@@ -430,6 +430,17 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		return this.#pipeEnd(transport, Producer, (host) => host.produce({ transportId: transport.id, options, pipe: true }));
 	}
 
+	/** @internal Makes relay producer `id` on the shard, fed by its producer `producerId`, or feeds it from there (StreamRelay). */
+	async relayProducer(shard: ShardRecord, producerId: string, id: string): Promise<Producer> {
+		const ref = await shard.worker.call((host) => host.relay({ shardId: shard.shardId, producerId, id }));
+		const known = this.#mafalda.proxyOn(shard.workerIndex, ref.id);
+		if (known instanceof Producer && !known.closed) return known;
+		// Its transport is the relay's own, in the host: the proxy belongs to no transport proxy.
+		const producer = new Producer(this.#mafalda.proxyContext(shard), ref, {}, true);
+		this.#mafalda.register(producer);
+		return producer;
+	}
+
 	/** @internal */
 	async pipeConsumeData(transport: PipeTransport, dataProducerId: string): Promise<DataConsumer> {
 		return this.#pipeEnd(transport, DataConsumer, (host) =>

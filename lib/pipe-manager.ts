@@ -6,7 +6,7 @@ import { singleFlight } from './single-flight';
 import { UnknownProducerError } from './errors';
 import type { RemoteObject } from './remote/RemoteObject';
 import type { PipeTransport } from './remote/PipeTransport';
-import type { PipeInfo } from './types';
+import type { PipeInfo, RepipeInfo } from './types';
 
 /** A shard that carries a producer's stream: its own shard, or one fed by a pipe. */
 interface Carrier {
@@ -14,24 +14,35 @@ interface Carrier {
 	shard: ShardRecord;
 	/** 0 for the producer's own shard, parent's depth + 1 for a piped one. */
 	depth: number;
-	/** For piped carriers: the pipe feeding it. */
+	/** For piped carriers: the pipe feeding it (none for a moment while a relayed carrier is re-piped). */
 	pipe?: Pipe;
 	/**
-	 * The id of the stream's producer on this shard. The producer's own id,
-	 * except on a second shard of the same worker (another MafaldaRouter there):
-	 * mediasoup ids are unique per worker, so that pipe producer gets a new one.
+	 * The id of the stream's producer on this shard, the one its consumers use.
+	 * The producer's own id, except on a second shard of the same worker
+	 * (another MafaldaRouter there: mediasoup ids are unique per worker), on a
+	 * cluster node, and for a relay.
 	 */
 	localId: string;
+	/** Consumers, observers and child pipes that use the stream on this shard (piped carriers). */
+	users: number;
+	/**
+	 * The relay producer its users consume, fed by `pipe` (StreamRelay): it
+	 * stays when that pipe dies, and another pipe feeds it.
+	 */
+	relay?: PipeEnd;
+	closed: boolean;
 }
 
 interface Pipe {
 	info: PipeInfo;
 	source: Carrier;
+	/** The carrier it feeds, once made. */
+	dest?: Carrier;
 	pipeConsumer: PipeEnd;
 	pipeProducer: PipeEnd & { pause(): Promise<void>; resume(): Promise<void> };
 	pair: TransportPair;
-	/** Consumers, observers and child pipes that use the piped stream on the receiving shard. */
-	users: number;
+	/** It holds a use of its source carrier (a child pipe keeps its parent open). */
+	holdsSource: boolean;
 	closed: boolean;
 }
 
@@ -67,16 +78,32 @@ export interface PipeHost {
 	pipeProduce(transport: PipeTransport, id: string, pipeConsumer: PipeEnd): Promise<Pipe['pipeProducer']>;
 	/** The events of a pipe consumer that say its producer paused and resumed. */
 	readonly pauseEvents: readonly [pause: string, resume: string];
+	/**
+	 * Makes relay producer `id` on `shard` fed by the producer `producerId`
+	 * there, or feeds the existing one from it (media only; see StreamRelay).
+	 * Without it, no stream is relayed.
+	 */
+	relay?(shard: ShardRecord, producerId: string, id: string): Promise<PipeEnd>;
 	pipeOpened(info: PipeInfo): void;
 	pipeClosed(info: PipeInfo): void;
+	pipeRepiped?(info: RepipeInfo): void;
 }
+
+/** Re-pipe attempts for a relayed carrier before its consumers are let go. */
+const REPIPE_ATTEMPTS = 3;
+const REPIPE_RETRY_MS = 200;
 
 /**
  * Pipes producers between router shards, as `router.pipeToRouter()` does
- * inside, but across threads (and, later, machines): a PipeTransport on each
- * shard, connected to each other, `consume` on the source, `produce` with the
- * same producer id on the destination. A producer is piped to a shard at most
- * once; the pipe lives while something on that shard uses it.
+ * inside, but across threads and machines: a PipeTransport on each shard,
+ * connected to each other, `consume` on the source, `produce` on the
+ * destination. A producer is piped to a shard at most once; the pipe lives
+ * while something on that shard uses it.
+ *
+ * A stream piped from a relay (a carrier that is itself fed by a pipe) to a
+ * cluster node reaches its consumers there through a relay producer: when the
+ * relay upstream dies, the stream is piped again from another carrier and the
+ * relay producer is fed from the new pipe, so its consumers stay (issue 11).
  */
 export class PipeManager {
 	readonly #carriers = new Map<string, Map<string, Carrier>>();
@@ -89,7 +116,7 @@ export class PipeManager {
 
 	/** A producer was created on `shard`: the root of its pipe tree. */
 	addOrigin(producerId: string, shard: ShardRecord): void {
-		this.#carriersOf(producerId).set(shard.shardId, { producerId, shard, depth: 0, localId: producerId });
+		this.#carriersOf(producerId).set(shard.shardId, { producerId, shard, depth: 0, localId: producerId, users: 0, closed: false });
 		this.#aliases.set(producerId, producerId);
 		this.host.streamAdded(shard.routerId, producerId, shard.workerIndex, 0);
 	}
@@ -98,11 +125,13 @@ export class PipeManager {
 	removeProducer(producerId: string): void {
 		const carriers = this.#carriers.get(producerId);
 		if (!carriers) return;
-		for (const carrier of carriers.values()) {
-			if (carrier.depth === 0) this.host.streamRemoved(producerId, carrier.shard.workerIndex);
-		}
-		for (const carrier of [...carriers.values()]) if (carrier.pipe) this.#closePipe(carrier.pipe);
 		this.#carriers.delete(producerId);
+		for (const carrier of carriers.values()) {
+			if (carrier.depth === 0) {
+				carrier.closed = true;
+				this.host.streamRemoved(producerId, carrier.shard.workerIndex);
+			} else this.#dropCarrier(carrier);
+		}
 		this.#aliases.delete(producerId);
 	}
 
@@ -122,7 +151,7 @@ export class PipeManager {
 
 	/** Whether the producer reaches this shard through a pipe (not the shard it was made on). */
 	isPiped(producerId: string, shardId: string): boolean {
-		return this.#carriers.get(producerId)?.get(shardId)?.pipe !== undefined;
+		return (this.#carriers.get(producerId)?.get(shardId)?.depth ?? 0) > 0;
 	}
 
 	isCarried(producerId: string, shardId: string): boolean {
@@ -131,9 +160,7 @@ export class PipeManager {
 
 	/** Number of open pipes (for stats and tests). */
 	get pipeCount(): number {
-		let n = 0;
-		for (const carriers of this.#carriers.values()) for (const c of carriers.values()) if (c.pipe) n++;
-		return n;
+		return this.pipes().length;
 	}
 
 	pipes(): PipeInfo[] {
@@ -149,7 +176,7 @@ export class PipeManager {
 	 */
 	async acquire(producerId: string, shard: ShardRecord): Promise<string> {
 		const carrier = await this.#ensure(producerId, shard);
-		if (carrier.pipe) carrier.pipe.users++;
+		if (carrier.depth > 0) carrier.users++;
 		return carrier.localId;
 	}
 
@@ -159,24 +186,29 @@ export class PipeManager {
 	 * consumer lives, and none if making it fails.
 	 */
 	async consumeOn<T extends RemoteObject>(producerId: string, shard: ShardRecord, make: (localId: string) => Promise<T>): Promise<T> {
-		const localId = await this.acquire(producerId, shard);
+		const carrier = await this.#ensure(producerId, shard);
+		if (carrier.depth > 0) carrier.users++;
 		let consumer: T;
 		try {
-			consumer = await make(localId);
+			consumer = await make(carrier.localId);
 		} catch (error) {
-			this.release(producerId, shard.shardId);
+			this.#release(carrier);
 			throw error;
 		}
-		consumer.onClosed(() => this.release(producerId, shard.shardId));
+		// The carrier it was made on: a later carrier of the same shard is not its own.
+		consumer.onClosed(() => this.#release(carrier));
 		return consumer;
 	}
 
 	release(producerId: string, shardId: string): void {
 		const carrier = this.#carriers.get(producerId)?.get(shardId);
-		const pipe = carrier?.pipe;
-		if (!pipe || pipe.closed) return;
-		pipe.users--;
-		if (pipe.users <= 0) this.#closePipe(pipe);
+		if (carrier) this.#release(carrier);
+	}
+
+	#release(carrier: Carrier): void {
+		if (carrier.depth === 0 || carrier.closed) return;
+		carrier.users--;
+		if (carrier.users <= 0) this.#dropCarrier(carrier);
 	}
 
 	async #ensure(producerId: string, shard: ShardRecord): Promise<Carrier> {
@@ -189,72 +221,101 @@ export class PipeManager {
 
 	async #open(producerId: string, dest: ShardRecord): Promise<Carrier> {
 		const source = await this.#chooseSource(producerId, dest);
+		// Fed by a relay on a node: through a relay producer, which outlives the pipe.
+		const relayed = this.host.relay !== undefined && source.depth > 0 && this.host.nodeOf(dest) !== undefined;
+		const sharesWorker = [...(this.#carriers.get(producerId)?.values() ?? [])].some((c) => c.shard.workerIndex === dest.workerIndex);
+		// A node's shard is shared by every controller of the router, and another
+		// controller may have piped the same stream there: a fresh id cannot collide.
+		const pipeId = relayed || sharesWorker || this.host.nodeOf(dest) !== undefined ? randomUUID() : producerId;
+		const pipe = await this.#openPipe(source, dest, pipeId);
+		let relay: PipeEnd | undefined;
+		try {
+			if (relayed) relay = await this.host.relay!(dest, pipe.pipeProducer.id, randomUUID());
+		} catch (error) {
+			this.#closePipe(pipe);
+			throw error;
+		}
+		const carrier: Carrier = { producerId, shard: dest, depth: pipe.info.depth, pipe, localId: relay?.id ?? pipe.pipeProducer.id, users: 0, relay, closed: false };
+		const carriers = this.#carriers.get(producerId);
+		if (!carriers || pipe.closed || relay?.closed) {
+			// The producer or an end closed while we were opening.
+			this.#closePipe(pipe);
+			relay?.close();
+			throw new UnknownProducerError(producerId, 'this Mafalda instance (it closed while being piped)');
+		}
+		this.#attach(pipe, carrier);
+		carriers.set(dest.shardId, carrier);
+		this.#aliases.set(carrier.localId, producerId);
+		relay?.onClosed(() => this.#dropCarrier(carrier));
+		this.host.streamAdded(dest.routerId, producerId, dest.workerIndex, carrier.depth);
+		this.host.pipeOpened(pipe.info);
+		return carrier;
+	}
+
+	/** The pipe feeds `carrier` from now on; it keeps its source open meanwhile. */
+	#attach(pipe: Pipe, carrier: Carrier): void {
+		pipe.dest = carrier;
+		carrier.pipe = pipe;
+		this.#aliases.set(pipe.pipeProducer.id, carrier.producerId);
+		if (pipe.source.depth > 0) {
+			pipe.source.users++;
+			pipe.holdsSource = true;
+		}
+	}
+
+	/** A pipe of `source`'s stream into `dest`: its pipe producer there gets `pipeId`. */
+	async #openPipe(source: Carrier, dest: ShardRecord, pipeId: string): Promise<Pipe> {
+		const producerId = source.producerId;
 		// The source must outlive the opening: hold one use of it meanwhile.
-		if (source.pipe) source.pipe.users++;
+		if (source.depth > 0) source.users++;
 		try {
 			const pair = await this.#pair(source.shard, dest);
 			// Counted from now, so that a pipe closing meanwhile does not close the pair under us.
 			pair.pipes++;
 			let opened = false;
 			try {
-			const pipeConsumer = await this.host.pipeConsume(pair.ends.get(source.shard.shardId)!, source.localId);
-			const sharesWorker = [...(this.#carriers.get(producerId)?.values() ?? [])].some((c) => c.shard.workerIndex === dest.workerIndex);
-			// A node's shard is shared by every controller of the router, and another
-			// controller may have piped the same stream there: a fresh id cannot collide.
-			const localId = sharesWorker || this.host.nodeOf(dest) !== undefined ? randomUUID() : producerId;
-			let pipeProducer: Pipe['pipeProducer'];
-			try {
-				pipeProducer = await this.host.pipeProduce(pair.ends.get(dest.shardId)!, localId, pipeConsumer);
-			} catch (error) {
-				pipeConsumer.close();
-				throw error;
-			}
-			const info: PipeInfo = {
-				stream: this.host.stream,
-				producerId,
-				fromShardId: source.shard.shardId,
-				toShardId: dest.shardId,
-				fromWorker: source.shard.workerIndex,
-				toWorker: dest.workerIndex,
-				depth: source.depth + 1,
-				srtp: pair.srtp,
-			};
-			const [fromNode, toNode] = [this.host.nodeOf(source.shard), this.host.nodeOf(dest)];
-			if (fromNode !== undefined) info.fromNode = fromNode;
-			if (toNode !== undefined) info.toNode = toNode;
-			const pipe: Pipe = { info, source, pipeConsumer, pipeProducer, pair, users: 0, closed: false };
-			opened = true;
-			// Pause, resume and close travel through the pipe as they would on one router.
-			const [pauseEvent, resumeEvent] = this.host.pauseEvents;
-			const events = pipeConsumer as unknown as { on(event: string, listener: () => void): void };
-			events.on(pauseEvent, () => void pipeProducer.pause().catch(() => undefined));
-			events.on(resumeEvent, () => void pipeProducer.resume().catch(() => undefined));
-			pipeConsumer.onClosed(() => this.#closePipe(pipe));
-			pipeProducer.onClosed(() => this.#closePipe(pipe));
-			const carrier: Carrier = { producerId, shard: dest, depth: info.depth, pipe, localId };
-			const carriers = this.#carriers.get(producerId);
-			if (!carriers || pipeConsumer.closed || pipeProducer.closed) {
-				// The producer or an end closed while we were opening.
-				this.#closePipe(pipe);
-				throw new UnknownProducerError(producerId, 'this Mafalda instance (it closed while being piped)');
-			}
-			carriers.set(dest.shardId, carrier);
-			this.#aliases.set(localId, producerId);
-			// A child pipe keeps its parent open.
-			if (source.pipe) source.pipe.users++;
-			this.host.streamAdded(dest.routerId, producerId, dest.workerIndex, info.depth);
-			this.host.pipeOpened(info);
-			return carrier;
+				const pipeConsumer = await this.host.pipeConsume(pair.ends.get(source.shard.shardId)!, source.localId);
+				let pipeProducer: Pipe['pipeProducer'];
+				try {
+					pipeProducer = await this.host.pipeProduce(pair.ends.get(dest.shardId)!, pipeId, pipeConsumer);
+				} catch (error) {
+					pipeConsumer.close();
+					throw error;
+				}
+				const info: PipeInfo = {
+					stream: this.host.stream,
+					producerId,
+					fromShardId: source.shard.shardId,
+					toShardId: dest.shardId,
+					fromWorker: source.shard.workerIndex,
+					toWorker: dest.workerIndex,
+					depth: source.depth + 1,
+					srtp: pair.srtp,
+				};
+				const [fromNode, toNode] = [this.host.nodeOf(source.shard), this.host.nodeOf(dest)];
+				if (fromNode !== undefined) info.fromNode = fromNode;
+				if (toNode !== undefined) info.toNode = toNode;
+				const pipe: Pipe = { info, source, pipeConsumer, pipeProducer, pair, holdsSource: false, closed: false };
+				opened = true;
+				// Pause, resume and close travel through the pipe as they would on one router.
+				const [pauseEvent, resumeEvent] = this.host.pauseEvents;
+				const events = pipeConsumer as unknown as { on(event: string, listener: () => void): void };
+				events.on(pauseEvent, () => void pipeProducer.pause().catch(() => undefined));
+				events.on(resumeEvent, () => void pipeProducer.resume().catch(() => undefined));
+				pipeConsumer.onClosed(() => this.#pipeBroke(pipe));
+				pipeProducer.onClosed(() => this.#pipeBroke(pipe));
+				if (pipeConsumer.closed || pipeProducer.closed) this.#closePipe(pipe);
+				return pipe;
 			} finally {
 				if (!opened) this.#unusePair(pair);
 			}
 		} finally {
-			if (source.pipe) this.release(producerId, source.shard.shardId);
+			this.#release(source);
 		}
 	}
 
 	async #chooseSource(producerId: string, dest: ShardRecord): Promise<Carrier> {
-		const carriers = [...(this.#carriers.get(producerId)?.values() ?? [])];
+		const carriers = [...(this.#carriers.get(producerId)?.values() ?? [])].filter((c) => c.depth === 0 || c.pipe !== undefined);
 		// Another router's shard on the same worker already has it: no need to ask the balancer.
 		const sameWorker = carriers.filter((c) => c.shard.workerIndex === dest.workerIndex).sort((a, b) => a.depth - b.depth)[0];
 		if (sameWorker) return sameWorker;
@@ -262,6 +323,88 @@ export class PipeManager {
 		const onWorker = carriers.filter((c) => c.shard.workerIndex === worker).sort((a, b) => a.depth - b.depth)[0];
 		if (!onWorker) throw new UnknownProducerError(producerId, `worker ${worker}`);
 		return onWorker;
+	}
+
+	/**
+	 * The pipe feeding a carrier died (an end closed: its node or worker died,
+	 * or the pipe was found dead). A relayed carrier is fed again from another
+	 * carrier; any other goes, and mediasoup tells its consumers 'producerclose'.
+	 */
+	#pipeBroke(pipe: Pipe): void {
+		if (pipe.closed) return;
+		const carrier = pipe.dest;
+		const fed = carrier !== undefined && !carrier.closed && carrier.pipe === pipe;
+		this.#closePipe(pipe);
+		if (!fed) return;
+		if (carrier.relay && !carrier.relay.closed) void this.#repipe(carrier, pipe);
+		else this.#dropCarrier(carrier);
+	}
+
+	/**
+	 * Feeds a relayed carrier from another carrier of its stream: the balancer's
+	 * choice when it is a live carrier outside the carrier's own subtree and not
+	 * the source that failed, else the shallowest such carrier. After
+	 * REPIPE_ATTEMPTS failures the carrier goes (its consumers get 'producerclose').
+	 */
+	async #repipe(carrier: Carrier, broken: Pipe): Promise<void> {
+		const startedAt = Date.now();
+		// Every close of one fault lands in the same turn (a dead node's objects close together): choose after them.
+		await new Promise((resolve) => setImmediate(resolve));
+		for (let attempt = 1; !carrier.closed; attempt++) {
+			try {
+				const source = await this.#repipeSource(carrier, broken.source);
+				const pipe = await this.#openPipe(source, carrier.shard, randomUUID());
+				try {
+					if (!carrier.closed) await this.host.relay!(carrier.shard, pipe.pipeProducer.id, carrier.localId);
+					if (pipe.closed) throw new Error('the new pipe closed while it was being fed');
+				} catch (error) {
+					this.#closePipe(pipe);
+					throw error;
+				}
+				if (carrier.closed) {
+					this.#closePipe(pipe);
+					return;
+				}
+				this.#attach(pipe, carrier);
+				this.#setDepth(carrier, pipe.info.depth);
+				this.host.pipeOpened(pipe.info);
+				this.host.pipeRepiped?.({ ...pipe.info, previous: broken.info, tookMs: Date.now() - startedAt });
+				return;
+			} catch {
+				if (attempt >= REPIPE_ATTEMPTS) break;
+				await new Promise((resolve) => setTimeout(resolve, REPIPE_RETRY_MS));
+			}
+		}
+		this.#dropCarrier(carrier);
+	}
+
+	async #repipeSource(carrier: Carrier, failed: Carrier): Promise<Carrier> {
+		const carriers = this.#carriers.get(carrier.producerId);
+		if (!carriers || carriers.get(carrier.shard.shardId) !== carrier) throw new UnknownProducerError(carrier.producerId, 'this Mafalda instance');
+		// Its own subtree cannot feed it: that would be a loop with no way in.
+		const below = new Set<Carrier>([carrier]);
+		for (let grew = true; grew; ) {
+			grew = false;
+			for (const c of carriers.values()) {
+				if (!below.has(c) && c.pipe && below.has(c.pipe.source)) {
+					below.add(c);
+					grew = true;
+				}
+			}
+		}
+		const candidates = [...carriers.values()].filter((c) => !c.closed && c !== failed && !below.has(c) && (c.depth === 0 || c.pipe !== undefined));
+		if (!candidates.some((c) => c.depth === 0)) throw new UnknownProducerError(carrier.producerId, 'this Mafalda instance (its shard is gone)');
+		const byDepth = (a: Carrier, b: Carrier): number => a.depth - b.depth;
+		const worker = await this.host.choosePipeSource(carrier.producerId, carrier.shard.workerIndex, this.host.watermarks(carrier.shard)).catch(() => undefined);
+		return candidates.filter((c) => c.shard.workerIndex === worker).sort(byDepth)[0] ?? candidates.sort(byDepth)[0];
+	}
+
+	/** A carrier moved in the tree: it and what it feeds get their new depths. */
+	#setDepth(carrier: Carrier, depth: number): void {
+		carrier.depth = depth;
+		if (carrier.pipe) carrier.pipe.info.depth = depth;
+		this.host.streamAdded(carrier.shard.routerId, carrier.producerId, carrier.shard.workerIndex, depth);
+		for (const c of this.#carriers.get(carrier.producerId)?.values() ?? []) if (c.pipe?.source === carrier && c !== carrier) this.#setDepth(c, depth + 1);
 	}
 
 	/** One connected PipeTransport pair per pair of shards, shared by all pipes between them. */
@@ -318,22 +461,34 @@ export class PipeManager {
 		return pair;
 	}
 
+	/** Closes a pipe's ends and gives back what it held; the carrier it fed is its caller's business. */
 	#closePipe(pipe: Pipe): void {
 		if (pipe.closed) return;
 		pipe.closed = true;
-		const carriers = this.#carriers.get(pipe.info.producerId);
-		const carrier = carriers?.get(pipe.info.toShardId);
-		if (carrier?.pipe === pipe) {
-			carriers!.delete(pipe.info.toShardId);
-			if (carrier.localId !== pipe.info.producerId) this.#aliases.delete(carrier.localId);
-		}
-		// Consumers on the receiving shard see 'producerclose' from mediasoup itself.
+		if (pipe.dest?.pipe === pipe) pipe.dest.pipe = undefined;
+		if (this.#aliases.get(pipe.pipeProducer.id) !== undefined && pipe.pipeProducer.id !== pipe.info.producerId) this.#aliases.delete(pipe.pipeProducer.id);
+		// Consumers of the pipe producer on the receiving shard see 'producerclose' from mediasoup itself.
 		pipe.pipeProducer.close();
 		pipe.pipeConsumer.close();
-		this.host.streamRemoved(pipe.info.producerId, pipe.info.toWorker);
 		this.#unusePair(pipe.pair);
-		if (pipe.source.pipe) this.release(pipe.info.producerId, pipe.source.shard.shardId);
+		if (pipe.holdsSource) this.#release(pipe.source);
 		this.host.pipeClosed(pipe.info);
+	}
+
+	/** The stream leaves a piped carrier's shard: its pipe and its relay producer close. */
+	#dropCarrier(carrier: Carrier): void {
+		if (carrier.closed) return;
+		carrier.closed = true;
+		const carriers = this.#carriers.get(carrier.producerId);
+		if (carriers?.get(carrier.shard.shardId) === carrier) {
+			carriers.delete(carrier.shard.shardId);
+			if (carriers.size === 0) this.#carriers.delete(carrier.producerId);
+		}
+		if (carrier.localId !== carrier.producerId) this.#aliases.delete(carrier.localId);
+		if (carrier.pipe) this.#closePipe(carrier.pipe);
+		// Its consumers see 'producerclose' from mediasoup itself.
+		carrier.relay?.close();
+		this.host.streamRemoved(carrier.producerId, carrier.shard.workerIndex);
 	}
 
 	#unusePair(pair: TransportPair): void {
@@ -348,12 +503,14 @@ export class PipeManager {
 		for (const [producerId, carriers] of [...this.#carriers]) {
 			const carrier = carriers.get(shardId);
 			if (!carrier) continue;
-			if (carrier.pipe) this.#closePipe(carrier.pipe);
+			const fed = [...carriers.values()].filter((c) => c.pipe?.source === carrier);
+			if (carrier.depth > 0) this.#dropCarrier(carrier);
 			else {
+				carrier.closed = true;
 				carriers.delete(shardId);
 				this.host.streamRemoved(producerId, carrier.shard.workerIndex);
 			}
-			for (const other of [...carriers.values()]) if (other.pipe?.source === carrier) this.#closePipe(other.pipe);
+			for (const other of fed) if (other.pipe) this.#pipeBroke(other.pipe);
 			if (carriers.size === 0) this.#carriers.delete(producerId);
 		}
 	}

@@ -140,6 +140,14 @@ export interface PipeInfo {
 	toNode?: string;
 }
 
+/** A relayed stream was piped again to its shard after the pipe feeding it died (event 'piperepiped'). */
+export interface RepipeInfo extends PipeInfo {
+	/** The pipe that died. */
+	previous: PipeInfo;
+	/** From the old pipe's death to the new one feeding the relay producer, ms. */
+	tookMs: number;
+}
+
 export interface OverloadedInfo {
 	routerId: string;
 	placement: Placement;
@@ -154,6 +162,13 @@ export interface SupervisorEvents {
 	shardclosed: [ShardInfo];
 	pipeopened: [PipeInfo];
 	pipeclosed: [PipeInfo];
+	/**
+	 * A stream piped to a cluster node through a relay (a carrier fed by a pipe
+	 * itself) lost that pipe and is piped there again from another carrier:
+	 * its consumers there stayed (same objects, same ids, no 'producerclose').
+	 * `previous` is the pipe that died; `pipeclosed` told of it too.
+	 */
+	piperepiped: [RepipeInfo];
 	loadreport: [LoadReport];
 	overloaded: [OverloadedInfo];
 	/** A cluster node was found and connected (its workers are in `workers`). */

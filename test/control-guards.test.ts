@@ -15,6 +15,7 @@ const GOOD_ARGS: Record<ControlMethod, unknown[]> = {
 	consumeData: [{ transportId: 't1', options: {} }],
 	call: [{ objectId: 'o1', method: 'pause', args: [] }],
 	canConsume: ['s1', 'p1', {}],
+	relay: [{ shardId: 's1', producerId: 'p1', id: 'r1' }],
 	getResourceUsage: [],
 	dump: [],
 };
@@ -29,6 +30,7 @@ const BAD_ARGS: Record<ControlMethod, unknown[][]> = {
 	consumeData: [['t1']],
 	call: [[{ objectId: 'o1', method: 'pause' }], [{ objectId: 'o1', method: 'x'.repeat(65), args: [] }]],
 	canConsume: [['s1', 'p1'], ['s1', 7, {}]],
+	relay: [[{ shardId: 's1', producerId: 'p1' }], [{ shardId: 's1', producerId: '', id: 'r1' }], ['s1', 'p1', 'r1']],
 	getResourceUsage: [[1]],
 	dump: [['everything']],
 };

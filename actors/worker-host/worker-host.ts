@@ -11,6 +11,7 @@ import type {
 	ObjectRef,
 	ObserverKind,
 	ProduceRequest,
+	RelayRequest,
 	RemoteKind,
 	TransportKind,
 	WorkerHostApi,
@@ -18,8 +19,9 @@ import type {
 } from '../protocol';
 import { withJsonArguments } from './json-arguments';
 import { LoadReporter } from './load-reporter';
-import { type MediasoupObject, ObjectTable, type TableEntry, toCloneable } from './object-table';
+import { type MediasoupObject, ObjectTable, snapshotOf, type TableEntry, toCloneable } from './object-table';
 import { RouterShard } from './router-shard';
+import { StreamRelay } from './stream-relay';
 
 type MediasoupModule = typeof import('mediasoup');
 
@@ -48,6 +50,8 @@ export class WorkerHost implements WorkerHostApi {
 	readonly #pipeProducers = new Set<string>();
 	/** This worker's mediasoup WebRtcServer for each mafalda WebRtcServer, by the latter's id. */
 	readonly #webRtcServers = new Map<string, types.WebRtcServer>();
+	/** Relay producers (see StreamRelay), by their id. */
+	readonly #relays = new Map<string, StreamRelay>();
 	readonly #table: ObjectTable;
 
 	constructor(
@@ -191,6 +195,26 @@ export class WorkerHost implements WorkerHostApi {
 
 	async canConsume(shardId: string, producerId: string, rtpCapabilities: Cloneable): Promise<boolean> {
 		return this.#requireShard(shardId).router.canConsume({ producerId, rtpCapabilities: rtpCapabilities as types.RtpCapabilities });
+	}
+
+	async relay(request: RelayRequest): Promise<ObjectRef> {
+		const shard = this.#requireShard(request.shardId);
+		const existing = this.#relays.get(request.id);
+		if (existing && !existing.producer.closed) {
+			await existing.feed(request.producerId);
+			return { id: existing.producer.id, kind: 'producer', snapshot: snapshotOf(this.#table.require(existing.producer.id)) };
+		}
+		const relay = await StreamRelay.open(shard.router, request.producerId, request.id);
+		const producer = relay.producer;
+		this.#relays.set(producer.id, relay);
+		producer.observer.once('close', () => {
+			if (this.#relays.get(producer.id) === relay) this.#relays.delete(producer.id);
+		});
+		shard.producers.add(producer.id);
+		this.#pipeProducers.add(producer.id);
+		const ref = this.#table.add({ kind: 'producer', object: producer as unknown as MediasoupObject, shardId: shard.shardId, transportId: relay.transportId });
+		this.#reporter?.changed();
+		return ref;
 	}
 
 	async getResourceUsage(): Promise<Cloneable> {

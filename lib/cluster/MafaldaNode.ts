@@ -360,6 +360,12 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 				}
 				return ref;
 			}
+			case 'relay': {
+				// A relay producer has a transport of its own (StreamRelay): it goes with the controller that made it.
+				const ref = (await call(method, args)) as ObjectRef;
+				this.#shards.made(session.id, (args[0] as { shardId: string }).shardId, ref.id);
+				return ref;
+			}
 			case 'call': {
 				const request = args[0] as { objectId: string; method: string };
 				if (request.method === 'close' && this.#shards.isShard(request.objectId)) return this.#release(session.id, worker, request.objectId);

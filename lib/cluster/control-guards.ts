@@ -55,6 +55,10 @@ function argsProblem(method: ControlMethod, args: unknown[]): string | undefined
 				: 'call takes ({ objectId, method, args: [] })';
 		case 'canConsume':
 			return args.length === 3 && isStr(a) && isStr(b) && isRec(c) ? undefined : 'canConsume takes (shardId, producerId, rtpCapabilities)';
+		case 'relay':
+			return args.length === 1 && isRec(a) && isStr(a.shardId) && isStr(a.producerId) && isStr(a.id)
+				? undefined
+				: 'relay takes ({ shardId, producerId, id })';
 		case 'getResourceUsage':
 		case 'dump':
 			return args.length === 0 ? undefined : `${method} takes no arguments`;

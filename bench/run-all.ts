@@ -7,6 +7,7 @@ import { GROWTH_DEFAULTS, growthSummary, growthTable, placementTable, runCostGro
 import { PIPE_DEFAULTS, pipeOverheadSummary, pipeOverheadTable, runPipeOverhead, type PipeOverheadResult } from './comparisons/pipe-overhead';
 import { CLUSTER_DEFAULTS, clusterTable, runClusterBench, type ClusterBenchResult } from './comparisons/cluster';
 import { CLUSTER_SIM_DEFAULTS, clusterSimTable, runClusterSim, type ClusterSimResult } from './comparisons/cluster-sim';
+import { CLUSTER_FAULTS_DEFAULTS, clusterFaultsTable, runClusterFaults, type ClusterFaultsResult } from './comparisons/cluster-faults';
 import { backgroundBusyPct, machineInfo, machineLine, sharedCpuWarning } from './report/machine';
 import { LiveLine } from './report/progress';
 import { writeJsonResult } from './report/results-file';
@@ -15,12 +16,12 @@ import { recordRun } from './report/run-history';
 /** The simulation's default size in `npm run bench`: what finishes in seconds here; the target size takes hours (bench/README.md). */
 const SIM = { nodes: 100, viewers: 100_000, rooms: 50 };
 
-const PARTS = ['capacity', 'mixed', 'control', 'pipe', 'growth', 'cluster', 'cluster-sim'] as const;
+const PARTS = ['capacity', 'mixed', 'control', 'pipe', 'growth', 'cluster', 'cluster-sim', 'cluster-faults'] as const;
 type Part = (typeof PARTS)[number];
 
 const HELP = `npm run bench [-- options]: the five comparisons, with plain mediasoup as the baseline, and the cluster scenario and simulation.
 
-  --only LIST            among capacity, mixed, control, pipe, growth, cluster, cluster-sim (default all, in that order)
+  --only LIST            among capacity, mixed, control, pipe, growth, cluster, cluster-sim, cluster-faults (default all, in that order)
 Capacity (1) and mixed day (5):
 ${CAPACITY_HELP}
 ${MIXED_DAY_HELP}
@@ -36,8 +37,10 @@ Cluster simulation (7): the real balancer and Redis producer index over simulate
   --sim-nodes N          simulated nodes of ${CLUSTER_SIM_DEFAULTS.workersPerNode} workers (default ${SIM.nodes}; the target is ${CLUSTER_SIM_DEFAULTS.nodes})
   --sim-viewers N        viewers (default ${SIM.viewers}; the target is ${CLUSTER_SIM_DEFAULTS.viewers})
   --sim-rooms N          rooms of mixed size (default ${SIM.rooms}; the target is ${CLUSTER_SIM_DEFAULTS.rooms})
+Cluster faults (8): a relay node killed under a live stream (A -> B -> C), detection and media gap
+  --faults-repetitions N (default ${CLUSTER_FAULTS_DEFAULTS.repetitions}); then the relay producer's CPU per packet
 
-Each comparison also runs alone: node dist/bench/comparisons/<capacity|control-plane|pipe-overhead|cost-growth|cluster|cluster-sim>.js --help`;
+Each comparison also runs alone: node dist/bench/comparisons/<capacity|control-plane|pipe-overhead|cost-growth|cluster|cluster-sim|cluster-faults>.js --help`;
 
 /**
  * Consumers the cost-growth comparison grows to inside `npm run bench`: enough
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
 	const simNodes = args.num('sim-nodes', SIM.nodes);
 	const simViewers = args.num('sim-viewers', SIM.viewers);
 	const simRooms = args.num('sim-rooms', SIM.rooms);
+	const faultsRepetitions = args.num('faults-repetitions', CLUSTER_FAULTS_DEFAULTS.repetitions);
 	args.assertAllKnown();
 
 	const machine = machineInfo();
@@ -78,6 +82,7 @@ async function main(): Promise<void> {
 	let mixed: MixedDayResult | undefined;
 	let cluster: ClusterBenchResult | undefined;
 	let clusterSim: ClusterSimResult | undefined;
+	let clusterFaults: ClusterFaultsResult | undefined;
 	let control: ControlPlaneResult | undefined;
 	let pipe: PipeOverheadResult | undefined;
 	let growth: GrowthResult | undefined;
@@ -127,6 +132,12 @@ async function main(): Promise<void> {
 		console.log(clusterSimTable(clusterSim));
 		console.log(`wrote ${writeJsonResult('cluster-sim', { machine, ...clusterSim })}`);
 	}
+	if (parts.includes('cluster-faults')) {
+		section('8. Cluster faults: a relay node killed under a live stream, repeated');
+		clusterFaults = await runClusterFaults({ ...CLUSTER_FAULTS_DEFAULTS, repetitions: faultsRepetitions }, (s) => line.log(s));
+		console.log(clusterFaultsTable(clusterFaults));
+		console.log(`wrote ${writeJsonResult('cluster-faults', { machine, ...clusterFaults })}`);
+	}
 
 	section(`Ratios (baseline: plain mediasoup), ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 	if (capacity) console.log(`1. ${capacitySummary(capacity)}`);
@@ -143,7 +154,7 @@ async function main(): Promise<void> {
 		const history = recordRun({ at: new Date().toISOString(), minutes, backgroundBusyPct: background, targets: targets.rows });
 		console.log(`\nThe last runs side by side (${history.file}):\n${history.table}`);
 	}
-	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, minutes, targets: targets.rows, capacity, mixed, control, pipe, growth, cluster, clusterSim })}`);
+	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, minutes, targets: targets.rows, capacity, mixed, control, pipe, growth, cluster, clusterSim, clusterFaults })}`);
 }
 
 runMain(main);

@@ -108,6 +108,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			pipeProduce: (transport, id, from) => this.#routerOfTransport(transport).pipeProduce(transport, id, from),
 			relay: (shard, producerId, id) => this.#routerOf(shard).relayProducer(shard, producerId, id),
 			pipeRepiped: (info) => this.emit('piperepiped', info),
+			repipeFailed: (info) => this.emit('repipefailed', info),
 		});
 		this.dataPipes = new PipeManager({
 			...shared,

@@ -6,7 +6,7 @@ import { singleFlight } from './single-flight';
 import { UnknownProducerError } from './errors';
 import type { RemoteObject } from './remote/RemoteObject';
 import type { PipeTransport } from './remote/PipeTransport';
-import type { PipeInfo, RepipeInfo } from './types';
+import type { PipeInfo, RepipeFailedInfo, RepipeInfo } from './types';
 
 /** A shard that carries a producer's stream: its own shard, or one fed by a pipe. */
 interface Carrier {
@@ -30,6 +30,8 @@ interface Carrier {
 	 * stays when that pipe dies, and another pipe feeds it.
 	 */
 	relay?: PipeEnd;
+	/** Workers whose pipes to this relayed carrier were found dead (a partition): not chosen again to feed it. */
+	unreachable?: Set<number>;
 	closed: boolean;
 }
 
@@ -87,11 +89,29 @@ export interface PipeHost {
 	pipeOpened(info: PipeInfo): void;
 	pipeClosed(info: PipeInfo): void;
 	pipeRepiped?(info: RepipeInfo): void;
+	/** A relayed carrier could not be fed again: it closed, and so did its consumers ('producerclose'). */
+	repipeFailed?(info: RepipeFailedInfo): void;
 }
 
 /** Re-pipe attempts for a relayed carrier before its consumers are let go. */
 const REPIPE_ATTEMPTS = 3;
 const REPIPE_RETRY_MS = 200;
+/**
+ * How often the pipe pairs that feed relay producers are checked for RTP, and
+ * after how many checks in a row in which one end sent and the other received
+ * nothing a direction is dead (a partition between two nodes that both still
+ * reach the controller: nothing else tells). 0.5-1.5 s after the cut.
+ */
+const PIPE_CHECK_MS = 500;
+const PIPE_DEAD_CHECKS = 2;
+
+interface PairHealth {
+	/** Per end (shard id): bytes sent and received at the last check. */
+	sent: Map<string, number>;
+	received: Map<string, number>;
+	/** Per sending end: checks in a row in which it sent and the other end received nothing. */
+	silent: Map<string, number>;
+}
 
 /**
  * Pipes producers between router shards, as `router.pipeToRouter()` does
@@ -111,6 +131,9 @@ export class PipeManager {
 	readonly #pairs = new Map<string, Promise<TransportPair>>();
 	/** Local producer id on some shard -> the app's producer id. */
 	readonly #aliases = new Map<string, string>();
+	readonly #health = new WeakMap<TransportPair, PairHealth>();
+	#checkTimer: NodeJS.Timeout | undefined;
+	#checking = false;
 
 	constructor(private readonly host: PipeHost) {}
 
@@ -261,6 +284,63 @@ export class PipeManager {
 			pipe.source.users++;
 			pipe.holdsSource = true;
 		}
+		if (carrier.relay && !this.#checkTimer) {
+			this.#checkTimer = setInterval(() => void this.#check(), PIPE_CHECK_MS);
+			this.#checkTimer.unref();
+		}
+	}
+
+	/** Checks every pipe pair that feeds a relay producer (see PIPE_CHECK_MS); stops when there is none. */
+	async #check(): Promise<void> {
+		if (this.#checking) return;
+		this.#checking = true;
+		try {
+			const watched = new Map<TransportPair, Pipe[]>();
+			for (const carriers of this.#carriers.values()) {
+				for (const c of carriers.values()) {
+					if (!c.relay || !c.pipe || c.pipe.closed) continue;
+					const pipes = watched.get(c.pipe.pair) ?? [];
+					pipes.push(c.pipe);
+					watched.set(c.pipe.pair, pipes);
+				}
+			}
+			if (watched.size === 0 && this.#checkTimer) {
+				clearInterval(this.#checkTimer);
+				this.#checkTimer = undefined;
+			}
+			await Promise.all([...watched].map(([pair, pipes]) => this.#checkPair(pair, pipes)));
+		} finally {
+			this.#checking = false;
+		}
+	}
+
+	async #checkPair(pair: TransportPair, pipes: Pipe[]): Promise<void> {
+		const now = new Map<string, { sent: number; received: number }>();
+		await Promise.all([...pair.ends].map(async ([shardId, end]) => {
+			const [stats] = (await end.getStats().catch(() => [])) as Array<{ bytesSent?: number; bytesReceived?: number } | undefined>;
+			if (stats) now.set(shardId, { sent: stats.bytesSent ?? 0, received: stats.bytesReceived ?? 0 });
+		}));
+		if (now.size !== 2) return;
+		const health = this.#health.get(pair);
+		this.#health.set(pair, {
+			sent: new Map([...now].map(([id, s]) => [id, s.sent])),
+			received: new Map([...now].map(([id, s]) => [id, s.received])),
+			silent: health?.silent ?? new Map(),
+		});
+		if (!health) return;
+		const [a, b] = [...now.keys()];
+		for (const [from, to] of [[a, b], [b, a]]) {
+			const sent = now.get(from)!.sent - (health.sent.get(from) ?? 0);
+			const received = now.get(to)!.received - (health.received.get(to) ?? 0);
+			const silent = sent > 0 && received === 0 ? (health.silent.get(from) ?? 0) + 1 : 0;
+			health.silent.set(from, silent);
+			if (silent < PIPE_DEAD_CHECKS) continue;
+			for (const pipe of pipes) {
+				if (pipe.closed || pipe.source.shard.shardId !== from || !pipe.dest) continue;
+				(pipe.dest.unreachable ??= new Set()).add(pipe.source.shard.workerIndex);
+				this.#pipeBroke(pipe);
+			}
+		}
 	}
 
 	/** A pipe of `source`'s stream into `dest`: its pipe producer there gets `pipeId`. */
@@ -370,12 +450,16 @@ export class PipeManager {
 				this.host.pipeOpened(pipe.info);
 				this.host.pipeRepiped?.({ ...pipe.info, previous: broken.info, tookMs: Date.now() - startedAt });
 				return;
-			} catch {
-				if (attempt >= REPIPE_ATTEMPTS) break;
+			} catch (error) {
+				if (attempt >= REPIPE_ATTEMPTS || carrier.closed) {
+					if (carrier.closed) return;
+					this.#dropCarrier(carrier);
+					this.host.repipeFailed?.({ previous: broken.info, error: (error as Error).message, tookMs: Date.now() - startedAt });
+					return;
+				}
 				await new Promise((resolve) => setTimeout(resolve, REPIPE_RETRY_MS));
 			}
 		}
-		this.#dropCarrier(carrier);
 	}
 
 	async #repipeSource(carrier: Carrier, failed: Carrier): Promise<Carrier> {
@@ -392,8 +476,12 @@ export class PipeManager {
 				}
 			}
 		}
-		const candidates = [...carriers.values()].filter((c) => !c.closed && c !== failed && !below.has(c) && (c.depth === 0 || c.pipe !== undefined));
-		if (!candidates.some((c) => c.depth === 0)) throw new UnknownProducerError(carrier.producerId, 'this Mafalda instance (its shard is gone)');
+		const reachable = (c: Carrier): boolean => !carrier.unreachable?.has(c.shard.workerIndex);
+		const candidates = [...carriers.values()].filter((c) => !c.closed && c !== failed && !below.has(c) && reachable(c) && (c.depth === 0 || c.pipe !== undefined));
+		if (![...carriers.values()].some((c) => c.depth === 0)) {
+			throw new UnknownProducerError(carrier.producerId, 'this Mafalda instance (its shard is gone)');
+		}
+		if (candidates.length === 0) throw new Error(`no carrier of ${carrier.producerId} that reaches worker ${carrier.shard.workerIndex} is left`);
 		const byDepth = (a: Carrier, b: Carrier): number => a.depth - b.depth;
 		const worker = await this.host.choosePipeSource(carrier.producerId, carrier.shard.workerIndex, this.host.watermarks(carrier.shard)).catch(() => undefined);
 		return candidates.filter((c) => c.shard.workerIndex === worker).sort(byDepth)[0] ?? candidates.sort(byDepth)[0];

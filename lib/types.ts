@@ -148,6 +148,16 @@ export interface RepipeInfo extends PipeInfo {
 	tookMs: number;
 }
 
+/** A relayed stream whose pipe died could not be piped to its shard again (event 'repipefailed'). */
+export interface RepipeFailedInfo {
+	/** The pipe that died. */
+	previous: PipeInfo;
+	/** Why the last attempt failed (no carrier left that reaches the shard, the producer closed, ...). */
+	error: string;
+	/** From the old pipe's death to giving up, ms. */
+	tookMs: number;
+}
+
 export interface OverloadedInfo {
 	routerId: string;
 	placement: Placement;
@@ -169,6 +179,11 @@ export interface SupervisorEvents {
 	 * `previous` is the pipe that died; `pipeclosed` told of it too.
 	 */
 	piperepiped: [RepipeInfo];
+	/**
+	 * Such a stream could not be piped there again (no live carrier reaches
+	 * that shard): its consumers there closed ('producerclose').
+	 */
+	repipefailed: [RepipeFailedInfo];
 	loadreport: [LoadReport];
 	overloaded: [OverloadedInfo];
 	/** A cluster node was found and connected (its workers are in `workers`). */

@@ -57,6 +57,13 @@ export interface HostNetwork {
 	 * bridge): the machine stays up but nothing reaches it. False where the mode has no links.
 	 */
 	setLink(index: number, up: boolean): boolean;
+	/**
+	 * Cuts (true) or mends (false) the path between hosts `a` and `b` only: a
+	 * blackhole route to the other's address in each namespace, so that both
+	 * still reach the bridge (Redis, the controller) and every other host.
+	 * False where the mode has no routes of its own.
+	 */
+	partition(a: number, b: number, cut: boolean): boolean;
 	destroy(): void;
 }
 
@@ -150,6 +157,15 @@ export function makeHosts(count: number, names: string[]): HostNetwork {
 					ip(['link', 'set', `mfv${process.pid}x${seq}${index}`, up ? 'up' : 'down']);
 					return true;
 				},
+				partition(a: number, b: number, cut: boolean): boolean {
+					for (const [from, to] of [[a, b], [b, a]]) {
+						// A /32 beats the bridge's /24; routes need no netfilter, which this kernel may lack.
+						const args = ['route', cut ? 'add' : 'del', 'blackhole', `${hosts[to].address}/32`];
+						if (cut) ip(args, hosts[from].netns);
+						else spawnSync('ip', ['netns', 'exec', hosts[from].netns!, 'ip', ...args], { stdio: 'ignore' });
+					}
+					return true;
+				},
 				destroy,
 			};
 		} catch {
@@ -162,6 +178,7 @@ export function makeHosts(count: number, names: string[]): HostNetwork {
 		testAddress: '127.0.0.1',
 		addLatency: () => undefined,
 		setLink: () => false,
+		partition: () => false,
 		destroy: () => undefined,
 	};
 }

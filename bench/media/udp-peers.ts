@@ -66,6 +66,8 @@ export class RtpReceiver {
 	readonly lost = new Map<number, number>();
 	/** One-way latencies in ms, in arrival order. */
 	readonly latencies: number[] = [];
+	/** Arrival times (nowMs()) of media packets, once recordArrivals() was called. */
+	arrivals: number[] | undefined;
 	readonly port: number;
 
 	private readonly codecs = new Map<number, ProbeCodec>();
@@ -143,6 +145,12 @@ export class RtpReceiver {
 		await new Promise<void>((resolve) => this.socket.close(() => resolve()));
 	}
 
+	/** From now on, keeps the arrival time of each media packet (to measure gaps in the media). */
+	recordArrivals(): number[] {
+		this.arrivals ??= [];
+		return this.arrivals;
+	}
+
 	/** Feeds one datagram through the counters; public so unit tests need no socket. */
 	onMessage(msg: Buffer, receivedAtMs = nowMs()): void {
 		const rtp = parseRtpPacket(msg);
@@ -155,6 +163,7 @@ export class RtpReceiver {
 			return;
 		}
 		this.packets++;
+		this.arrivals?.push(receivedAtMs);
 		this.countSequence(rtp.ssrc, rtp.sequenceNumber);
 
 		const codec = this.codecs.get(rtp.payloadType);

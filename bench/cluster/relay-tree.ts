@@ -1,0 +1,140 @@
+// A stream whose pipe tree is A -> B -> C across three cluster nodes, with
+// paced real RTP, for the relay faults of issue 11 (test/cluster-relay.test.ts
+// and the cluster-faults bench): node B relays the stream to C.
+import type { Mafalda, MafaldaRouter, PipeInfo, PlainTransport } from '../../lib';
+import { localAddress, mediaCodecs, plainOptions, publishVideo, VIDEO_PT, type Publisher, type Viewer } from '../../test/helpers/mafalda-media';
+import { buildRtpPacket, nowMs, writeProbe } from '../media/rtp-packet';
+import { RtpReceiver } from '../media/udp-peers';
+import { sleep } from './hosts';
+
+export interface RelayTree {
+	router: MafaldaRouter;
+	pub: Publisher;
+	/** Node ids: the producer's (A), the relay's (B), the leaf's (C). */
+	origin: string;
+	relay: string;
+	leaf: string;
+	/** A viewer on B (fed by A) and one on C (fed by B). */
+	relayViewer: Viewer;
+	leafViewer: Viewer;
+	/** The pipe B -> C. */
+	relayPipe: PipeInfo;
+	/** Stops the RTP and closes the router and the receivers. */
+	close(): Promise<void>;
+}
+
+/** The node of a worker, by its global index in the controller. */
+export function nodeOfWorker(mafalda: Mafalda, workerIndex: number): string | undefined {
+	for (const worker of mafalda.workers.values()) if ((worker as { handle?: { index: number } }).handle?.index === workerIndex) return worker.nodeId;
+	return undefined;
+}
+
+/** A viewer on a transport placed already: a receiver on `host`, connected, consuming. */
+async function viewOn(router: MafaldaRouter, transport: PlainTransport, producerId: string, host: string): Promise<Viewer> {
+	const receiver = await RtpReceiver.bind(host);
+	await transport.connect({ ip: host, port: receiver.port });
+	const consumer = await transport.consume({ producerId, rtpCapabilities: router.rtpCapabilities });
+	receiver.codecFor(consumer.rtpParameters.codecs[0].payloadType, 'vp8');
+	return { transport, consumer, receiver };
+}
+
+/** 50 VP8 packets a second into the producer, a key frame every 10 (200 ms); returns the stop. */
+export function paceVideo(pub: Publisher, intervalMs = 20): () => void {
+	const timer = setInterval(() => {
+		const i = pub.seq++;
+		const packet = buildRtpPacket(
+			{ payloadType: VIDEO_PT, ssrc: pub.ssrc, sequenceNumber: i & 0xffff, timestamp: i * 3000, marker: true },
+			writeProbe(i, nowMs(), 200, 'vp8', i % 10 === 0),
+		);
+		pub.sender.send(packet, pub.transport.tuple.localPort, localAddress(pub.transport));
+	}, intervalMs);
+	return () => clearInterval(timer);
+}
+
+/** The longest time between two packets that arrived at or after `fromMs` (and the last one before it), ms. */
+export function longestGap(arrivals: readonly number[], fromMs: number, untilMs = Date.now()): number {
+	let previous = fromMs;
+	let longest = 0;
+	for (const at of arrivals) {
+		if (at < fromMs) {
+			previous = at;
+			continue;
+		}
+		longest = Math.max(longest, at - previous);
+		previous = at;
+	}
+	return Math.max(longest, untilMs - previous);
+}
+
+async function until(predicate: () => Promise<boolean> | boolean, what: string, timeoutMs: number): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!(await predicate())) {
+		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+		await sleep(20);
+	}
+}
+
+/**
+ * Builds A -> B -> C. The pipe-source rule feeds a new shard from the carrier
+ * that is not over its watermarks before the shallowest one, so: with
+ * `maxConsumersPerWorker: 2` (one worker per node), the producer's transport
+ * and a filler make A full; B gets a viewer (pipe A -> B) and a filler, so the
+ * next transport goes to a third node C; the filler on B closes (B is under
+ * its watermark again, A is not), and C's consume is piped from B.
+ * `address`: this process's address as the nodes reach it.
+ */
+export async function buildRelayTree(mafalda: Mafalda, options: { routerId: string; ssrc: number; address: string }): Promise<RelayTree> {
+	const { address } = options;
+	const router = await mafalda.createMafaldaRouter({ id: options.routerId, maxConsumersPerWorker: 2, routerOptions: { mediaCodecs } });
+	const receivers: RtpReceiver[] = [];
+	let pub: Publisher | undefined;
+	let stop: (() => void) | undefined;
+	const pipes: PipeInfo[] = [];
+	const onPipe = (info: PipeInfo): void => {
+		if (info.producerId === pub?.producer.id) pipes.push(info);
+	};
+	mafalda.on('pipeopened', onPipe);
+	const close = async (): Promise<void> => {
+		stop?.();
+		mafalda.off('pipeopened', onPipe);
+		router.close();
+		await pub?.sender.close();
+		await Promise.allSettled(receivers.map((r) => r.close()));
+	};
+	try {
+		pub = await publishVideo(router, options.ssrc, address);
+		const producerId = pub.producer.id;
+		const origin = nodeOfWorker(mafalda, pub.producer.workerIndex)!;
+		const place = async (): Promise<{ transport: PlainTransport; node: string }> => {
+			const transport = await router.createPlainTransport(plainOptions());
+			return { transport, node: nodeOfWorker(mafalda, transport.workerIndex)! };
+		};
+		const fillerA = await place();
+		if (fillerA.node !== origin) throw new Error(`the filler went to ${fillerA.node}, not to the producer's node ${origin}`);
+		const toB = await place();
+		const relay = toB.node;
+		if (relay === origin) throw new Error(`node ${origin} took a third transport (maxConsumersPerWorker 2)`);
+		const relayViewer = await viewOn(router, toB.transport, producerId, address);
+		receivers.push(relayViewer.receiver);
+		const fillerB = await place();
+		if (fillerB.node !== relay) throw new Error(`the filler went to ${fillerB.node}, not to the relay ${relay}`);
+		const toC = await place();
+		const leaf = toC.node;
+		if (leaf === origin || leaf === relay) throw new Error(`the leaf's transport went to ${leaf}`);
+		fillerB.transport.close();
+		// The balancer sees B under its watermark again once B's next load report says so.
+		const relayWorker = toB.transport.workerIndex;
+		await until(async () => (await mafalda.supervisor().balancer.loadTable()).some((w) => w.workerIndex === relayWorker && w.load < 2), `${relay} under its watermark`, 10_000);
+		const leafViewer = await viewOn(router, toC.transport, producerId, address);
+		receivers.push(leafViewer.receiver);
+		const relayPipe = pipes.find((p) => p.toNode === leaf);
+		if (relayPipe?.fromNode !== relay) throw new Error(`${leaf} is fed by ${relayPipe?.fromNode ?? 'nothing'}, not by the relay ${relay}`);
+		stop = paceVideo(pub);
+		await Promise.all([relayViewer.receiver.waitForPackets(20, 10_000), leafViewer.receiver.waitForPackets(20, 10_000)]);
+		mafalda.off('pipeopened', onPipe);
+		return { router, pub, origin, relay, leaf, relayViewer, leafViewer, relayPipe, close };
+	} catch (error) {
+		await close();
+		throw error;
+	}
+}

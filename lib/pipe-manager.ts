@@ -252,11 +252,9 @@ export class PipeManager {
 		const pipeId = relayed || sharesWorker || this.host.nodeOf(dest) !== undefined ? randomUUID() : producerId;
 		const pipe = await this.#openPipe(source, dest, pipeId);
 		let relay: PipeEnd | undefined;
-		try {
-			if (relayed) relay = await this.host.relay!(dest, pipe.pipeProducer.id, randomUUID());
-		} catch (error) {
-			this.#closePipe(pipe);
-			throw error;
+		if (relayed && !pipe.closed) {
+			// Without its relay producer the stream still reaches its consumers: it just cannot be re-piped under them.
+			relay = await this.host.relay!(dest, pipe.pipeProducer.id, randomUUID()).catch(() => undefined);
 		}
 		const carrier: Carrier = { producerId, shard: dest, depth: pipe.info.depth, pipe, localId: relay?.id ?? pipe.pipeProducer.id, users: 0, relay, closed: false };
 		const carriers = this.#carriers.get(producerId);

@@ -6,6 +6,8 @@
 import * as mediasoup from 'mediasoup';
 import { Mafalda } from '../lib/Mafalda';
 import type { MafaldaRouter } from '../lib/MafaldaRouter';
+import type { RepipeInfo } from '../lib/types';
+import { buildRelayTree, longestGap } from '../bench/cluster/relay-tree';
 import { PacedProducer, ReceivingEnd, VP8_CODECS } from './helpers/faults-media';
 import { closeEvents, EventLog, hostDump, mediasoupCounts } from './helpers/faults-mafalda';
 import { isAlive, nextEvent, sleep, waitFor } from './helpers/faults-process';
@@ -205,4 +207,35 @@ test('a worker death touches only the rooms with a shard on it; calls on dead pr
 	const before = r.received(c);
 	await waitFor(() => r.received(c) >= before + 20, 'media in room A after the death', 5000);
 	expect(r.lost(c)).toBe(0);
+});
+
+test('a worker that relayed a stream deeper in the tree dies: the shard behind it is fed again from another carrier, its consumer stays', async () => {
+	const m = new Mafalda(mediasoup, { numWorkers: 3, prestartWorkers: 3, restartDelayMs: 50, loadReportIntervalMs: 100 });
+	mafalda = m;
+	const repiped: RepipeInfo[] = [];
+	m.on('piperepiped', (info) => repiped.push(info));
+	const tree = await buildRelayTree(m, { routerId: 'relay-inside-one-machine', ssrc: 0x6666, address: '127.0.0.1' });
+	try {
+		const { consumer, receiver } = tree.leafViewer;
+		const id = consumer.id;
+		const seen = closeEvents(consumer);
+		const arrivals = receiver.recordArrivals();
+		await receiver.waitForPackets(receiver.packets + 25, 5000);
+		const before = receiver.packets;
+		const killedAt = Date.now();
+		process.kill(m.supervisor().pidOf(tree.workers.relay) as number, 'SIGKILL');
+		await waitFor(() => repiped.some((r) => r.toWorker === tree.workers.leaf), 'the leaf fed again', 10_000);
+		await receiver.waitForPackets(before + 50, 10_000);
+		const gapMs = longestGap(arrivals, killedAt - 1000);
+		expect(tree.relayViewer.consumer.closeReason).toBe('workerdied');
+		expect(consumer.closed).toBe(false);
+		expect(consumer.id).toBe(id);
+		expect(seen).toEqual([]);
+		expect(repiped.find((r) => r.toWorker === tree.workers.leaf)).toMatchObject({ fromWorker: tree.workers.origin, depth: 1, previous: { fromWorker: tree.workers.relay, depth: 2 } });
+		expect(gapMs).toBeLessThanOrEqual(2000);
+		console.log(`FAULT relay-worker-killed: SIGKILL of worker ${tree.workers.relay} relaying ${tree.workers.origin} -> ${tree.workers.relay} -> ${tree.workers.leaf}: ` +
+			`re-piped from worker ${tree.workers.origin}; longest gap at the leaf's receiver ${Math.round(gapMs)} ms`);
+	} finally {
+		await tree.close();
+	}
 });

@@ -1,6 +1,7 @@
-// A stream whose pipe tree is A -> B -> C across three cluster nodes, with
-// paced real RTP, for the relay faults of issue 11 (test/cluster-relay.test.ts
-// and the cluster-faults bench): node B relays the stream to C.
+// A stream whose pipe tree is A -> B -> C across three cluster nodes (or
+// three workers of one machine), with paced real RTP, for the relay faults of
+// issue 11 (test/cluster-relay.test.ts and the cluster-faults bench): B relays
+// the stream to C.
 import type { Mafalda, MafaldaRouter, PipeInfo, PlainTransport } from '../../lib';
 import { localAddress, mediaCodecs, plainOptions, publishVideo, VIDEO_PT, type Publisher, type Viewer } from '../../test/helpers/mafalda-media';
 import { buildRtpPacket, nowMs, writeProbe } from '../media/rtp-packet';
@@ -10,10 +11,12 @@ import { sleep } from './hosts';
 export interface RelayTree {
 	router: MafaldaRouter;
 	pub: Publisher;
-	/** Node ids: the producer's (A), the relay's (B), the leaf's (C). */
+	/** Node ids (or `worker-<index>` for a worker of this process): the producer's (A), the relay's (B), the leaf's (C). */
 	origin: string;
 	relay: string;
 	leaf: string;
+	/** Their workers' global indices. */
+	workers: { origin: number; relay: number; leaf: number };
 	/** A viewer on B (fed by A) and one on C (fed by B). */
 	relayViewer: Viewer;
 	leafViewer: Viewer;
@@ -23,10 +26,12 @@ export interface RelayTree {
 	close(): Promise<void>;
 }
 
-/** The node of a worker, by its global index in the controller. */
-export function nodeOfWorker(mafalda: Mafalda, workerIndex: number): string | undefined {
-	for (const worker of mafalda.workers.values()) if ((worker as { handle?: { index: number } }).handle?.index === workerIndex) return worker.nodeId;
-	return undefined;
+/** The node of a worker, by its global index in the controller (`worker-<index>` for one of this process). */
+export function placeOfWorker(mafalda: Mafalda, workerIndex: number): string {
+	for (const worker of mafalda.workers.values()) {
+		if ((worker as { handle?: { index: number } }).handle?.index === workerIndex && worker.nodeId !== undefined) return worker.nodeId;
+	}
+	return `worker-${workerIndex}`;
 }
 
 /** A viewer on a transport placed already: a receiver on `host`, connected, consuming. */
@@ -104,10 +109,10 @@ export async function buildRelayTree(mafalda: Mafalda, options: { routerId: stri
 	try {
 		pub = await publishVideo(router, options.ssrc, address);
 		const producerId = pub.producer.id;
-		const origin = nodeOfWorker(mafalda, pub.producer.workerIndex)!;
+		const origin = placeOfWorker(mafalda, pub.producer.workerIndex);
 		const place = async (): Promise<{ transport: PlainTransport; node: string }> => {
 			const transport = await router.createPlainTransport(plainOptions());
-			return { transport, node: nodeOfWorker(mafalda, transport.workerIndex)! };
+			return { transport, node: placeOfWorker(mafalda, transport.workerIndex) };
 		};
 		const fillerA = await place();
 		if (fillerA.node !== origin) throw new Error(`the filler went to ${fillerA.node}, not to the producer's node ${origin}`);
@@ -127,12 +132,13 @@ export async function buildRelayTree(mafalda: Mafalda, options: { routerId: stri
 		await until(async () => (await mafalda.supervisor().balancer.loadTable()).some((w) => w.workerIndex === relayWorker && w.load < 2), `${relay} under its watermark`, 10_000);
 		const leafViewer = await viewOn(router, toC.transport, producerId, address);
 		receivers.push(leafViewer.receiver);
-		const relayPipe = pipes.find((p) => p.toNode === leaf);
-		if (relayPipe?.fromNode !== relay) throw new Error(`${leaf} is fed by ${relayPipe?.fromNode ?? 'nothing'}, not by the relay ${relay}`);
+		const relayPipe = pipes.find((p) => p.toWorker === toC.transport.workerIndex);
+		if (relayPipe?.fromWorker !== relayWorker) throw new Error(`${leaf} is fed by worker ${relayPipe?.fromWorker ?? 'none'}, not by the relay ${relay}`);
 		stop = paceVideo(pub);
 		await Promise.all([relayViewer.receiver.waitForPackets(20, 10_000), leafViewer.receiver.waitForPackets(20, 10_000)]);
 		mafalda.off('pipeopened', onPipe);
-		return { router, pub, origin, relay, leaf, relayViewer, leafViewer, relayPipe, close };
+		const workers = { origin: pub.producer.workerIndex, relay: relayWorker, leaf: toC.transport.workerIndex };
+		return { router, pub, origin, relay, leaf, workers, relayViewer, leafViewer, relayPipe, close };
 	} catch (error) {
 		await close();
 		throw error;

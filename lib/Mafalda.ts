@@ -104,7 +104,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			stream: 'media',
 			pipeEnableSctp: false,
 			pauseEvents: ['producerpause', 'producerresume'],
-			pipeConsume: (transport, producerId) => this.#routerOfTransport(transport).pipeConsume(transport, producerId),
+			pipeConsume: (transport, producerId, held) => this.#routerOfTransport(transport).pipeConsume(transport, producerId, held),
 			pipeProduce: (transport, id, from) => this.#routerOfTransport(transport).pipeProduce(transport, id, from),
 			relay: (shard, producerId, id) => this.#routerOf(shard).relayProducer(shard, producerId, id),
 			pipeRepiped: (info) => this.emit('piperepiped', info),

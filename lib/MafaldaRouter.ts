@@ -419,8 +419,8 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 	}
 
 	/** @internal */
-	async pipeConsume(transport: PipeTransport, producerId: string): Promise<Consumer> {
-		return this.#pipeEnd(transport, Consumer, (host) => host.consume({ transportId: transport.id, options: { producerId }, pipe: true }));
+	async pipeConsume(transport: PipeTransport, producerId: string, paused = false): Promise<Consumer> {
+		return this.#pipeEnd(transport, Consumer, (host) => host.consume({ transportId: transport.id, options: { producerId, paused }, pipe: true }));
 	}
 
 	/** @internal Re-produces, on this side of a pipe, what a pipe consumer on the other side carries. */

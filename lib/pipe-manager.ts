@@ -40,7 +40,7 @@ interface Pipe {
 	source: Carrier;
 	/** The carrier it feeds, once made. */
 	dest?: Carrier;
-	pipeConsumer: PipeEnd;
+	pipeConsumer: PipeEnd & { resume?(): Promise<void> };
 	pipeProducer: PipeEnd & { pause(): Promise<void>; resume(): Promise<void> };
 	pair: TransportPair;
 	/** It holds a use of its source carrier (a child pipe keeps its parent open). */
@@ -74,8 +74,12 @@ export interface PipeHost {
 	streamAdded(routerId: string, producerId: string, workerIndex: number, depth: number): void;
 	streamRemoved(producerId: string, workerIndex: number): void;
 	createPipeTransport(shard: ShardRecord, options: Record<string, unknown>): Promise<PipeTransport>;
-	/** Consumes the stream `producerId` on the source shard's pipe transport. */
-	pipeConsume(transport: PipeTransport, producerId: string): Promise<PipeEnd>;
+	/**
+	 * Consumes the stream `producerId` on the source shard's pipe transport;
+	 * `held`: paused until resumed (media), so that nothing passes before the
+	 * relay producer on the other side is fed from it.
+	 */
+	pipeConsume(transport: PipeTransport, producerId: string, held: boolean): Promise<Pipe['pipeConsumer']>;
 	/** Re-produces what `pipeConsumer` carries, with id `id`, on the destination shard's pipe transport. */
 	pipeProduce(transport: PipeTransport, id: string, pipeConsumer: PipeEnd): Promise<Pipe['pipeProducer']>;
 	/** The events of a pipe consumer that say its producer paused and resumed. */
@@ -244,17 +248,18 @@ export class PipeManager {
 
 	async #open(producerId: string, dest: ShardRecord): Promise<Carrier> {
 		const source = await this.#chooseSource(producerId, dest);
-		// Fed by a relay on a node: through a relay producer, which outlives the pipe.
-		const relayed = this.host.relay !== undefined && source.depth > 0 && this.host.nodeOf(dest) !== undefined;
+		// Fed by a relay: through a relay producer, which outlives the pipe.
+		const relayed = this.host.relay !== undefined && source.depth > 0;
 		const sharesWorker = [...(this.#carriers.get(producerId)?.values() ?? [])].some((c) => c.shard.workerIndex === dest.workerIndex);
 		// A node's shard is shared by every controller of the router, and another
 		// controller may have piped the same stream there: a fresh id cannot collide.
 		const pipeId = relayed || sharesWorker || this.host.nodeOf(dest) !== undefined ? randomUUID() : producerId;
-		const pipe = await this.#openPipe(source, dest, pipeId);
+		const pipe = await this.#openPipe(source, dest, pipeId, relayed);
 		let relay: PipeEnd | undefined;
 		if (relayed && !pipe.closed) {
 			// Without its relay producer the stream still reaches its consumers: it just cannot be re-piped under them.
 			relay = await this.host.relay!(dest, pipe.pipeProducer.id, randomUUID()).catch(() => undefined);
+			await this.#letThrough(pipe);
 		}
 		const carrier: Carrier = { producerId, shard: dest, depth: pipe.info.depth, pipe, localId: relay?.id ?? pipe.pipeProducer.id, users: 0, relay, closed: false };
 		const carriers = this.#carriers.get(producerId);
@@ -341,8 +346,18 @@ export class PipeManager {
 		}
 	}
 
-	/** A pipe of `source`'s stream into `dest`: its pipe producer there gets `pipeId`. */
-	async #openPipe(source: Carrier, dest: ShardRecord, pipeId: string): Promise<Pipe> {
+	/**
+	 * Lets the media of a held pipe (made with `held`) through: its pipe consumer
+	 * waits for the next key frame from there, which the relay's feeder then sees
+	 * first. (Letting it through before the feeder existed would make the
+	 * feeder wait for the key frame after that one.)
+	 */
+	async #letThrough(pipe: Pipe): Promise<void> {
+		await pipe.pipeConsumer.resume?.().catch(() => undefined);
+	}
+
+	/** A pipe of `source`'s stream into `dest`: its pipe producer there gets `pipeId` (`held`: see pipeConsume). */
+	async #openPipe(source: Carrier, dest: ShardRecord, pipeId: string, held = false): Promise<Pipe> {
 		const producerId = source.producerId;
 		// The source must outlive the opening: hold one use of it meanwhile.
 		if (source.depth > 0) source.users++;
@@ -352,7 +367,7 @@ export class PipeManager {
 			pair.pipes++;
 			let opened = false;
 			try {
-				const pipeConsumer = await this.host.pipeConsume(pair.ends.get(source.shard.shardId)!, source.localId);
+				const pipeConsumer = await this.host.pipeConsume(pair.ends.get(source.shard.shardId)!, source.localId, held);
 				let pipeProducer: Pipe['pipeProducer'];
 				try {
 					pipeProducer = await this.host.pipeProduce(pair.ends.get(dest.shardId)!, pipeId, pipeConsumer);
@@ -431,9 +446,10 @@ export class PipeManager {
 		for (let attempt = 1; !carrier.closed; attempt++) {
 			try {
 				const source = await this.#repipeSource(carrier, broken.source);
-				const pipe = await this.#openPipe(source, carrier.shard, randomUUID());
+				const pipe = await this.#openPipe(source, carrier.shard, randomUUID(), true);
 				try {
 					if (!carrier.closed) await this.host.relay!(carrier.shard, pipe.pipeProducer.id, carrier.localId);
+					await this.#letThrough(pipe);
 					if (pipe.closed) throw new Error('the new pipe closed while it was being fed');
 				} catch (error) {
 					this.#closePipe(pipe);

@@ -49,9 +49,10 @@ beforeAll(async () => {
 afterAll(async () => {
 	let left = '';
 	try {
+		// A killed node's registry key expires by itself (its TTL, 3 s), and a controller's registry read prunes the set.
+		if (killed) await waitFor(() => !redis.cli('smembers', `${PREFIX}nodes`).split('\n').includes(killed!), `${killed} pruned`, 10_000);
 		await mafalda?.close();
 		await Promise.all([...nodes.values()].map((n) => n.stop('SIGTERM')));
-		// A killed node's registry key expires by itself (its TTL, 3 s).
 		for (const deadline = Date.now() + 8000; ; await sleep(200)) {
 			left = redis ? redis.cli('--scan', '--pattern', `${PREFIX}*`) : '';
 			if (left === '' || Date.now() > deadline) break;

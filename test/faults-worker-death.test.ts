@@ -4,6 +4,7 @@
 // receiving without a gap; pipes into the dead shard are torn down on the
 // surviving side; a new worker replaces the dead one and takes new placements.
 import * as mediasoup from 'mediasoup';
+import * as os from 'node:os';
 import { Mafalda } from '../lib/Mafalda';
 import type { MafaldaRouter } from '../lib/MafaldaRouter';
 import type { RepipeInfo } from '../lib/types';
@@ -210,6 +211,11 @@ test('a worker death touches only the rooms with a shard on it; calls on dead pr
 });
 
 test('a worker that relayed a stream deeper in the tree dies: the shard behind it is fed again from another carrier, its consumer stays', async () => {
+	// A tree of depth 2 needs three shards of one router, so three workers: one per CPU at most.
+	if (os.availableParallelism() < 3) {
+		console.log(`NOT RUN: a pipe tree of depth 2 needs 3 workers, and this machine has ${os.availableParallelism()} CPUs (one worker per CPU)`);
+		return;
+	}
 	const m = new Mafalda(mediasoup, { numWorkers: 3, prestartWorkers: 3, restartDelayMs: 50, loadReportIntervalMs: 100 });
 	mafalda = m;
 	const repiped: RepipeInfo[] = [];

@@ -56,19 +56,14 @@ export function paceVideo(pub: Publisher, intervalMs = 20): () => void {
 	return () => clearInterval(timer);
 }
 
-/** The longest time between two packets that arrived at or after `fromMs` (and the last one before it), ms. */
+/**
+ * The longest time between two packets in `arrivals` of which the later one
+ * came at or after `fromMs`, or between the last one and `untilMs`, ms.
+ */
 export function longestGap(arrivals: readonly number[], fromMs: number, untilMs = Date.now()): number {
-	let previous = fromMs;
 	let longest = 0;
-	for (const at of arrivals) {
-		if (at < fromMs) {
-			previous = at;
-			continue;
-		}
-		longest = Math.max(longest, at - previous);
-		previous = at;
-	}
-	return Math.max(longest, untilMs - previous);
+	for (let i = 1; i < arrivals.length; i++) if (arrivals[i] >= fromMs) longest = Math.max(longest, arrivals[i] - arrivals[i - 1]);
+	return arrivals.length === 0 ? untilMs - fromMs : Math.max(longest, untilMs - arrivals[arrivals.length - 1]);
 }
 
 async function until(predicate: () => Promise<boolean> | boolean, what: string, timeoutMs: number): Promise<void> {
@@ -89,8 +84,28 @@ async function until(predicate: () => Promise<boolean> | boolean, what: string, 
  * `address`: this process's address as the nodes reach it.
  */
 export async function buildRelayTree(mafalda: Mafalda, options: { routerId: string; ssrc: number; address: string }): Promise<RelayTree> {
+	// A CPU sample of a busy machine can still push a worker over (its projection
+	// adds the CPU per consumer measured so far): then the tree is built again.
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await buildOnce(mafalda, { ...options, routerId: attempt === 1 ? options.routerId : `${options.routerId}-${attempt}` });
+		} catch (error) {
+			if (!(error instanceof TreeShapeError) || attempt === 3) throw error;
+			await sleep(500);
+		}
+	}
+}
+
+/** The balancer placed a transport elsewhere than the tree needs. */
+class TreeShapeError extends Error {}
+
+async function buildOnce(mafalda: Mafalda, options: { routerId: string; ssrc: number; address: string }): Promise<RelayTree> {
 	const { address } = options;
-	const router = await mafalda.createMafaldaRouter({ id: options.routerId, maxConsumersPerWorker: 2, routerOptions: { mediaCodecs } });
+	// The tree is built from the workers' loads: on a cluster with nothing else on it, wait for what closed before to be reported gone.
+	await until(async () => (await mafalda.supervisor().balancer.loadTable()).every((w) => w.load === 0), 'every worker idle', 10_000);
+	// Only the count of consumers shapes the tree: a CPU watermark on a busy machine would move transports around.
+	// (maxWorkers: inside one machine the default is one per CPU.)
+	const router = await mafalda.createMafaldaRouter({ id: options.routerId, maxConsumersPerWorker: 2, watermarkWorker: 100, maxWorkers: 3, routerOptions: { mediaCodecs } });
 	const receivers: RtpReceiver[] = [];
 	let pub: Publisher | undefined;
 	let stop: (() => void) | undefined;
@@ -115,17 +130,17 @@ export async function buildRelayTree(mafalda: Mafalda, options: { routerId: stri
 			return { transport, node: placeOfWorker(mafalda, transport.workerIndex) };
 		};
 		const fillerA = await place();
-		if (fillerA.node !== origin) throw new Error(`the filler went to ${fillerA.node}, not to the producer's node ${origin}`);
+		if (fillerA.node !== origin) throw new TreeShapeError(`the filler went to ${fillerA.node}, not to the producer's node ${origin}`);
 		const toB = await place();
 		const relay = toB.node;
-		if (relay === origin) throw new Error(`node ${origin} took a third transport (maxConsumersPerWorker 2)`);
+		if (relay === origin) throw new TreeShapeError(`node ${origin} took a third transport (maxConsumersPerWorker 2)`);
 		const relayViewer = await viewOn(router, toB.transport, producerId, address);
 		receivers.push(relayViewer.receiver);
 		const fillerB = await place();
-		if (fillerB.node !== relay) throw new Error(`the filler went to ${fillerB.node}, not to the relay ${relay}`);
+		if (fillerB.node !== relay) throw new TreeShapeError(`the filler went to ${fillerB.node}, not to the relay ${relay}`);
 		const toC = await place();
 		const leaf = toC.node;
-		if (leaf === origin || leaf === relay) throw new Error(`the leaf's transport went to ${leaf}`);
+		if (leaf === origin || leaf === relay) throw new TreeShapeError(`the leaf's transport went to ${leaf}`);
 		fillerB.transport.close();
 		// The balancer sees B under its watermark again once B's next load report says so.
 		const relayWorker = toB.transport.workerIndex;
@@ -133,7 +148,7 @@ export async function buildRelayTree(mafalda: Mafalda, options: { routerId: stri
 		const leafViewer = await viewOn(router, toC.transport, producerId, address);
 		receivers.push(leafViewer.receiver);
 		const relayPipe = pipes.find((p) => p.toWorker === toC.transport.workerIndex);
-		if (relayPipe?.fromWorker !== relayWorker) throw new Error(`${leaf} is fed by worker ${relayPipe?.fromWorker ?? 'none'}, not by the relay ${relay}`);
+		if (relayPipe?.fromWorker !== relayWorker) throw new TreeShapeError(`${leaf} is fed by worker ${relayPipe?.fromWorker ?? 'none'}, not by the relay ${relay}`);
 		stop = paceVideo(pub);
 		await Promise.all([relayViewer.receiver.waitForPackets(20, 10_000), leafViewer.receiver.waitForPackets(20, 10_000)]);
 		mafalda.off('pipeopened', onPipe);

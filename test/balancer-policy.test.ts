@@ -271,6 +271,51 @@ describe('PlacementPolicy.placeTransport', () => {
 	});
 });
 
+describe('routers growing side by side', () => {
+	test("a router with streams opens its next shard on a worker no other router spills to, and shares one only when there is none", () => {
+		const { table, streams, policy } = setup(4);
+		streams.streamAdded('a', 'pa', 0, 0);
+		streams.streamAdded('b', 'pb', 0, 0);
+		table.ingest(report(0, 1, { consumers: 10 }));
+		expect(policy.placeTransport(request('a'))).toMatchObject({ workerIndex: 1, openShard: true, rule: 'most-loaded-under-watermark' });
+		streams.streamAdded('a', 'pa', 1, 1);
+		// Worker 1 is the most loaded with room, but a's stream is piped into it: b takes a worker of its own.
+		expect(policy.placeTransport(request('b'))).toMatchObject({ workerIndex: 2, openShard: true, rule: 'most-loaded-under-watermark' });
+		streams.streamAdded('b', 'pb', 2, 1);
+		// A router without streams pays no pipe: it fills the most loaded worker as before.
+		expect(policy.placeTransport(request('new'))).toMatchObject({ workerIndex: 1, rule: 'most-loaded-under-watermark' });
+		// Every worker with room has another router's stream piped in: share the most loaded.
+		streams.streamAdded('b', 'pb', 3, 1);
+		streams.streamAdded('c', 'pc', 0, 0);
+		expect(policy.placeTransport(request('c'))).toMatchObject({ workerIndex: 1, rule: 'most-loaded-under-watermark' });
+	});
+
+	test('eight rooms filling at once each reach a few workers, not every worker the others fill', () => {
+		const ROOMS = 8;
+		const VIEWERS = 25;
+		const { table, streams, policy } = setup(32);
+		// Every room's producer first, then the viewers in rounds, one per room: the sequence that made each room share every spill worker.
+		for (let r = 0; r < ROOMS; r++) {
+			const p = policy.placeTransport(request(`room-${r}`, { maxWorkers: 32 }));
+			streams.streamAdded(`room-${r}`, `p${r}`, p.workerIndex, 0);
+		}
+		let pipes = 0;
+		for (let v = 0; v < VIEWERS; v++) {
+			for (let r = 0; r < ROOMS; r++) {
+				const p = policy.placeTransport(request(`room-${r}`, { maxWorkers: 32 }));
+				if (streams.carriers(`p${r}`)?.has(p.workerIndex)) continue;
+				const source = policy.choosePipeSource({ producerId: `p${r}`, destWorker: p.workerIndex, ...WATERMARKS });
+				streams.streamAdded(`room-${r}`, `p${r}`, p.workerIndex, source.depth + 1);
+				table.recordPlacement(source.workerIndex);
+				pipes++;
+			}
+		}
+		// 26 units a room at 10 a worker: 3 workers each at best. Sharing every spill worker, each room reached 17 or more.
+		for (let r = 0; r < ROOMS; r++) expect(streams.shardWorkers(`room-${r}`).size).toBeLessThanOrEqual(4);
+		expect(pipes).toBeLessThanOrEqual(ROOMS * 3);
+	});
+});
+
 describe('PlacementPolicy.choosePipeSource', () => {
 	function tree(): ReturnType<typeof setup> {
 		const fixture = setup(5);

@@ -16,6 +16,9 @@ import type { StreamMap } from './stream-map';
  * the machines that are full, never with the number of consumers, of other
  * routers' producers, or a sort of the cluster's workers.
  */
+/** A preference a worker must meet in one pass of a choice. */
+type Accept = (workerIndex: number) => boolean;
+
 export class PlacementPolicy {
 	/** Workers by machine load, then by worker load, kept in step with the table and the node map. */
 	readonly #order: LoadOrder;
@@ -120,27 +123,39 @@ export class PlacementPolicy {
 		if (this.table.size === excludedHere) {
 			throw new Error(`no worker available for router ${routerId} (all workers are dead or excluded)`);
 		}
+		// A router with streams pays a pipe per stream for every shard it opens.
+		// Routers growing side by side would all open theirs on the same most
+		// loaded worker and share its room, then all spill again after a few
+		// transports each: every stream on ten times the workers it needs
+		// (bench/README.md, cluster simulation). So such a router first takes a
+		// worker no stream is piped into yet (not another router's spill), and
+		// shares one only when there is none.
+		const passes: Array<Accept | undefined> = origins.size > 0 ? [(w) => this.streams.pipedIn(w) === 0, undefined] : [undefined];
 		if (this.#order.nodeCount > 1) {
 			// Fill-first lifted one level: the machines that already carry the
 			// router take its transports up to their watermarks before another
 			// machine gets a shard of it (and pipes between machines).
 			const routerNodes = new Set<string>();
 			for (const workerIndex of shards) if (usable(workerIndex)) routerNodes.add(this.nodes.nodeOf(workerIndex));
-			best = undefined;
-			for (const nodeId of routerNodes) {
-				const node = this.#order.node(nodeId);
-				const roomy = node && this.#firstRoomy(node, excluded, request);
-				if (roomy === undefined) continue;
-				const load = this.table.load(roomy);
-				if (best === undefined || ranksBefore(load, roomy, bestKey, best)) {
-					best = roomy;
-					bestKey = load;
+			for (const accept of passes) {
+				best = undefined;
+				for (const nodeId of routerNodes) {
+					const node = this.#order.node(nodeId);
+					const roomy = node && this.#firstRoomy(node, excluded, request, accept);
+					if (roomy === undefined) continue;
+					const load = this.table.load(roomy);
+					if (best === undefined || ranksBefore(load, roomy, bestKey, best)) {
+						best = roomy;
+						bestKey = load;
+					}
 				}
+				if (best !== undefined) return this.#placement(best, shards, 'router-node');
 			}
-			if (best !== undefined) return this.#placement(best, shards, 'router-node');
 		}
-		const roomy = this.#mostLoadedRoomy(excluded, request);
-		if (roomy !== undefined) return this.#placement(roomy, shards, 'most-loaded-under-watermark');
+		for (const accept of passes) {
+			const roomy = this.#mostLoadedRoomy(excluded, request, accept);
+			if (roomy !== undefined) return this.#placement(roomy, shards, 'most-loaded-under-watermark');
+		}
 		// Every allowed worker is over. A router with streams needs a pipe per
 		// stream for a transport placed off its shards, which only adds load to
 		// workers already over: it stays on its least loaded shard (a meeting
@@ -159,7 +174,7 @@ export class PlacementPolicy {
 	 * every other one is read in the order's sequence, and the first with room
 	 * wins.
 	 */
-	#mostLoadedRoomy(excluded: ReadonlySet<number>, watermarks: Watermarks): number | undefined {
+	#mostLoadedRoomy(excluded: ReadonlySet<number>, watermarks: Watermarks, accept?: Accept): number | undefined {
 		const excludedLoad = new Map<string, number>();
 		for (const workerIndex of excluded) {
 			if (!this.table.has(workerIndex)) continue;
@@ -169,14 +184,14 @@ export class PlacementPolicy {
 		let best: { workerIndex: number; load: number; nodeId: string } | undefined;
 		for (const node of this.#order.nodes) {
 			if (excludedLoad.has(node.nodeId)) continue;
-			const workerIndex = this.#firstRoomy(node, excluded, watermarks);
+			const workerIndex = this.#firstRoomy(node, excluded, watermarks, accept);
 			if (workerIndex === undefined) continue;
 			best = { workerIndex, load: node.load, nodeId: node.nodeId };
 			break;
 		}
 		for (const [nodeId, lessLoad] of excludedLoad) {
 			const node = this.#order.node(nodeId);
-			const workerIndex = node && this.#firstRoomy(node, excluded, watermarks);
+			const workerIndex = node && this.#firstRoomy(node, excluded, watermarks, accept);
 			if (workerIndex === undefined) continue;
 			const load = node.load - lessLoad;
 			if (!best || ranksBefore(load, nodeId, best.load, best.nodeId)) best = { workerIndex, load, nodeId };
@@ -185,12 +200,13 @@ export class PlacementPolicy {
 	}
 
 	/** A machine's most loaded worker under its watermarks; a machine whose least loaded worker is at the count watermark is skipped whole. */
-	#firstRoomy(node: NodeLoad, excluded: ReadonlySet<number>, watermarks: Watermarks): number | undefined {
+	#firstRoomy(node: NodeLoad, excluded: ReadonlySet<number>, watermarks: Watermarks, accept?: Accept): number | undefined {
 		const { workers } = node;
 		const leastLoad = this.#order.loadOf(workers[workers.length - 1]) ?? 0;
 		if (leastLoad >= watermarks.maxConsumersPerWorker) return undefined;
 		for (const workerIndex of workers) {
 			if (excluded.has(workerIndex) || (this.#order.loadOf(workerIndex) ?? 0) >= watermarks.maxConsumersPerWorker) continue;
+			if (accept && !accept(workerIndex)) continue;
 			if (!this.table.isOver(workerIndex, watermarks)) return workerIndex;
 		}
 		return undefined;

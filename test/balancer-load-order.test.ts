@@ -6,7 +6,7 @@ import { LoadTable } from '../actors/balancer/load-table';
 import { NodeMap } from '../actors/balancer/node-map';
 import { PlacementPolicy } from '../actors/balancer/placement-policy';
 import { StreamMap } from '../actors/balancer/stream-map';
-import type { PlaceTransportRequest, Watermarks } from '../actors/protocol';
+import type { Placement, PlaceTransportRequest, Watermarks } from '../actors/protocol';
 import { report } from './helpers/balancer-tables';
 import { sortedPlacement } from './helpers/sorted-placement';
 
@@ -147,7 +147,7 @@ describe('the indexed policy decides as the sort-based rule did', () => {
 					...WATERMARKS,
 					...(excludeWorkers ? { excludeWorkers } : {}),
 				};
-				let expected;
+				let expected: Placement;
 				try {
 					expected = sortedPlacement(table, streams, nodes, request);
 				} catch (error) {

@@ -191,7 +191,8 @@ export class PlacementPolicy {
 		}
 		for (const [nodeId, lessLoad] of excludedLoad) {
 			const node = this.#order.node(nodeId);
-			const workerIndex = node && this.#firstRoomy(node, excluded, watermarks, accept);
+			if (!node) continue;
+			const workerIndex = this.#firstRoomy(node, excluded, watermarks, accept);
 			if (workerIndex === undefined) continue;
 			const load = node.load - lessLoad;
 			if (!best || ranksBefore(load, nodeId, best.load, best.nodeId)) best = { workerIndex, load, nodeId };

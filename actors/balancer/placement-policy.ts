@@ -4,6 +4,9 @@ import type { LoadTable } from './load-table';
 import { NodeMap } from './node-map';
 import type { StreamMap } from './stream-map';
 
+/** A preference a worker must meet in one pass of a choice. */
+type Accept = (workerIndex: number) => boolean;
+
 /**
  * Mafalda's policy: concentrate, do not spread. A transport goes where its
  * router's streams already are, so consumers need no pipe; a new worker is
@@ -16,9 +19,6 @@ import type { StreamMap } from './stream-map';
  * the machines that are full, never with the number of consumers, of other
  * routers' producers, or a sort of the cluster's workers.
  */
-/** A preference a worker must meet in one pass of a choice. */
-type Accept = (workerIndex: number) => boolean;
-
 export class PlacementPolicy {
 	/** Workers by machine load, then by worker load, kept in step with the table and the node map. */
 	readonly #order: LoadOrder;

@@ -44,10 +44,20 @@ Each comparison also runs alone: node dist/bench/comparisons/<capacity|control-p
  * for memory per consumer and the flatness of creation time, and it keeps the
  * whole run within 15 minutes here (the comparison alone defaults to 100,000).
  */
-const RUN_ALL_GROWTH_CONSUMERS = 30_000;
+const RUN_ALL_GROWTH_CONSUMERS = 20_000;
 
-function section(title: string): void {
-	console.log(`\n=== ${title} ===`);
+/** Minutes each part took, so that the 15-minute budget shows where it goes. */
+const sectionMinutes: Record<string, number> = {};
+let openSection: { title: string; started: number } | undefined;
+
+function section(title?: string): void {
+	if (openSection) {
+		const minutes = (Date.now() - openSection.started) / 60_000;
+		sectionMinutes[openSection.title] = minutes;
+		console.log(`(${openSection.title}: ${minutes.toFixed(1)} min)`);
+	}
+	openSection = title === undefined ? undefined : { title, started: Date.now() };
+	if (title !== undefined) console.log(`\n=== ${title} ===`);
 }
 
 async function main(): Promise<void> {
@@ -128,6 +138,7 @@ async function main(): Promise<void> {
 		console.log(`wrote ${writeJsonResult('cluster-sim', { machine, ...clusterSim })}`);
 	}
 
+	section();
 	section(`Ratios (baseline: plain mediasoup), ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 	if (capacity) console.log(`1. ${capacitySummary(capacity)}`);
 	if (control) for (const l of controlPlaneSummary(control).split('\n')) console.log(`2. ${l}`);
@@ -143,7 +154,7 @@ async function main(): Promise<void> {
 		const history = recordRun({ at: new Date().toISOString(), minutes, backgroundBusyPct: background, targets: targets.rows });
 		console.log(`\nThe last runs side by side (${history.file}):\n${history.table}`);
 	}
-	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, minutes, targets: targets.rows, capacity, mixed, control, pipe, growth, cluster, clusterSim })}`);
+	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, minutes, sectionMinutes, targets: targets.rows, capacity, mixed, control, pipe, growth, cluster, clusterSim })}`);
 }
 
 runMain(main);

@@ -1,10 +1,11 @@
 // Relay faults of a cluster (issue 11): a stream whose pipe tree is
 // A -> B -> C across three mafalda nodes (each its own process on its own
 // host: a network namespace as root, else a loopback address), one real
-// redis-server, paced real RTP. When the relay B dies, C's consumers stay
-// (the same objects, ids and SSRCs) and the stream reaches C again from
-// another carrier. Times are printed as "FAULT ..." lines (docs/FAILURES.md
-// quotes them).
+// redis-server, paced real RTP. When the relay B dies (its node killed, or
+// the path B-C cut), C's consumers stay (the same objects, ids and SSRCs) and
+// the stream reaches C again from another carrier; then the same inside one
+// machine, B and C two workers of one node. Times are printed as "FAULT ..."
+// lines (docs/FAILURES.md quotes them).
 import * as mediasoup from 'mediasoup';
 import { randomBytes } from 'node:crypto';
 import { Mafalda, type NodeLeftInfo, type RepipeFailedInfo, type RepipeInfo } from '../lib';
@@ -31,7 +32,8 @@ const hostOf = new Map(NODE_IDS.map((id, i) => [id, i]));
 let killed: string | undefined;
 
 beforeAll(async () => {
-	network = makeHosts(NODE_IDS.length, NODE_IDS);
+	// A fourth host for the node with two workers of the last test.
+	network = makeHosts(NODE_IDS.length + 1, [...NODE_IDS, 'node-d']);
 	console.log(network.mode === 'netns'
 		? `relay hosts: network namespaces ${network.hosts.map((h) => `${h.netns}=${h.address}`).join(', ')}`
 		: 'relay hosts: loopback fallback (not root, no netns, or MAFALDA_TEST_HOSTS=loopback): nodes run on 127.0.0.2-4 of this namespace');
@@ -166,6 +168,59 @@ describe('a partition between two nodes', () => {
 		} finally {
 			network.partition(relay, leaf, false);
 			network.partition(origin, leaf, false);
+			await tree.close();
+		}
+	});
+});
+
+describe('a relay worker dies inside one machine', () => {
+	test('A -> B0 -> B1, B0 and B1 two workers of one node: B0 killed, B1 is fed from A, its consumer stays', async () => {
+		// node-a alone takes the producer; then a node with two workers joins: the tree can only be
+		// A -> B0 -> B1 there, since a pipe source on the receiving node comes first.
+		const keep = nodes.has('node-a') ? 'node-a' : [...nodes.keys()][0];
+		for (const id of [...nodes.keys()].filter((id) => id !== keep)) {
+			await nodes.get(id)!.stop('SIGTERM');
+			nodes.delete(id);
+		}
+		await waitFor(() => mafalda.workers.size === 1, `${keep} alone`, 15_000);
+		const pairNode = 'node-d';
+		const tree = await buildRelayTree(mafalda, {
+			routerId: `in-node-room-${process.pid}`,
+			ssrc: 0x7777,
+			address: network.testAddress,
+			apart: 'worker',
+			afterOrigin: async () => {
+				nodes.set(pairNode, await startNode(network.hosts[3], { redisUrl: redis.url, secret: SECRET, keyPrefix: PREFIX, nodeId: pairNode, workers: 2 }));
+				await waitFor(() => mafalda.workers.size === 3, 'node-d with two workers', 15_000);
+			},
+		});
+		try {
+			const nodeOf = (index: number): string | undefined => [...mafalda.workers.values()].find((w) => (w as { handle?: { index: number } }).handle?.index === index)?.nodeId;
+			expect([tree.workers.origin, tree.workers.relay, tree.workers.leaf].map(nodeOf)).toEqual([keep, pairNode, pairNode]);
+			const { consumer, receiver } = tree.leafViewer;
+			const id = consumer.id;
+			let producerClosed = false;
+			consumer.on('producerclose', () => (producerClosed = true));
+			const arrivals = receiver.recordArrivals();
+			await receiver.waitForPackets(receiver.packets + 25, 5000);
+			const before = receiver.packets;
+			const seen = repiped.length;
+			const relayPid = [...mafalda.workers.values()].find((w) => (w as { handle?: { index: number } }).handle?.index === tree.workers.relay)!.pid;
+			const killedAt = Date.now();
+			process.kill(relayPid, 'SIGKILL');
+			await waitFor(() => repiped.length > seen, 'the leaf worker fed again', 10_000);
+			await receiver.waitForPackets(before + 50, 10_000);
+			const gapMs = longestGap(arrivals, killedAt - 1000);
+			const info = repiped[repiped.length - 1];
+			expect(tree.relayViewer.consumer.closeReason).toBe('workerdied');
+			expect(info).toMatchObject({ toWorker: tree.workers.leaf, fromWorker: tree.workers.origin, depth: 1, previous: { fromWorker: tree.workers.relay, depth: 2 } });
+			expect(consumer.closed).toBe(false);
+			expect(consumer.id).toBe(id);
+			expect(producerClosed).toBe(false);
+			expect(gapMs).toBeLessThanOrEqual(2000);
+			console.log(`FAULT relay-worker-killed: SIGKILL of the mediasoup worker relaying ${keep} -> ${pairNode} worker ${tree.workers.relay} -> ${pairNode} worker ${tree.workers.leaf}; ` +
+				`re-piped from ${keep} ${info.tookMs} ms after the old pipe closed; longest gap at the leaf's receiver ${Math.round(gapMs)} ms`);
+		} finally {
 			await tree.close();
 		}
 	});

@@ -11,7 +11,7 @@ import { sleep } from './hosts';
 export interface RelayTree {
 	router: MafaldaRouter;
 	pub: Publisher;
-	/** Node ids (or `worker-<index>` for a worker of this process): the producer's (A), the relay's (B), the leaf's (C). */
+	/** Node ids (`worker-<index>` for a worker of this process, or with apart 'worker'): the producer's (A), the relay's (B), the leaf's (C). */
 	origin: string;
 	relay: string;
 	leaf: string;
@@ -83,7 +83,17 @@ async function until(predicate: () => Promise<boolean> | boolean, what: string, 
  * its watermark again, A is not), and C's consume is piped from B.
  * `address`: this process's address as the nodes reach it.
  */
-export async function buildRelayTree(mafalda: Mafalda, options: { routerId: string; ssrc: number; address: string }): Promise<RelayTree> {
+export interface RelayTreeOptions {
+	routerId: string;
+	ssrc: number;
+	address: string;
+	/** What A, B and C must differ by: their nodes (default), or only their workers (B and C may share a node). */
+	apart?: 'node' | 'worker';
+	/** Runs once A is full (the producer and a filler placed), before B's transport is placed. */
+	afterOrigin?: () => Promise<void>;
+}
+
+export async function buildRelayTree(mafalda: Mafalda, options: RelayTreeOptions): Promise<RelayTree> {
 	// A CPU sample of a busy machine can still push a worker over (its projection
 	// adds the CPU per consumer measured so far): then the tree is built again.
 	for (let attempt = 1; ; attempt++) {
@@ -99,7 +109,7 @@ export async function buildRelayTree(mafalda: Mafalda, options: { routerId: stri
 /** The balancer placed a transport elsewhere than the tree needs. */
 class TreeShapeError extends Error {}
 
-async function buildOnce(mafalda: Mafalda, options: { routerId: string; ssrc: number; address: string }): Promise<RelayTree> {
+async function buildOnce(mafalda: Mafalda, options: RelayTreeOptions): Promise<RelayTree> {
 	const { address } = options;
 	// The tree is built from the workers' loads: on a cluster with nothing else on it, wait for what closed before to be reported gone.
 	await until(async () => (await mafalda.supervisor().balancer.loadTable()).every((w) => w.load === 0), 'every worker idle', 10_000);
@@ -124,13 +134,15 @@ async function buildOnce(mafalda: Mafalda, options: { routerId: string; ssrc: nu
 	try {
 		pub = await publishVideo(router, options.ssrc, address);
 		const producerId = pub.producer.id;
-		const origin = placeOfWorker(mafalda, pub.producer.workerIndex);
+		const where = (workerIndex: number): string => (options.apart === 'worker' ? `worker-${workerIndex}` : placeOfWorker(mafalda, workerIndex));
+		const origin = where(pub.producer.workerIndex);
 		const place = async (): Promise<{ transport: PlainTransport; node: string }> => {
 			const transport = await router.createPlainTransport(plainOptions());
-			return { transport, node: placeOfWorker(mafalda, transport.workerIndex) };
+			return { transport, node: where(transport.workerIndex) };
 		};
 		const fillerA = await place();
 		if (fillerA.node !== origin) throw new TreeShapeError(`the filler went to ${fillerA.node}, not to the producer's node ${origin}`);
+		await options.afterOrigin?.();
 		const toB = await place();
 		const relay = toB.node;
 		if (relay === origin) throw new TreeShapeError(`node ${origin} took a third transport (maxConsumersPerWorker 2)`);

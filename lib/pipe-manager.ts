@@ -287,7 +287,7 @@ export class PipeManager {
 			pipe.source.users++;
 			pipe.holdsSource = true;
 		}
-		if (carrier.relay && !this.#checkTimer) {
+		if (carrier.relay && pipe.info.fromNode !== pipe.info.toNode && !this.#checkTimer) {
 			this.#checkTimer = setInterval(() => void this.#check(), PIPE_CHECK_MS);
 			this.#checkTimer.unref();
 		}
@@ -301,7 +301,8 @@ export class PipeManager {
 			const watched = new Map<TransportPair, Pipe[]>();
 			for (const carriers of this.#carriers.values()) {
 				for (const c of carriers.values()) {
-					if (!c.relay || !c.pipe || c.pipe.closed) continue;
+					// A pipe inside one machine cannot be cut off: only those between two nodes are read.
+					if (!c.relay || !c.pipe || c.pipe.closed || c.pipe.info.fromNode === c.pipe.info.toNode) continue;
 					const pipes = watched.get(c.pipe.pair) ?? [];
 					pipes.push(c.pipe);
 					watched.set(c.pipe.pair, pipes);

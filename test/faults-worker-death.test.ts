@@ -3,6 +3,8 @@
 // and mafalda's 'workerdied' reason; what lives on the surviving worker keeps
 // receiving without a gap; pipes into the dead shard are torn down on the
 // surviving side; a new worker replaces the dead one and takes new placements.
+// A worker that relayed a stream deeper in the tree dies: the shard behind it
+// is fed again from another carrier (needs three CPUs: NOT RUN on fewer).
 import * as mediasoup from 'mediasoup';
 import * as os from 'node:os';
 import { Mafalda } from '../lib/Mafalda';

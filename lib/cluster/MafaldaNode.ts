@@ -138,7 +138,10 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 				},
 				workerDied: (index, error, willRestart) => {
 					this.#events.emit('workerdied', { workerIndex: index, error, willRestart, routerIds: [], transportIds: [] });
-					for (const shardId of this.#shards.shardsOn(index)) this.#objectClosed(shardId);
+					// A dead worker reports no closes of its own: its transports go with it here, or a drain would wait for them until its timeout.
+					const shards = new Set(this.#shards.shardsOn(index));
+					for (const [transportId, shardId] of [...this.#transportShard]) if (shards.has(shardId)) this.#objectClosed(transportId);
+					for (const shardId of shards) this.#objectClosed(shardId);
 					this.#loads.delete(index);
 					// A restarted host counts from zero, and so does each controller's balancer.
 					for (const counts of this.#placedBy.values()) counts.delete(index);

@@ -10,7 +10,7 @@ import * as mediasoup from 'mediasoup';
 import { randomBytes } from 'node:crypto';
 import { Mafalda, type NodeLeftInfo, type RepipeFailedInfo, type RepipeInfo } from '../lib';
 import { type HostNetwork, makeHosts, type NodeProcess, type RedisServer, startNode, startRedis } from '../bench/cluster/hosts';
-import { buildRelayTree, longestGap } from '../bench/cluster/relay-tree';
+import { buildRelayTree, longestGap, type RelayTree } from '../bench/cluster/relay-tree';
 import { sleep, waitFor } from './helpers/mafalda-media';
 
 jest.setTimeout(90_000);
@@ -48,6 +48,16 @@ beforeAll(async () => {
 	await waitFor(() => mafalda.workers.size === NODE_IDS.length, 'three nodes', 15_000);
 });
 
+/** Watches the leaf's consumer from now on: its id, whether it heard 'producerclose', its packets' arrival times. */
+async function watchLeaf(tree: RelayTree): Promise<{ id: string; arrivals: number[]; producerClosed: () => boolean }> {
+	const { consumer, receiver } = tree.leafViewer;
+	let closed = false;
+	consumer.on('producerclose', () => (closed = true));
+	const arrivals = receiver.recordArrivals();
+	await receiver.waitForPackets(receiver.packets + 25, 5000);
+	return { id: consumer.id, arrivals, producerClosed: () => closed };
+}
+
 afterAll(async () => {
 	let left = '';
 	try {
@@ -72,11 +82,8 @@ describe('a relay dies', () => {
 		try {
 			const { leafViewer, relayViewer } = tree;
 			const consumer = leafViewer.consumer;
-			const { id, rtpParameters } = consumer;
-			let producerClosed = false;
-			consumer.on('producerclose', () => (producerClosed = true));
-			const arrivals = leafViewer.receiver.recordArrivals();
-			await leafViewer.receiver.waitForPackets(leafViewer.receiver.packets + 25, 5000);
+			const { rtpParameters } = consumer;
+			const { id, arrivals, producerClosed } = await watchLeaf(tree);
 			const before = leafViewer.receiver.packets;
 			const killedAt = Date.now();
 			nodes.get(tree.relay)!.child.kill('SIGKILL');
@@ -91,7 +98,7 @@ describe('a relay dies', () => {
 			expect(relayViewer.consumer.closeReason).toBe('nodedied');
 			// C's consumer is the same object, still open, never told its producer closed; its SSRC is the one the client has.
 			expect(consumer.closed).toBe(false);
-			expect(producerClosed).toBe(false);
+			expect(producerClosed()).toBe(false);
 			expect(consumer.id).toBe(id);
 			expect(consumer.rtpParameters.encodings).toEqual(rtpParameters.encodings);
 			expect(leafViewer.transport.closed).toBe(false);
@@ -130,11 +137,7 @@ describe('a partition between two nodes', () => {
 		const [origin, relay, leaf] = [tree.origin, tree.relay, tree.leaf].map((id) => hostOf.get(id)!);
 		try {
 			const { consumer, receiver } = tree.leafViewer;
-			const id = consumer.id;
-			let producerClosed = false;
-			consumer.on('producerclose', () => (producerClosed = true));
-			const arrivals = receiver.recordArrivals();
-			await receiver.waitForPackets(receiver.packets + 25, 5000);
+			const { id, arrivals, producerClosed } = await watchLeaf(tree);
 			const seen = repiped.length;
 			const cutAt = Date.now();
 			network.partition(relay, leaf, true);
@@ -150,7 +153,7 @@ describe('a partition between two nodes', () => {
 			expect(info).toMatchObject({ toNode: tree.leaf, fromNode: tree.origin, previous: { fromNode: tree.relay, toNode: tree.leaf } });
 			expect(consumer.closed).toBe(false);
 			expect(consumer.id).toBe(id);
-			expect(producerClosed).toBe(false);
+			expect(producerClosed()).toBe(false);
 			// The relay's own viewer never noticed.
 			expect(tree.relayViewer.consumer.closed).toBe(false);
 			console.log(`FAULT partition: the link ${tree.relay}-${tree.leaf} cut (blackhole routes); the pipe found dead and ${tree.leaf} re-piped from ${tree.origin} ` +
@@ -161,7 +164,7 @@ describe('a partition between two nodes', () => {
 			await waitFor(() => failed.length > 0, 'repipefailed', 15_000);
 			await waitFor(() => consumer.closed, "C's consumer closed", 5000);
 			expect(consumer.closeReason).toBe('producerclose');
-			expect(producerClosed).toBe(true);
+			expect(producerClosed()).toBe(true);
 			expect(failed[0].previous).toMatchObject({ fromNode: tree.origin, toNode: tree.leaf });
 			expect(failed[0].error).toMatch(/no carrier/);
 			console.log(`FAULT partition-no-way: ${tree.leaf} cut from ${tree.origin} too: repipefailed and producerclose at C ${Date.now() - cutAgainAt} ms after the cut (${failed[0].error})`);
@@ -198,11 +201,7 @@ describe('a relay worker dies inside one machine', () => {
 			const nodeOf = (index: number): string | undefined => [...mafalda.workers.values()].find((w) => (w as { handle?: { index: number } }).handle?.index === index)?.nodeId;
 			expect([tree.workers.origin, tree.workers.relay, tree.workers.leaf].map(nodeOf)).toEqual([keep, pairNode, pairNode]);
 			const { consumer, receiver } = tree.leafViewer;
-			const id = consumer.id;
-			let producerClosed = false;
-			consumer.on('producerclose', () => (producerClosed = true));
-			const arrivals = receiver.recordArrivals();
-			await receiver.waitForPackets(receiver.packets + 25, 5000);
+			const { id, arrivals, producerClosed } = await watchLeaf(tree);
 			const before = receiver.packets;
 			const seen = repiped.length;
 			const relayPid = [...mafalda.workers.values()].find((w) => (w as { handle?: { index: number } }).handle?.index === tree.workers.relay)!.pid;
@@ -216,7 +215,7 @@ describe('a relay worker dies inside one machine', () => {
 			expect(info).toMatchObject({ toWorker: tree.workers.leaf, fromWorker: tree.workers.origin, depth: 1, previous: { fromWorker: tree.workers.relay, depth: 2 } });
 			expect(consumer.closed).toBe(false);
 			expect(consumer.id).toBe(id);
-			expect(producerClosed).toBe(false);
+			expect(producerClosed()).toBe(false);
 			expect(gapMs).toBeLessThanOrEqual(2000);
 			console.log(`FAULT relay-worker-killed: SIGKILL of the mediasoup worker relaying ${keep} -> ${pairNode} worker ${tree.workers.relay} -> ${pairNode} worker ${tree.workers.leaf}; ` +
 				`re-piped from ${keep} ${info.tookMs} ms after the old pipe closed; longest gap at the leaf's receiver ${Math.round(gapMs)} ms`);

@@ -4,7 +4,7 @@ import type { types } from 'mediasoup';
 import type * as Comlink from 'comlink';
 import type { ObjectRef, TransportKind, Watermarks, WorkerHostApi } from '../actors/protocol';
 import { CommonApi, CommonApiLevel } from './common-api';
-import { InvalidArgumentError, ObjectClosedError, RouterClosedError, UnknownDataProducerError, UnknownProducerError } from './errors';
+import { InvalidArgumentError, MafaldaClosedError, ObjectClosedError, RouterClosedError, UnknownDataProducerError, UnknownProducerError } from './errors';
 import type { Mafalda } from './Mafalda';
 import type { ResolvedRouterOptions } from './options';
 import { type PipeEndpoint, pipeToRouter, type PipeToRouterOptions, type PipeToRouterResult, type PipeTransportPair } from './pipe-to-router';
@@ -86,6 +86,8 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 	readonly #adopting = new Map<string, Promise<void>>();
 	#rtpCapabilities: types.RtpCapabilities | undefined;
 	#closed = false;
+	/** Closed because its Mafalda closed: calls then fail as on a closed mediasoup Worker's router. */
+	#closedByWorker = false;
 	/** What close() left running in the background: closing the shards on their hosts. */
 	#teardown: Promise<void> = Promise.resolve();
 	readonly #owner: TransportOwner;
@@ -117,7 +119,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		try {
 			return await work;
 		} catch (error) {
-			if (this.#closed && !(error instanceof InvalidArgumentError)) throw new RouterClosedError(this.id);
+			if (this.#closed && !(error instanceof InvalidArgumentError)) throw this.#closedError();
 			throw error;
 		}
 	}
@@ -133,7 +135,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 
 	/** The router's RTP capabilities; every shard has the same ones. */
 	get rtpCapabilities(): types.RtpCapabilities {
-		if (!this.#rtpCapabilities) throw new RouterClosedError(this.id);
+		if (!this.#rtpCapabilities) throw this.#closedError();
 		return this.#rtpCapabilities;
 	}
 
@@ -365,6 +367,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 	#closeNow(byWorker: boolean): void {
 		if (this.#closed) return;
 		this.#closed = true;
+		this.#closedByWorker = byWorker;
 		const shards = [...this.#shards.values()];
 		this.#shards.clear();
 		for (const transport of [...this.commonApi.transports.values()]) transport.markClosed('routerclose');
@@ -463,8 +466,13 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 
 	// -------------------------------------------------------------------------
 
+	/** A closed Mafalda's MafaldaClosedError (mediasoup 3.20+: a WorkerClosedError), else RouterClosedError (3.20+: a NotFoundError). */
+	#closedError(): Error {
+		return this.#closedByWorker ? new MafaldaClosedError() : new RouterClosedError(this.id);
+	}
+
 	#assertOpen(): void {
-		if (this.#closed) throw new RouterClosedError(this.id);
+		if (this.#closed) throw this.#closedError();
 	}
 
 	#adopt<T extends RemoteObject>(transport: Transport, child: T): T {
@@ -477,7 +485,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 
 	#shardOf(object: RemoteObject): ShardRecord {
 		const shard = this.#shards.get(object.workerIndex);
-		if (!shard || shard.shardId !== object.shardId) throw new RouterClosedError(this.id);
+		if (!shard || shard.shardId !== object.shardId) throw this.#closedError();
 		return shard;
 	}
 
@@ -498,14 +506,14 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 	async #openShard(workerIndex: number): Promise<ShardRecord> {
 		this.#assertOpen();
 		const worker = this.#mafalda.workerHandle(workerIndex);
-		if (!worker) throw new RouterClosedError(this.id);
+		if (!worker) throw this.#closedError();
 		const ref = await worker.call((host) => host.createRouter(this.id, this.#options.routerOptions));
-		const router = new Router(this.id, { worker, shardId: ref.id, resolve: (id) => this.#mafalda.resolve(workerIndex, id) }, ref, {});
+		const router = new Router(this.id, { worker, shardId: ref.id, resolve: (id) => this.#mafalda.resolve(workerIndex, id), mafaldaClosed: () => this.#mafalda.closed }, ref, {});
 		const shard: ShardRecord = { shardId: ref.id, routerId: this.id, workerIndex, worker, router };
 		this.#mafalda.register(router);
 		if (this.#closed || !worker.alive) {
 			await worker.call((host) => host.call({ objectId: ref.id, method: 'close', args: [] })).catch(() => undefined);
-			throw new RouterClosedError(this.id);
+			throw this.#closedError();
 		}
 		this.#shards.set(workerIndex, shard);
 		// The app can reach a shard's router (router.routers) and close it. Then
@@ -556,7 +564,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 				.catch(() => undefined);
 			// The router closed while the transport was being made: its shard is
 			// gone, and "closed" says that better than the host's "no router shard".
-			if (this.#closed) throw new RouterClosedError(this.id);
+			if (this.#closed) throw this.#closedError();
 			throw error;
 		}
 		const transport = new TRANSPORT_CLASSES[kind](this.#mafalda.proxyContext(shard), ref, appData);
@@ -564,7 +572,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		this.#mafalda.register(transport);
 		if (this.#closed) {
 			transport.close();
-			throw new RouterClosedError(this.id);
+			throw this.#closedError();
 		}
 		this.commonApi.addTransport(transport);
 		this.observer.emit('newtransport', transport);

@@ -1,6 +1,6 @@
 import type { types } from 'mediasoup';
 import { isWorkerLoss, type Snapshot } from '../../actors/protocol';
-import { TransportClosedError } from '../errors';
+import { MafaldaClosedError, TransportClosedError } from '../errors';
 import { requireNumber, requireObject } from '../validate';
 import type { Consumer } from './Consumer';
 import type { DataConsumer } from './DataConsumer';
@@ -63,7 +63,7 @@ export class Transport extends RemoteObject<Events> {
 	}
 
 	#owner(): TransportOwner {
-		if (this.closed || !this.owner) throw new TransportClosedError(this.id);
+		if (this.closed || !this.owner) throw this.ctx.mafaldaClosed() ? new MafaldaClosedError() : new TransportClosedError(this.id);
 		return this.owner;
 	}
 

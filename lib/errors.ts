@@ -8,7 +8,9 @@ import { useCachedWorkerBinary } from './worker-binary';
  * relationships, so that an app written for mediasoup tells them apart as
  * before (`error.name === 'TypeError'` for the caller's mistakes, `instanceof
  * types.UnsupportedError`, ...):
- * - bad arguments and unknown ids are `TypeError`s (name 'TypeError');
+ * - bad arguments are `TypeError`s (name 'TypeError'), and so are unknown
+ *   producer ids up to mediasoup 3.19; since 3.20 those are mediasoup's
+ *   `errors.NotFoundError`, as mediasoup throws them there;
  * - `UnsupportedError` extends mediasoup's UnsupportedError;
  * - the errors about closed objects extend the class the installed mediasoup
  *   rejects such a call with (lib/mediasoup-compat.ts): up to 3.19
@@ -20,7 +22,7 @@ import { useCachedWorkerBinary } from './worker-binary';
  * named after their class. `instanceof MafaldaError` holds for every error
  * with a mafalda `code`, whichever of these classes it belongs to.
  */
-import { closedObjectErrorClass, closedWorkerErrorClass, type ErrorClass, mediasoupErrorClasses } from './mediasoup-compat';
+import { closedObjectErrorClass, closedWorkerErrorClass, type ErrorClass, mediasoupErrorClasses, unknownIdErrorClass } from './mediasoup-compat';
 
 export type MafaldaErrorCode =
 	| 'ERR_MAFALDA_INVALID_ARGUMENT'
@@ -169,22 +171,25 @@ export class WorkerClosedError extends ClosedWorkerBase {
 	}
 }
 
-/** An id that names no producer: a bad argument, a TypeError as in mediasoup. */
-export class UnknownProducerError extends TypeError {
+// An unknown producer id: mediasoup's class for it in the installed version (TypeError up to 3.19, NotFoundError since).
+const UnknownIdBase = unknownIdErrorClass(found);
+
+/** An id that names no producer: the installed mediasoup's error for it (a TypeError, or a NotFoundError since 3.20). */
+export class UnknownProducerError extends UnknownIdBase {
 	readonly code = 'ERR_MAFALDA_UNKNOWN_PRODUCER' as const;
 
 	constructor(readonly producerId: string, where: string) {
 		super(`no producer with id "${producerId}" in ${where}`);
-		this.name = 'TypeError';
+		this.name = UnknownIdBase.name;
 	}
 }
 
-export class UnknownDataProducerError extends TypeError {
+export class UnknownDataProducerError extends UnknownIdBase {
 	readonly code = 'ERR_MAFALDA_UNKNOWN_DATA_PRODUCER' as const;
 
 	constructor(readonly dataProducerId: string, where: string) {
 		super(`no data producer with id "${dataProducerId}" in ${where}`);
-		this.name = 'TypeError';
+		this.name = UnknownIdBase.name;
 	}
 }
 

@@ -123,6 +123,11 @@ export function closedWorkerErrorClass(classes: MediasoupErrorClasses = mediasou
 	return classes.WorkerClosedError ?? classes.InvalidStateError;
 }
 
+/** The class mediasoup rejects an unknown producer or data producer id with: TypeError up to 3.19, NotFoundError since. */
+export function unknownIdErrorClass(classes: MediasoupErrorClasses = mediasoupErrorClasses()): ErrorClass {
+	return classes.NotFoundError ?? TypeError;
+}
+
 /**
  * A class the mediasoup module exports at run time (PlainTransport, Producer,
  * ...), which an app could test `instanceof` against: 3.14 exports its

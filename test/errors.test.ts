@@ -6,7 +6,7 @@
 // InvalidStateError for NotFoundError and WorkerClosedError):
 // lib/mediasoup-compat.ts says which, for the mediasoup under test.
 import * as mediasoup from 'mediasoup';
-import { closedObjectErrorClass, closedWorkerErrorClass, type ErrorClass, mediasoupErrorClasses } from '../lib/mediasoup-compat';
+import { closedObjectErrorClass, closedWorkerErrorClass, type ErrorClass, mediasoupErrorClasses, unknownIdErrorClass } from '../lib/mediasoup-compat';
 import {
 	fromRemote,
 	InvalidArgumentError,
@@ -17,6 +17,7 @@ import {
 	ObjectClosedError,
 	RemoteError,
 	UnsupportedError,
+	UnknownProducerError,
 	type MafaldaRouter,
 } from '../lib';
 import { mediaCodecs } from './helpers/mafalda-media';
@@ -87,6 +88,17 @@ test("mediasoup's TypeError raised in a worker thread arrives as a TypeError", a
 	expect(error.name).toBe('TypeError');
 	expect(error).toBeInstanceOf(TypeError);
 	expect(error).not.toBeInstanceOf(RemoteError);
+});
+
+test("an unknown producer id is mediasoup's error for it (TypeError, or NotFoundError since 3.20), with mafalda's code", async () => {
+	const plain = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } });
+	const error = await rejection(plain.consume({ producerId: 'no-such-producer', rtpCapabilities: router.rtpCapabilities }));
+	const MediasoupUnknownIdError = unknownIdErrorClass();
+	expect(error.name).toBe(MediasoupUnknownIdError.name);
+	expect(error).toBeInstanceOf(MediasoupUnknownIdError);
+	expect(error).toBeInstanceOf(UnknownProducerError);
+	expect(error).toBeInstanceOf(MafaldaError);
+	expect(error.code).toBe('ERR_MAFALDA_UNKNOWN_PRODUCER');
 });
 
 test("a closed object's error is mediasoup's for that call (InvalidStateError, or NotFoundError since 3.20), with mafalda's code", async () => {

@@ -466,7 +466,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 
 	// -------------------------------------------------------------------------
 
-	/** A closed Mafalda's MafaldaClosedError (mediasoup 3.20+: a WorkerClosedError), else RouterClosedError (3.20+: a NotFoundError). */
+	/** A closed Mafalda's MafaldaClosedError (mediasoup 3.21+: a WorkerClosedError), else RouterClosedError (3.21+: a NotFoundError). */
 	#closedError(): Error {
 		return this.#closedByWorker ? new MafaldaClosedError() : new RouterClosedError(this.id);
 	}

@@ -9,12 +9,12 @@ import { useCachedWorkerBinary } from './worker-binary';
  * before (`error.name === 'TypeError'` for the caller's mistakes, `instanceof
  * types.UnsupportedError`, ...):
  * - bad arguments are `TypeError`s (name 'TypeError'), and so are unknown
- *   producer ids up to mediasoup 3.19; since 3.20 those are mediasoup's
+ *   producer ids up to mediasoup 3.20; since 3.21 those are mediasoup's
  *   `errors.NotFoundError`, as mediasoup throws them there;
  * - `UnsupportedError` extends mediasoup's UnsupportedError;
  * - the errors about closed objects extend the class the installed mediasoup
- *   rejects such a call with (lib/mediasoup-compat.ts): up to 3.19
- *   `types.InvalidStateError`; since 3.20, which has no InvalidStateError,
+ *   rejects such a call with (lib/mediasoup-compat.ts): up to 3.20
+ *   `types.InvalidStateError`; since 3.21, which has no InvalidStateError,
  *   `errors.NotFoundError` for a closed object and `errors.WorkerClosedError`
  *   for a closed Mafalda (its Workers), with those names. Every one of them is
  *   `instanceof` mafalda's InvalidStateError whatever it extends.
@@ -112,7 +112,7 @@ export class UnsupportedError extends base.UnsupportedError {
 	}
 }
 
-/** A method called in a state that does not allow it (mediasoup's InvalidStateError, up to 3.19). */
+/** A method called in a state that does not allow it (mediasoup's InvalidStateError, up to 3.20). */
 export class InvalidStateError extends base.InvalidStateError {
 	readonly code: MafaldaErrorCode;
 
@@ -122,7 +122,7 @@ export class InvalidStateError extends base.InvalidStateError {
 		this.code = code;
 	}
 
-	/** Also the closed-object errors that extend another mediasoup class (3.20 and later, see stateErrorBase). */
+	/** Also the closed-object errors that extend another mediasoup class (3.21 and later, see stateErrorBase). */
 	static override [Symbol.hasInstance](value: unknown): boolean {
 		if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
 		return this === InvalidStateError && isMafaldaCoded(value) && INVALID_STATE_CODES.has((value as { code: string }).code);
@@ -132,7 +132,7 @@ export class InvalidStateError extends base.InvalidStateError {
 /**
  * The base of a family of closed-object errors: mafalda's InvalidStateError
  * where the installed mediasoup uses InvalidStateError for that call (up to
- * 3.19); otherwise a class that extends the mediasoup class the call rejects
+ * 3.20); otherwise a class that extends the mediasoup class the call rejects
  * with there (NotFoundError, WorkerClosedError) and takes its name, so that
  * `instanceof errors.NotFoundError` holds as it does with mediasoup.
  */
@@ -154,7 +154,7 @@ function stateErrorBase(mediasoupClass: ErrorClass | undefined): typeof InvalidS
 const ClosedObjectBase = stateErrorBase(closedObjectErrorClass(found));
 const ClosedWorkerBase = stateErrorBase(closedWorkerErrorClass(found));
 
-/** mediasoup's NotFoundError (3.20 and later) raised in a worker thread: an id the mediasoup worker does not know. */
+/** mediasoup's NotFoundError (3.21 and later) raised in a worker thread: an id the mediasoup worker does not know. */
 export class NotFoundError extends base.NotFoundError {
 	readonly code: MafaldaErrorCode = 'ERR_MAFALDA_NOT_FOUND';
 
@@ -164,17 +164,17 @@ export class NotFoundError extends base.NotFoundError {
 	}
 }
 
-/** mediasoup's WorkerClosedError (InvalidStateError up to 3.19) raised in a worker thread: its mediasoup Worker closed under the call. */
+/** mediasoup's WorkerClosedError (InvalidStateError up to 3.20) raised in a worker thread: its mediasoup Worker closed under the call. */
 export class WorkerClosedError extends ClosedWorkerBase {
 	constructor(message: string) {
 		super(message, 'ERR_MAFALDA_WORKER_CLOSED');
 	}
 }
 
-// An unknown producer id: mediasoup's class for it in the installed version (TypeError up to 3.19, NotFoundError since).
+// An unknown producer id: mediasoup's class for it in the installed version (TypeError up to 3.20, NotFoundError since).
 const UnknownIdBase = unknownIdErrorClass(found);
 
-/** An id that names no producer: the installed mediasoup's error for it (a TypeError, or a NotFoundError since 3.20). */
+/** An id that names no producer: the installed mediasoup's error for it (a TypeError, or a NotFoundError since 3.21). */
 export class UnknownProducerError extends UnknownIdBase {
 	readonly code = 'ERR_MAFALDA_UNKNOWN_PRODUCER' as const;
 

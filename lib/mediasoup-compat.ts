@@ -77,18 +77,18 @@ export type ErrorClass = new (message: string) => Error;
 /** mediasoup's own error classes; a version lacks some (see mediasoupErrorClasses). */
 export interface MediasoupErrorClasses {
 	UnsupportedError?: ErrorClass;
-	/** 3.14 (and up to 3.19): a call on a closed object or Worker. */
+	/** 3.14 (and up to 3.20): a call on a closed object or Worker. */
 	InvalidStateError?: ErrorClass;
-	/** 3.20 and later: a call on a closed object (the worker no longer knows its id), an unknown producer. */
+	/** 3.21 and later: a call on a closed object (the worker no longer knows its id), an unknown producer. */
 	NotFoundError?: ErrorClass;
-	/** 3.20 and later: a call after the Worker closed. */
+	/** 3.21 and later: a call after the Worker closed. */
 	WorkerClosedError?: ErrorClass;
 }
 
 /**
  * mediasoup's own error classes, from the mediasoup package this module
  * resolves (the peer dependency, the one the app imports); undefined for a
- * class that version lacks. 3.14 exports them at run time as `types.*`; 3.20
+ * class that version lacks. 3.14 exports them at run time as `types.*`; 3.21
  * and later as `errors.*` (3.27 has no `types` at run time at all), without
  * InvalidStateError: there a call on a closed object rejects with
  * NotFoundError and one after its Worker closed with WorkerClosedError.
@@ -113,17 +113,21 @@ export function mediasoupErrorClasses(): MediasoupErrorClasses {
 	}
 }
 
-/** The mediasoup class a call on a closed object (transport, producer, router, ...) rejects with: InvalidStateError up to 3.19, NotFoundError since. */
+/** The mediasoup class a call on a closed object (transport, producer, router, ...) rejects with: InvalidStateError up to 3.20, NotFoundError since. */
 export function closedObjectErrorClass(classes: MediasoupErrorClasses = mediasoupErrorClasses()): ErrorClass | undefined {
 	return classes.NotFoundError ?? classes.InvalidStateError;
 }
 
-/** The mediasoup class a call after the Worker closed rejects with: InvalidStateError up to 3.19, WorkerClosedError since. */
+/** The mediasoup class a call after the Worker closed rejects with: InvalidStateError up to 3.20, WorkerClosedError since. */
 export function closedWorkerErrorClass(classes: MediasoupErrorClasses = mediasoupErrorClasses()): ErrorClass | undefined {
 	return classes.WorkerClosedError ?? classes.InvalidStateError;
 }
 
-/** The class mediasoup rejects an unknown producer or data producer id with: TypeError up to 3.19, NotFoundError since. */
+/**
+ * The class for an unknown producer or data producer id: NotFoundError since
+ * 3.21, which throws it everywhere; TypeError before (3.14's pipeToRouter
+ * throws a TypeError, its consume() a plain Error, which a TypeError is too).
+ */
 export function unknownIdErrorClass(classes: MediasoupErrorClasses = mediasoupErrorClasses()): ErrorClass {
 	return classes.NotFoundError ?? TypeError;
 }
@@ -131,8 +135,7 @@ export function unknownIdErrorClass(classes: MediasoupErrorClasses = mediasoupEr
 /**
  * A class the mediasoup module exports at run time (PlainTransport, Producer,
  * ...), which an app could test `instanceof` against: 3.14 exports its
- * classes as `types.*`; 3.20 and later export none (`types` holds types only,
- * and 3.27 has no `types` at run time).
+ * classes as `types.*`; 3.27 exports none (it has no `types` at run time).
  */
 export function mediasoupRuntimeClass(mediasoup: object, name: string): (abstract new (...args: never[]) => unknown) | undefined {
 	const found = (mediasoup as { types?: Record<string, unknown> }).types?.[name];

@@ -2,7 +2,7 @@
 // tells them apart as before (error.name === 'TypeError' for the caller's
 // mistakes, instanceof UnsupportedError, ...), with mafalda's code and
 // details added; and they keep them across the hop from a worker host thread.
-// Which of mediasoup's classes that is depends on its version (3.20 dropped
+// Which of mediasoup's classes that is depends on its version (3.21 dropped
 // InvalidStateError for NotFoundError and WorkerClosedError):
 // lib/mediasoup-compat.ts says which, for the mediasoup under test.
 import * as mediasoup from 'mediasoup';
@@ -90,7 +90,7 @@ test("mediasoup's TypeError raised in a worker thread arrives as a TypeError", a
 	expect(error).not.toBeInstanceOf(RemoteError);
 });
 
-test("an unknown producer id is mediasoup's error for it (TypeError, or NotFoundError since 3.20), with mafalda's code", async () => {
+test("an unknown producer id is mediasoup's error for it (TypeError, or NotFoundError since 3.21), with mafalda's code", async () => {
 	const plain = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } });
 	const error = await rejection(plain.consume({ producerId: 'no-such-producer', rtpCapabilities: router.rtpCapabilities }));
 	const MediasoupUnknownIdError = unknownIdErrorClass();
@@ -101,7 +101,7 @@ test("an unknown producer id is mediasoup's error for it (TypeError, or NotFound
 	expect(error.code).toBe('ERR_MAFALDA_UNKNOWN_PRODUCER');
 });
 
-test("a closed object's error is mediasoup's for that call (InvalidStateError, or NotFoundError since 3.20), with mafalda's code", async () => {
+test("a closed object's error is mediasoup's for that call (InvalidStateError, or NotFoundError since 3.21), with mafalda's code", async () => {
 	const plain = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } });
 	plain.close();
 	const error = await rejection(plain.getStats());
@@ -113,7 +113,7 @@ test("a closed object's error is mediasoup's for that call (InvalidStateError, o
 	expect(error.code).toBe('ERR_MAFALDA_OBJECT_CLOSED');
 });
 
-test("a closed Mafalda's error is mediasoup's for a closed Worker (InvalidStateError, or WorkerClosedError since 3.20)", async () => {
+test("a closed Mafalda's error is mediasoup's for a closed Worker (InvalidStateError, or WorkerClosedError since 3.21)", async () => {
 	const closed = new Mafalda(mediasoup, { numWorkers: 1 });
 	await closed.close();
 	const error = await rejection(closed.createMafaldaRouter());

@@ -111,7 +111,7 @@ test("a console hooked on mafalda.observer sees every worker, router shard, tran
 		}
 		expect(mafalda.pipes.pipes()).toHaveLength(1);
 		// What the README says of instanceof: mafalda's classes, yes; mediasoup's own, no, since the real
-		// objects live in worker threads (3.14 exports them as mediasoup.types.*; 3.20 and later export
+		// objects live in worker threads (3.14 exports them as mediasoup.types.*; 3.27 exports
 		// no classes, so no app can ask).
 		expect(publisher.transport).toBeInstanceOf(PlainTransport);
 		expect(publisher.transport).toBeInstanceOf(Transport);

@@ -124,7 +124,7 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 	/**
 	 * Why a call on this closed object fails: the Mafalda closed (as after a
 	 * mediasoup Worker's close(), whatever the object: MafaldaClosedError, a
-	 * WorkerClosedError since mediasoup 3.20), or the object did.
+	 * WorkerClosedError since mediasoup 3.21), or the object did.
 	 */
 	protected closedError(): Error {
 		return this.ctx.mafaldaClosed() ? new MafaldaClosedError() : new ObjectClosedError(this.remoteKind, this.id);

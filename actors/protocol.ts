@@ -390,7 +390,7 @@ const TRANSPORT_METHODS = [
 
 export const REMOTE_METHODS: Readonly<Record<RemoteKind, readonly string[]>> = {
 	worker: ['dump', 'getResourceUsage'],
-	router: ['close', 'dump'],
+	router: ['close', 'dump', 'updateMediaCodecs'],
 	'webrtc-transport': [...TRANSPORT_METHODS, 'restartIce'],
 	'plain-transport': TRANSPORT_METHODS,
 	'pipe-transport': TRANSPORT_METHODS,

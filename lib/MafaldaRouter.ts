@@ -4,7 +4,8 @@ import type { types } from 'mediasoup';
 import type * as Comlink from 'comlink';
 import type { ObjectRef, TransportKind, Watermarks, WorkerHostApi } from '../actors/protocol';
 import { CommonApi, CommonApiLevel } from './common-api';
-import { InvalidArgumentError, MafaldaClosedError, ObjectClosedError, RouterClosedError, UnknownDataProducerError, UnknownProducerError } from './errors';
+import { InvalidArgumentError, MafaldaClosedError, ObjectClosedError, RouterClosedError, UnknownDataProducerError, UnknownProducerError, UnsupportedError } from './errors';
+import { type RouterRtpCodecCapability, routerRtpCapabilitiesGenerator } from './mediasoup-compat';
 import type { Mafalda } from './Mafalda';
 import type { ResolvedRouterOptions } from './options';
 import { type PipeEndpoint, pipeToRouter, type PipeToRouterOptions, type PipeToRouterResult, type PipeTransportPair } from './pipe-to-router';
@@ -133,10 +134,34 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		return this.commonApi.transports;
 	}
 
-	/** The router's RTP capabilities; every shard has the same ones. */
+	/**
+	 * The router's RTP capabilities; every shard has the same ones. A copy at
+	 * each read, as mediasoup 3.27's getter gives: an app that changes it
+	 * changes nothing of the router's.
+	 */
 	get rtpCapabilities(): types.RtpCapabilities {
 		if (!this.#rtpCapabilities) throw this.#closedError();
-		return this.#rtpCapabilities;
+		return structuredClone(this.#rtpCapabilities);
+	}
+
+	/**
+	 * mediasoup's router.updateMediaCodecs() (3.16.7 and later): synchronous, as
+	 * there. The new capabilities are computed here by the mediasoup module's
+	 * own ortc (which refuses bad codecs as mediasoup's Router does); every
+	 * shard gets the same codecs in the background, ahead of any later call
+	 * to it on the same channel, and shards opened later start with them.
+	 */
+	updateMediaCodecs(mediaCodecs: RouterRtpCodecCapability[]): void {
+		this.#assertOpen();
+		if (!Array.isArray(mediaCodecs)) throw new InvalidArgumentError('mediaCodecs', 'must be an array');
+		const generate = routerRtpCapabilitiesGenerator(this.#mafalda.mediasoup);
+		if (!generate) throw new UnsupportedError(`router.updateMediaCodecs() needs mediasoup 3.16.7 or later (this is ${this.#mafalda.mediasoup.version})`);
+		this.#rtpCapabilities = generate(mediaCodecs);
+		const codecs = structuredClone(mediaCodecs);
+		this.#options.routerOptions = { ...this.#options.routerOptions, mediaCodecs: codecs };
+		for (const shard of this.#shards.values()) {
+			void shard.worker.call((host) => host.call({ objectId: shard.shardId, method: 'updateMediaCodecs', args: [codecs] })).catch(() => undefined);
+		}
 	}
 
 	async getRtpCapabilities(): Promise<types.RtpCapabilities> {

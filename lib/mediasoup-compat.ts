@@ -133,6 +133,20 @@ export function unknownIdErrorClass(classes: MediasoupErrorClasses = mediasoupEr
 }
 
 /**
+ * mediasoup's own computation of a Router's RTP capabilities from its media
+ * codecs (`ortc.generateRouterRtpCapabilities`, what router.updateMediaCodecs()
+ * runs; that method came with 3.16.7); undefined for a module without it
+ * (3.14 exports no `ortc`). It throws mediasoup's errors for bad codecs.
+ */
+export function routerRtpCapabilitiesGenerator(mediasoup: object): ((mediaCodecs: RouterRtpCodecCapability[]) => types.RtpCapabilities) | undefined {
+	const ortc = (mediasoup as { ortc?: { generateRouterRtpCapabilities?: unknown } }).ortc;
+	const generate = ortc?.generateRouterRtpCapabilities;
+	if (typeof generate !== 'function') return undefined;
+	// mediasoup's Router hands it a clone too: it may write to the codecs it is given.
+	return (mediaCodecs) => (generate as (codecs: RouterRtpCodecCapability[]) => types.RtpCapabilities)(structuredClone(mediaCodecs));
+}
+
+/**
  * A class the mediasoup module exports at run time (PlainTransport, Producer,
  * ...), which an app could test `instanceof` against: 3.14 exports its
  * classes as `types.*`; 3.27 exports none (it has no `types` at run time).

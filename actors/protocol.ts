@@ -427,7 +427,8 @@ export const REMOTE_EVENTS: Readonly<Record<RemoteKind, readonly string[]>> = {
 };
 
 /** The properties copied into a Snapshot, per kind. */
-const TRANSPORT_FIELDS = ['id', 'closed', 'sctpParameters', 'sctpState'] as const;
+// sctpNegotiatedCapabilities: mediasoup 3.20 and later (a field a version lacks is left out of the snapshot).
+const TRANSPORT_FIELDS = ['id', 'closed', 'sctpParameters', 'sctpState', 'sctpNegotiatedCapabilities'] as const;
 
 export const SNAPSHOT_FIELDS: Readonly<Record<RemoteKind, readonly string[]>> = {
 	worker: ['pid', 'closed', 'died'],

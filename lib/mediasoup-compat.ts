@@ -157,6 +157,21 @@ export function mediasoupRuntimeClass(mediasoup: object, name: string): (abstrac
 }
 
 /**
+ * A transport's negotiated SCTP stream counts (`sctpNegotiatedCapabilities`),
+ * which mediasoup's own SCTP stack (3.20 and later) reports; 3.14 has none.
+ */
+export interface SctpNegotiatedCapabilities {
+	negotiatedMaxOutboundStreams: number;
+	negotiatedMaxInboundStreams: number;
+}
+
+/** The arguments of DataProducer.send(): 3.27 adds `ignoredSubchannel` after 3.14's four. */
+export type DataProducerSendArguments = Parameters<types.DataProducer['send']>;
+
+/** What DataConsumer.send() resolves with: nothing with 3.14, the buffered amount (bytes) with 3.27. */
+export type DataConsumerSendResult = Awaited<ReturnType<types.DataConsumer['send']>>;
+
+/**
  * mediasoup's WebRtcTransportOptions without the listening part (listenInfos,
  * listenIps, port, webRtcServer). 3.14 exports it as WebRtcTransportOptionsBase;
  * 3.27 keeps that type private.

@@ -59,12 +59,16 @@ const IMPL_CLASS_NAME =
 const PLAYOUT_DELAY =
 	'version drift: the 3.14.7 tests predate the `playout-delay` header extension that mediasoup 3.14.16 adds to RTP capabilities and parameters';
 
-/** mediasoup 3.14: @mafalda-sfu/mediasoup-node-tests 3.14.7, mediasoup's own tests taking the module as an argument. */
-const MEDIASOUP_3_14: ConformanceSet = {
-	mediasoup: '3.14',
-	source: '@mafalda-sfu/mediasoup-node-tests 3.14.7',
-	style: 'function',
-	suites: [
+/** The same three tests in both versions. */
+const CHANNEL_FOR_TESTING_EXCEPTIONS: readonly Exception[] = [
+	{ suite: 'Producer', test: 'Producer emits "score"', targets: ['mafalda'], reason: CHANNEL_FOR_TESTING },
+	{ suite: 'Consumer', test: 'Consumer emits "score"', targets: ['mafalda'], reason: CHANNEL_FOR_TESTING },
+	{ suite: 'WebRtcTransport', test: 'WebRtcTransport events succeed', targets: ['mafalda'], reason: CHANNEL_FOR_TESTING },
+];
+
+/** The suites, the same in both versions but for the SCTP one (3.14.7's node-sctp, 3.27's werift-sctp). */
+function suitesWith(sctpSuite: string): readonly string[] {
+	return [
 		'Router',
 		'WebRtcTransport',
 		'PlainTransport',
@@ -77,13 +81,19 @@ const MEDIASOUP_3_14: ConformanceSet = {
 		'AudioLevelObserver',
 		'ActiveSpeakerObserver',
 		'multiopus',
-		'node-sctp',
+		sctpSuite,
 		'WebRtcServer',
-	],
+	];
+}
+
+/** mediasoup 3.14: @mafalda-sfu/mediasoup-node-tests 3.14.7, mediasoup's own tests taking the module as an argument. */
+const MEDIASOUP_3_14: ConformanceSet = {
+	mediasoup: '3.14',
+	source: '@mafalda-sfu/mediasoup-node-tests 3.14.7',
+	style: 'function',
+	suites: suitesWith('node-sctp'),
 	exceptions: [
-		{ suite: 'Producer', test: 'Producer emits "score"', targets: ['mafalda'], reason: CHANNEL_FOR_TESTING },
-		{ suite: 'Consumer', test: 'Consumer emits "score"', targets: ['mafalda'], reason: CHANNEL_FOR_TESTING },
-		{ suite: 'WebRtcTransport', test: 'WebRtcTransport events succeed', targets: ['mafalda'], reason: CHANNEL_FOR_TESTING },
+		...CHANNEL_FOR_TESTING_EXCEPTIONS,
 		{ suite: 'PipeTransport', test: 'router.pipeToRouter() succeeds with audio', targets: ['mediasoup', 'mafalda'], reason: PLAYOUT_DELAY },
 		{ suite: 'PipeTransport', test: 'router.pipeToRouter() succeeds with video', targets: ['mediasoup', 'mafalda'], reason: PLAYOUT_DELAY },
 		{ suite: 'PipeTransport', test: 'router.createPipeTransport() with enableRtx succeeds', targets: ['mediasoup', 'mafalda'], reason: PLAYOUT_DELAY },
@@ -101,26 +111,9 @@ const MEDIASOUP_3_27: ConformanceSet = {
 	mediasoup: '3.27',
 	source: "mediasoup 3.27.1's own node/lib/test/",
 	style: 'package',
-	suites: [
-		'Router',
-		'WebRtcTransport',
-		'PlainTransport',
-		'PipeTransport',
-		'DirectTransport',
-		'Producer',
-		'Consumer',
-		'DataProducer',
-		'DataConsumer',
-		'AudioLevelObserver',
-		'ActiveSpeakerObserver',
-		'multiopus',
-		'werift-sctp',
-		'WebRtcServer',
-	],
+	suites: suitesWith('werift-sctp'),
 	exceptions: [
-		{ suite: 'Producer', test: 'Producer emits "score"', targets: ['mafalda'], reason: CHANNEL_FOR_TESTING },
-		{ suite: 'Consumer', test: 'Consumer emits "score"', targets: ['mafalda'], reason: CHANNEL_FOR_TESTING },
-		{ suite: 'WebRtcTransport', test: 'WebRtcTransport events succeed', targets: ['mafalda'], reason: CHANNEL_FOR_TESTING },
+		...CHANNEL_FOR_TESTING_EXCEPTIONS,
 		{ suite: 'WebRtcTransport', test: 'WebRtcTransport methods reject if closed', targets: ['mafalda'], reason: CLOSED_BEFORE_ARGUMENTS },
 		{ suite: 'Consumer', test: 'Consumer methods reject if closed', targets: ['mafalda'], reason: CLOSED_BEFORE_ARGUMENTS },
 		{

@@ -1,5 +1,3 @@
-import type { MessagePort } from "node:worker_threads";
-
 /**
  * The one message protocol between mafalda's actors. Every actor imports its
  * messages from here, so a change of shape is a compile error on both sides.
@@ -7,9 +5,13 @@ import type { MessagePort } from "node:worker_threads";
  * Actors and their channels (see docs/ARCHITECTURE.md):
  * - supervisor (main thread) -> worker host (one thread per mediasoup Worker):
  *   comlink RPC, `WorkerHostApi`.
- * - worker host -> supervisor: `HostEvent` messages on the host's event port.
- * - worker host -> balancer: `LoadReport` messages on a port given at start.
- * - supervisor -> balancer (own thread): comlink RPC, `BalancerApi`.
+ * - worker host -> supervisor: `HostEvent` messages (`HostEventMessage`), on
+ *   the same channel as the replies and ahead of the replies they precede,
+ *   `LoadReport`s among them.
+ * - supervisor -> balancer (own thread): comlink RPC, `BalancerApi`; the
+ *   latest load reports ride with the next call that reads the load table
+ *   (actors/supervisor/balancer-client.ts), so a report costs the balancer
+ *   no wake-up of its own.
  *
  * Everything here is structured-clone data: mediasoup objects never cross a
  * thread, only their ids and snapshots of their properties.
@@ -282,12 +284,18 @@ export interface LoadReportEvent {
 
 export type HostEvent = ObjectEvent | ObjectClosed | WorkerDiedEvent | LoadReportEvent;
 
-/** Start data of a worker host thread (workerData); WorkerHostApi is exposed on its parentPort. */
-export interface HostWorkerData {
-	/** Port for HostEvent messages to the supervisor. */
-	eventPort: MessagePort;
-	/** Port for LoadReport messages to the balancer. */
-	balancerPort: MessagePort;
+/**
+ * A HostEvent as it travels on a worker host's thread channel, next to
+ * comlink's messages (which carry an `id`; this does not, so comlink skips it).
+ * One channel keeps an event ahead of a reply posted after it, and a turn's
+ * events and replies in one message.
+ */
+export interface HostEventMessage {
+	$event: HostEvent;
+}
+
+export function isHostEventMessage(value: unknown): value is HostEventMessage {
+	return typeof value === 'object' && value !== null && typeof (value as { $event?: unknown }).$event === 'object';
 }
 
 // ---------------------------------------------------------------------------
@@ -331,7 +339,13 @@ export interface PipeSource {
 
 export interface BalancerApi {
 	/** Adds a worker (index) to the load table, or marks it alive again after a restart. */
-	addWorker(workerIndex: number, port: MessagePort): Promise<void>;
+	addWorker(workerIndex: number): Promise<void>;
+	/**
+	 * The latest load reports of some workers (a report of a worker not in the
+	 * table, or not well formed, is dropped: in a cluster they come from the
+	 * network).
+	 */
+	ingestReports(reports: unknown[]): Promise<void>;
 	/**
 	 * Names the machine (cluster node) of a worker, so that placement fills a
 	 * node before opening another and pipe sources prefer the receiving node.
@@ -478,6 +492,14 @@ export const JSON_SNAPSHOT_FIELDS: ReadonlySet<string> = new Set([
 	'rtpParameters', 'consumableRtpParameters', 'iceParameters', 'iceCandidates', 'dtlsParameters',
 	'sctpParameters', 'sctpStreamParameters', 'srtpParameters',
 ]);
+
+/**
+ * The only calls after which a JSON_SNAPSHOT_FIELDS property may differ
+ * (a transport's dtlsParameters role, srtpParameters and tuple at connect,
+ * iceParameters at restartIce); other calls' and events' snapshots leave
+ * those fields out.
+ */
+export const JSON_CHANGING_METHODS: ReadonlySet<string> = new Set(['connect', 'restartIce']);
 
 /**
  * A snapshot field sent as JSON text (see JSON_SNAPSHOT_FIELDS). An object is

@@ -540,6 +540,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 	#onHostEvent(index: number, event: HostEvent): void {
 		switch (event.type) {
 			case 'load-report':
+				this.#supervisor?.balancer.report(event.report);
 				this.emit('loadreport', event.report);
 				return;
 			case 'object-event':

@@ -23,14 +23,33 @@ function sh(cmd, args, opts = {}) {
 	execFileSync(cmd, args, { stdio: 'inherit', cwd: ROOT, ...opts });
 }
 
+// Whether node_modules was installed from this package-lock.json: by content,
+// not by modification time (a checkout, a merge or \`npm install
+// --package-lock-only\` moves times without changing what is installed, or
+// changes it without moving them the right way).
+const INSTALLED_LOCK = path.join(ROOT, 'node_modules', '.mafalda-installed-lock.sha256');
+
+function lockHash(lock) {
+	return require('node:crypto').createHash('sha256').update(fs.readFileSync(lock)).digest('hex');
+}
+
 function ensureNpmPackages() {
 	const lock = path.join(ROOT, 'package-lock.json');
-	const marker = path.join(ROOT, 'node_modules', '.package-lock.json');
-	const fresh = fs.existsSync(marker) && fs.existsSync(lock) && fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs;
-	if (fresh) return;
+	const npmMarker = path.join(ROOT, 'node_modules', '.package-lock.json');
+	if (fs.existsSync(lock) && fs.existsSync(npmMarker)) {
+		const hash = lockHash(lock);
+		if (fs.existsSync(INSTALLED_LOCK)) {
+			if (fs.readFileSync(INSTALLED_LOCK, 'utf8').trim() === hash) return;
+		} else if (fs.statSync(npmMarker).mtimeMs >= fs.statSync(lock).mtimeMs) {
+			// Installed before this check existed, and not older than the lock: trust it once.
+			fs.writeFileSync(INSTALLED_LOCK, `${hash}\n`);
+			return;
+		}
+	}
 	log('installing npm packages');
 	// --ignore-scripts: mediasoup's postinstall would try to download a worker.
 	sh('npm', [fs.existsSync(lock) ? 'ci' : 'install', '--ignore-scripts', '--no-audit', '--no-fund']);
+	if (fs.existsSync(lock)) fs.writeFileSync(INSTALLED_LOCK, `${lockHash(lock)}\n`);
 }
 
 // What the cluster tests need (docs/CLUSTER.md): a real Redis server, and

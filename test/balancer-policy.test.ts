@@ -1,8 +1,10 @@
 import { LoadTable } from '../actors/balancer/load-table';
 import { PlacementPolicy } from '../actors/balancer/placement-policy';
 import { StreamMap } from '../actors/balancer/stream-map';
+import { NodeMap } from '../actors/balancer/node-map';
 import { report, setup } from './helpers/balancer-tables';
-import type { LoadReport, PlaceTransportRequest, ShardLoad, Watermarks } from '../actors/protocol';
+import { sortedPlacement } from './helpers/sorted-placement';
+import type { LoadReport, Placement, PlaceTransportRequest, ShardLoad, Watermarks } from '../actors/protocol';
 
 const WATERMARKS: Watermarks = { watermarkWorker: 80, maxConsumersPerWorker: 10 };
 
@@ -268,6 +270,67 @@ describe('PlacementPolicy.placeTransport', () => {
 		expect(table.view().map((v) => v.pending)).toEqual([0, 0]);
 		const empty = new PlacementPolicy(new LoadTable(), new StreamMap());
 		expect(() => empty.placeTransport(request('room'))).toThrow(/no worker/);
+	});
+});
+
+describe('routers growing side by side', () => {
+	test("a router with streams opens its next shard on a worker no other router spills to, and shares one only when there is none", () => {
+		const { table, streams, policy } = setup(4);
+		streams.streamAdded('a', 'pa', 0, 0);
+		streams.streamAdded('b', 'pb', 0, 0);
+		table.ingest(report(0, 1, { consumers: 10 }));
+		expect(policy.placeTransport(request('a'))).toMatchObject({ workerIndex: 1, openShard: true, rule: 'most-loaded-under-watermark' });
+		streams.streamAdded('a', 'pa', 1, 1);
+		// Worker 1 is the most loaded with room, but a's stream is piped into it: b takes a worker of its own.
+		expect(policy.placeTransport(request('b'))).toMatchObject({ workerIndex: 2, openShard: true, rule: 'most-loaded-under-watermark' });
+		streams.streamAdded('b', 'pb', 2, 1);
+		// A router without streams pays no pipe: it fills the most loaded worker as before.
+		expect(policy.placeTransport(request('new'))).toMatchObject({ workerIndex: 1, rule: 'most-loaded-under-watermark' });
+		// Every worker with room has another router's stream piped in: share the most loaded.
+		streams.streamAdded('b', 'pb', 3, 1);
+		streams.streamAdded('c', 'pc', 0, 0);
+		expect(policy.placeTransport(request('c'))).toMatchObject({ workerIndex: 1, rule: 'most-loaded-under-watermark' });
+	});
+
+	/** Eight rooms, each producer placed first, then 25 viewers each joining in rounds (one per room), pipes as the balancer opens them. */
+	function fillSideBySide(place: (fixture: ReturnType<typeof setup>, request: PlaceTransportRequest) => Placement): { pipes: number; widest: number } {
+		const fixture = setup(32);
+		const { table, streams, policy } = fixture;
+		const ROOMS = 8;
+		for (let r = 0; r < ROOMS; r++) {
+			const p = place(fixture, request(`room-${r}`, { maxWorkers: 32 }));
+			streams.streamAdded(`room-${r}`, `p${r}`, p.workerIndex, 0);
+		}
+		let pipes = 0;
+		for (let v = 0; v < 25; v++) {
+			for (let r = 0; r < ROOMS; r++) {
+				const p = place(fixture, request(`room-${r}`, { maxWorkers: 32 }));
+				if (streams.carriers(`p${r}`)?.has(p.workerIndex)) continue;
+				const source = policy.choosePipeSource({ producerId: `p${r}`, destWorker: p.workerIndex, ...WATERMARKS });
+				streams.streamAdded(`room-${r}`, `p${r}`, p.workerIndex, source.depth + 1);
+				// The pipe's consumer is a unit of its source's load.
+				table.recordPlacement(source.workerIndex);
+				pipes++;
+			}
+		}
+		let widest = 0;
+		for (let r = 0; r < ROOMS; r++) widest = Math.max(widest, streams.shardWorkers(`room-${r}`).size);
+		return { pipes, widest };
+	}
+
+	test('eight rooms filling at once each reach a few workers, where the sort-based rule spread each over most of them', () => {
+		const indexed = fillSideBySide(({ policy }, r) => policy.placeTransport(r));
+		const sorted = fillSideBySide(({ table, streams }, r) => {
+			const p = sortedPlacement(table, streams, new NodeMap(), r);
+			table.recordPlacement(p.workerIndex);
+			return p;
+		});
+		// 26 units a room at 10 a worker: 3 workers at best, 4 with its first worker shared with the other producers.
+		expect(indexed.widest).toBeLessThanOrEqual(4);
+		expect(indexed.pipes).toBeLessThanOrEqual(8 * 3);
+		// The sort-based rule put every room on 21 of the 32 workers: 160 pipes, where 24 do.
+		expect(sorted.widest).toBeGreaterThan(10);
+		expect(sorted.pipes).toBeGreaterThan(4 * indexed.pipes);
 	});
 });
 

@@ -340,6 +340,8 @@ describe('a node killed (SIGKILL)', () => {
 		expect(onD).toBeDefined();
 		const left = new Promise<NodeLeftInfo>((resolve) => mafalda.once('nodeleft', resolve));
 		const nodeD = nodes.get(LATE_NODE)!;
+		// What node-d wrote, listed under its own id so that whoever sees it die can take it out.
+		expect(redis.cli('exists', `${PREFIX}node-routers:${LATE_NODE}`)).toBe('1');
 		nodeD.child.kill('SIGKILL');
 		nodes.delete(LATE_NODE);
 		const info = await left;
@@ -354,6 +356,8 @@ describe('a node killed (SIGKILL)', () => {
 		// What a dead node wrote about its shards is taken out by the controller that saw it die.
 		const stale = (): string[] => redis.cli('smembers', `${PREFIX}router:${router.id}:workers`).split('\n').filter((m) => m.startsWith(`${LATE_NODE}/`));
 		await waitFor(() => stale().length === 0, 'node-d out of the router set', 3000);
+		// The registry read that pruned it forgot the rest too, for routers no controller here knows as well.
+		expect(redis.cli('exists', `${PREFIX}node-routers:${LATE_NODE}`, `${PREFIX}node-producers:${LATE_NODE}`)).toBe('0');
 	});
 });
 

@@ -1,4 +1,3 @@
-import type { MessagePort } from 'node:worker_threads';
 import type {
 	BalancerApi,
 	LoadReport,
@@ -19,7 +18,7 @@ const REPORT_NUMBERS = [
 ] as const;
 const OPTIONAL_REPORT_NUMBERS = ['cpuSampleSeq', 'cpuLoad'] as const;
 
-/** A port carries whatever its peer posts; only a well-formed report may move the table. */
+/** In a cluster a report comes from the network; only a well-formed one may move the table. */
 function isLoadReport(message: unknown): message is LoadReport {
 	if (typeof message !== 'object' || message === null) return false;
 	const fields = message as Record<string, unknown>;
@@ -29,27 +28,25 @@ function isLoadReport(message: unknown): message is LoadReport {
 
 /**
  * The balancer actor's state and RPC surface, without the thread: the load
- * table fed by the hosts' report ports, the stream map fed by the supervisor,
- * and the policy deciding on both.
+ * table fed by the hosts' reports (forwarded by the supervisor with the call
+ * that needs them), the stream map fed by the supervisor, and the policy
+ * deciding on both.
  */
 export class Balancer implements BalancerApi {
 	readonly #table = new LoadTable();
 	readonly #streams = new StreamMap();
 	readonly #nodes = new NodeMap();
 	readonly #policy = new PlacementPolicy(this.#table, this.#streams, this.#nodes);
-	readonly #ports = new Map<number, MessagePort>();
 
-	async addWorker(workerIndex: number, port: MessagePort): Promise<void> {
-		// Re-adding means the worker restarted: it starts empty, and its old
-		// host's port must not feed the new entry.
-		this.#closePort(workerIndex);
+	async addWorker(workerIndex: number): Promise<void> {
+		// Re-adding means the worker restarted: it starts empty.
 		this.#streams.removeWorker(workerIndex);
 		this.#table.addWorker(workerIndex);
-		this.#ports.set(workerIndex, port);
-		port.on('message', (message: unknown) => {
-			if (this.#ports.get(workerIndex) !== port) return;
-			if (isLoadReport(message) && message.workerIndex === workerIndex) this.#table.ingest(message);
-		});
+	}
+
+	async ingestReports(reports: unknown[]): Promise<void> {
+		if (!Array.isArray(reports)) return;
+		for (const report of reports) if (isLoadReport(report) && this.#table.has(report.workerIndex)) this.#table.ingest(report);
 	}
 
 	async setWorkerNode(workerIndex: number, nodeId: string): Promise<void> {
@@ -58,7 +55,6 @@ export class Balancer implements BalancerApi {
 
 	async removeWorker(workerIndex: number): Promise<void> {
 		this.#nodes.remove(workerIndex);
-		this.#closePort(workerIndex);
 		this.#streams.removeWorker(workerIndex);
 		this.#table.removeWorker(workerIndex);
 	}
@@ -97,11 +93,5 @@ export class Balancer implements BalancerApi {
 
 	async loadTable(): Promise<WorkerLoadView[]> {
 		return this.#table.view();
-	}
-
-	#closePort(workerIndex: number): void {
-		const port = this.#ports.get(workerIndex);
-		this.#ports.delete(workerIndex);
-		port?.close();
 	}
 }

@@ -47,8 +47,28 @@ function emptyLoad(): WorkerLoad {
 	};
 }
 
+/** Told the index of a worker whose load() may have changed, or that was added or removed. */
+export type LoadListener = (workerIndex: number) => void;
+
 export class LoadTable {
 	readonly #workers = new Map<number, WorkerLoad>();
+	readonly #listeners: LoadListener[] = [];
+	/**
+	 * The mean of the workers' own CPU estimates, computed once per change of
+	 * an estimate: every placement decision reads it for workers without their
+	 * own, and recomputing it each time walked the whole cluster per read.
+	 * null: to recompute.
+	 */
+	#meanCpuPerLoad: number | undefined | null = null;
+
+	/** Indexes kept in step with the loads (the placement policy's order of workers) listen here. */
+	watch(listener: LoadListener): void {
+		this.#listeners.push(listener);
+	}
+
+	get size(): number {
+		return this.#workers.size;
+	}
 
 	/**
 	 * A restarted worker's host counts placedTransports and seq from zero again,
@@ -56,11 +76,14 @@ export class LoadTable {
 	 * look pending forever and the new host's reports would look stale.
 	 */
 	addWorker(workerIndex: number): void {
+		if (this.#workers.get(workerIndex)?.cpuPerLoad !== undefined) this.#meanCpuPerLoad = null;
 		this.#workers.set(workerIndex, emptyLoad());
+		this.#changed(workerIndex);
 	}
 
 	removeWorker(workerIndex: number): void {
-		this.#workers.delete(workerIndex);
+		if (this.#workers.get(workerIndex)?.cpuPerLoad !== undefined) this.#meanCpuPerLoad = null;
+		if (this.#workers.delete(workerIndex)) this.#changed(workerIndex);
 	}
 
 	has(workerIndex: number): boolean {
@@ -89,21 +112,29 @@ export class LoadTable {
 		if (sampleSeq !== undefined && sampleSeq > entry.cpuSampleSeq) {
 			entry.cpuSampleSeq = sampleSeq;
 			const cpuLoad = report.cpuLoad ?? 0;
-			if (cpuLoad >= MIN_LOAD_FOR_CPU_ESTIMATE) entry.cpuPerLoad = report.cpuPercent / cpuLoad;
+			if (cpuLoad >= MIN_LOAD_FOR_CPU_ESTIMATE) {
+				entry.cpuPerLoad = report.cpuPercent / cpuLoad;
+				this.#meanCpuPerLoad = null;
+			}
 			// Placements the report does not include yet cost nothing in this sample.
 			entry.loadAtCpuSample = this.load(report.workerIndex) - this.pending(report.workerIndex);
 		}
+		this.#changed(report.workerIndex);
 		return true;
 	}
 
 	recordPlacement(workerIndex: number): void {
 		this.#get(workerIndex).placements++;
+		this.#changed(workerIndex);
 	}
 
 	/** A placement that never became a transport (its creation failed, or a new worker took it). */
 	releasePlacement(workerIndex: number): void {
 		const entry = this.#get(workerIndex);
-		if (entry.placements > 0) entry.placements--;
+		if (entry.placements > 0) {
+			entry.placements--;
+			this.#changed(workerIndex);
+		}
 	}
 
 	pending(workerIndex: number): number {
@@ -128,14 +159,17 @@ export class LoadTable {
 	cpuPerLoad(workerIndex: number): number | undefined {
 		const own = this.#get(workerIndex).cpuPerLoad;
 		if (own !== undefined) return own;
-		let sum = 0;
-		let n = 0;
-		for (const entry of this.#workers.values()) {
-			if (entry.cpuPerLoad === undefined) continue;
-			sum += entry.cpuPerLoad;
-			n++;
+		if (this.#meanCpuPerLoad === null) {
+			let sum = 0;
+			let n = 0;
+			for (const entry of this.#workers.values()) {
+				if (entry.cpuPerLoad === undefined) continue;
+				sum += entry.cpuPerLoad;
+				n++;
+			}
+			this.#meanCpuPerLoad = n > 0 ? sum / n : undefined;
 		}
-		return n > 0 ? sum / n : undefined;
+		return this.#meanCpuPerLoad;
 	}
 
 	/**
@@ -179,6 +213,10 @@ export class LoadTable {
 					projectedCpuPercent: this.projectedCpuPercent(workerIndex),
 				};
 			});
+	}
+
+	#changed(workerIndex: number): void {
+		for (const listener of this.#listeners) listener(workerIndex);
 	}
 
 	#get(workerIndex: number): WorkerLoad {

@@ -9,20 +9,32 @@ export const LOCAL_NODE = '';
 export class NodeMap {
 	readonly #nodeOf = new Map<number, string>();
 	readonly #workers = new Map<string, number>();
+	readonly #listeners: Array<(workerIndex: number) => void> = [];
+
+	/** Told the index of a worker whose node changed (the placement policy's order of workers listens). */
+	watch(listener: (workerIndex: number) => void): void {
+		this.#listeners.push(listener);
+	}
 
 	set(workerIndex: number, nodeId: string): void {
-		this.remove(workerIndex);
+		this.#forget(workerIndex);
 		this.#nodeOf.set(workerIndex, nodeId);
 		this.#workers.set(nodeId, (this.#workers.get(nodeId) ?? 0) + 1);
+		for (const listener of this.#listeners) listener(workerIndex);
 	}
 
 	remove(workerIndex: number): void {
+		if (this.#forget(workerIndex)) for (const listener of this.#listeners) listener(workerIndex);
+	}
+
+	#forget(workerIndex: number): boolean {
 		const nodeId = this.#nodeOf.get(workerIndex);
-		if (nodeId === undefined) return;
+		if (nodeId === undefined) return false;
 		this.#nodeOf.delete(workerIndex);
 		const left = (this.#workers.get(nodeId) ?? 1) - 1;
 		if (left > 0) this.#workers.set(nodeId, left);
 		else this.#workers.delete(nodeId);
+		return true;
 	}
 
 	nodeOf(workerIndex: number): string {

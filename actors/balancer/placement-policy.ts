@@ -1,7 +1,11 @@
-import type { PipeSource, PipeSourceRequest, Placement, PlaceTransportRequest } from '../protocol';
+import type { PipeSource, PipeSourceRequest, Placement, PlaceTransportRequest, Watermarks } from '../protocol';
+import { LoadOrder, ranksBefore, type NodeLoad } from './load-order';
 import type { LoadTable } from './load-table';
 import { NodeMap } from './node-map';
 import type { StreamMap } from './stream-map';
+
+/** A preference a worker must meet in one pass of a choice. */
+type Accept = (workerIndex: number) => boolean;
 
 /**
  * Mafalda's policy: concentrate, do not spread. A transport goes where its
@@ -9,16 +13,23 @@ import type { StreamMap } from './stream-map';
  * only opened when those are over their watermarks, and then the fullest one
  * that still has room, so the other workers stay free for other routers.
  *
- * A decision reads the router's own shards and origins and the per-worker
- * aggregates: its cost grows with the number of workers, never with the
- * number of consumers or of other routers' producers.
+ * A decision reads the router's own shards and origins and, to open a
+ * shard, the front of an order of machines and workers by load kept up to
+ * date on each change (LoadOrder): its cost grows with the router's shards and
+ * the machines that are full, never with the number of consumers, of other
+ * routers' producers, or a sort of the cluster's workers.
  */
 export class PlacementPolicy {
+	/** Workers by machine load, then by worker load, kept in step with the table and the node map. */
+	readonly #order: LoadOrder;
+
 	constructor(
 		private readonly table: LoadTable,
 		private readonly streams: StreamMap,
 		private readonly nodes: NodeMap = new NodeMap(),
-	) {}
+	) {
+		this.#order = new LoadOrder(table, nodes);
+	}
 
 	/** Chooses a worker and counts the placement as pending until a report includes it. */
 	placeTransport(request: PlaceTransportRequest): Placement {
@@ -73,89 +84,147 @@ export class PlacementPolicy {
 		const shards = this.streams.shardWorkers(routerId);
 		const origins = this.streams.origins(routerId);
 
-		const streamWorkers = [...origins]
-			.filter(([workerIndex]) => usable(workerIndex))
-			.sort(([wa, na], [wb, nb]) => nb - na || wa - wb)
-			.map(([workerIndex]) => workerIndex);
-		for (const workerIndex of streamWorkers) {
-			if (!over(workerIndex)) return this.#placement(workerIndex, shards, 'stream-worker');
+		// The worker with most of the router's producers that is not over (ties: the lower index).
+		let best: number | undefined;
+		let bestKey = 0;
+		for (const [workerIndex, producers] of origins) {
+			if (best !== undefined && !ranksBefore(producers, workerIndex, bestKey, best)) continue;
+			if (!usable(workerIndex) || over(workerIndex)) continue;
+			best = workerIndex;
+			bestKey = producers;
 		}
+		if (best !== undefined) return this.#placement(best, shards, 'stream-worker');
 
-		const otherShardWorkers = this.#byLoadDescending(
-			[...shards].filter((workerIndex) => usable(workerIndex) && !origins.has(workerIndex)),
-		);
-		for (const workerIndex of otherShardWorkers) {
-			if (!over(workerIndex)) return this.#placement(workerIndex, shards, 'router-worker');
+		// Then the router's other shards, most loaded first.
+		let used = 0;
+		best = undefined;
+		for (const workerIndex of shards) {
+			if (!usable(workerIndex)) continue;
+			used++;
+			if (origins.has(workerIndex)) continue;
+			const load = this.table.load(workerIndex);
+			if (best !== undefined && !ranksBefore(load, workerIndex, bestKey, best)) continue;
+			if (over(workerIndex)) continue;
+			best = workerIndex;
+			bestKey = load;
 		}
+		if (best !== undefined) return this.#placement(best, shards, 'router-worker');
 
-		const allowed = this.#allowedWorkers(request, shards, excluded);
-		if (allowed.length === 0) {
+		// maxWorkers: shards on excluded (dead or closing) workers do not count
+		// against the limit: they are going away, and counting them would leave a
+		// router with nowhere to fail over to. A router needs at least one worker,
+		// so a limit below one still allows one.
+		if (used >= Math.max(1, request.maxWorkers)) {
+			// Its usable shards are all it may use, and all of them are over (above).
+			return { ...this.#placement(this.#leastLoaded(shards, usable), shards, 'least-loaded-overloaded'), overloaded: true };
+		}
+		let excludedHere = 0;
+		for (const workerIndex of excluded) if (this.table.has(workerIndex)) excludedHere++;
+		if (this.table.size === excludedHere) {
 			throw new Error(`no worker available for router ${routerId} (all workers are dead or excluded)`);
 		}
-		const spansNodes = this.nodes.spans(this.table.indices());
-		if (spansNodes) {
-			// Fill-first lifted one level: the machines that already carry the
-			// router take its transports up to their watermarks before another
-			// machine gets a shard of it (and pipes between machines).
-			const routerNodes = new Set([...shards].filter(usable).map((w) => this.nodes.nodeOf(w)));
-			const onRouterNodes = this.#byLoadDescending(allowed.filter((w) => routerNodes.has(this.nodes.nodeOf(w))));
-			const roomy = onRouterNodes.find((workerIndex) => !over(workerIndex));
-			if (roomy !== undefined) return this.#placement(roomy, shards, 'router-node');
+		// A router with streams pays a pipe per stream for every shard it opens.
+		// Routers growing side by side would all open theirs on the same most
+		// loaded worker and share its room, then all spill again after a few
+		// transports each (bench/README.md, simulation 7: 200,023 pipes for
+		// 1,000,000 viewers, 14,768 when the router's own machines were still
+		// searched for a shared worker first, 2,150 this way). So such a router
+		// first takes a worker no stream is piped into yet (not another router's
+		// spill), on its machines and then on the most loaded one with such a
+		// worker, and shares a worker only when there is none in the cluster.
+		const passes: Array<Accept | undefined> = origins.size > 0 ? [(w) => this.streams.pipedIn(w) === 0, undefined] : [undefined];
+		// Fill-first lifted one level: the machines that already carry the
+		// router take its transports up to their watermarks before another
+		// machine gets a shard of it (and pipes between machines).
+		const routerNodes = new Set<string>();
+		if (this.#order.nodeCount > 1) for (const workerIndex of shards) if (usable(workerIndex)) routerNodes.add(this.nodes.nodeOf(workerIndex));
+		for (const accept of passes) {
+			best = undefined;
+			for (const nodeId of routerNodes) {
+				const node = this.#order.node(nodeId);
+				const roomy = node && this.#firstRoomy(node, excluded, request, accept);
+				if (roomy === undefined) continue;
+				const load = this.table.load(roomy);
+				if (best === undefined || ranksBefore(load, roomy, bestKey, best)) {
+					best = roomy;
+					bestKey = load;
+				}
+			}
+			if (best !== undefined) return this.#placement(best, shards, 'router-node');
+			const roomy = this.#mostLoadedRoomy(excluded, request, accept);
+			if (roomy !== undefined) return this.#placement(roomy, shards, 'most-loaded-under-watermark');
 		}
-		const byLoad = spansNodes ? this.#byNodeLoadDescending(allowed, over) : this.#byLoadDescending(allowed);
-		const roomy = byLoad.find((workerIndex) => !over(workerIndex));
-		if (roomy !== undefined) return this.#placement(roomy, shards, 'most-loaded-under-watermark');
 		// Every allowed worker is over. A router with streams needs a pipe per
 		// stream for a transport placed off its shards, which only adds load to
 		// workers already over: it stays on its least loaded shard (a meeting
 		// stays together, a broadcast shares its shards). Without streams,
 		// spreading costs nothing.
-		const ownShards = origins.size > 0 ? byLoad.filter((workerIndex) => shards.has(workerIndex)) : [];
-		const leastLoaded = (ownShards.length > 0 ? ownShards : byLoad).reduce((least, workerIndex) =>
-			this.table.load(workerIndex) < this.table.load(least) ||
-			(this.table.load(workerIndex) === this.table.load(least) && workerIndex < least) ? workerIndex : least);
+		const leastLoaded = (origins.size > 0 && used > 0 ? this.#leastLoaded(shards, usable) : undefined) ??
+			this.#leastLoaded(this.table.indices(), (workerIndex) => !excluded.has(workerIndex));
 		return { ...this.#placement(leastLoaded, shards, 'least-loaded-overloaded'), overloaded: true };
 	}
 
 	/**
-	 * Workers the router may use under maxWorkers. Shards on excluded (dead or
-	 * closing) workers do not count against the limit: they are going away,
-	 * and counting them would leave a router with nowhere to fail over to. A
-	 * router needs at least one worker, so a limit below one still allows one.
+	 * The most loaded machine that still has a worker under its watermarks,
+	 * and in it the most loaded such worker: a new router fills one machine
+	 * before it spreads to the next. A machine's load counts only its allowed
+	 * workers, so the few machines with an excluded worker are weighed apart;
+	 * every other one is read in the order's sequence, and the first with room
+	 * wins.
 	 */
-	#allowedWorkers(request: PlaceTransportRequest, shards: ReadonlySet<number>, excluded: ReadonlySet<number>): number[] {
-		let used = 0;
-		for (const workerIndex of shards) if (this.table.has(workerIndex) && !excluded.has(workerIndex)) used++;
-		const mayOpen = used < Math.max(1, request.maxWorkers);
-		return this.table
-			.indices()
-			.filter((workerIndex) => !excluded.has(workerIndex) && (mayOpen || shards.has(workerIndex)));
-	}
-
-	/** Most loaded first; on equal load the lower index first, so decisions are reproducible. */
-	#byLoadDescending(workers: number[]): number[] {
-		const loads = new Map(workers.map((workerIndex) => [workerIndex, this.table.load(workerIndex)]));
-		return workers.sort((a, b) => (loads.get(b) ?? 0) - (loads.get(a) ?? 0) || a - b);
-	}
-
-	/**
-	 * The most loaded machine that still has a worker under its watermarks
-	 * first, and within a machine the most loaded worker first: a new router
-	 * fills one machine before it spreads to the next.
-	 */
-	#byNodeLoadDescending(workers: number[], over: (workerIndex: number) => boolean): number[] {
-		const nodes = new Map<string, { load: number; roomy: boolean; workers: number[] }>();
-		for (const workerIndex of workers) {
+	#mostLoadedRoomy(excluded: ReadonlySet<number>, watermarks: Watermarks, accept?: Accept): number | undefined {
+		const excludedLoad = new Map<string, number>();
+		for (const workerIndex of excluded) {
+			if (!this.table.has(workerIndex)) continue;
 			const nodeId = this.nodes.nodeOf(workerIndex);
-			let node = nodes.get(nodeId);
-			if (!node) nodes.set(nodeId, (node = { load: 0, roomy: false, workers: [] }));
-			node.load += this.table.load(workerIndex);
-			node.roomy ||= !over(workerIndex);
-			node.workers.push(workerIndex);
+			excludedLoad.set(nodeId, (excludedLoad.get(nodeId) ?? 0) + this.table.load(workerIndex));
 		}
-		return [...nodes.entries()]
-			.sort(([na, a], [nb, b]) => Number(b.roomy) - Number(a.roomy) || b.load - a.load || (na < nb ? -1 : na > nb ? 1 : 0))
-			.flatMap(([, node]) => this.#byLoadDescending(node.workers));
+		let best: { workerIndex: number; load: number; nodeId: string } | undefined;
+		for (const node of this.#order.nodes) {
+			if (excludedLoad.has(node.nodeId)) continue;
+			const workerIndex = this.#firstRoomy(node, excluded, watermarks, accept);
+			if (workerIndex === undefined) continue;
+			best = { workerIndex, load: node.load, nodeId: node.nodeId };
+			break;
+		}
+		for (const [nodeId, lessLoad] of excludedLoad) {
+			const node = this.#order.node(nodeId);
+			if (!node) continue;
+			const workerIndex = this.#firstRoomy(node, excluded, watermarks, accept);
+			if (workerIndex === undefined) continue;
+			const load = node.load - lessLoad;
+			if (!best || ranksBefore(load, nodeId, best.load, best.nodeId)) best = { workerIndex, load, nodeId };
+		}
+		return best?.workerIndex;
+	}
+
+	/** A machine's most loaded worker under its watermarks; a machine whose least loaded worker is at the count watermark is skipped whole. */
+	#firstRoomy(node: NodeLoad, excluded: ReadonlySet<number>, watermarks: Watermarks, accept?: Accept): number | undefined {
+		const { workers } = node;
+		const leastLoad = this.#order.loadOf(workers[workers.length - 1]) ?? 0;
+		if (leastLoad >= watermarks.maxConsumersPerWorker) return undefined;
+		for (const workerIndex of workers) {
+			if (excluded.has(workerIndex) || (this.#order.loadOf(workerIndex) ?? 0) >= watermarks.maxConsumersPerWorker) continue;
+			if (accept && !accept(workerIndex)) continue;
+			if (!this.table.isOver(workerIndex, watermarks)) return workerIndex;
+		}
+		return undefined;
+	}
+
+	/** The least loaded of these workers; on equal load the lower index. */
+	#leastLoaded(workers: Iterable<number>, allowed: (workerIndex: number) => boolean): number {
+		let least: number | undefined;
+		let leastLoad = 0;
+		for (const workerIndex of workers) {
+			if (!allowed(workerIndex)) continue;
+			const load = this.table.load(workerIndex);
+			if (least === undefined || load < leastLoad || (load === leastLoad && workerIndex < least)) {
+				least = workerIndex;
+				leastLoad = load;
+			}
+		}
+		if (least === undefined) throw new Error('no worker to fall back on');
+		return least;
 	}
 
 	#placement(workerIndex: number, shards: ReadonlySet<number>, rule: Placement['rule']): Placement {

@@ -21,6 +21,8 @@ export class StreamMap {
 	/** Router -> worker -> producers originating there (depth 0). */
 	readonly #origins = new Map<string, Map<number, number>>();
 	readonly #producers = new Map<string, ProducerStreams>();
+	/** Worker -> copies of streams piped into it (depth 1 or more), of any router. */
+	readonly #pipedIn = new Map<number, number>();
 
 	shardOpened(routerId: string, workerIndex: number): void {
 		let workers = this.#shards.get(routerId);
@@ -72,6 +74,8 @@ export class StreamMap {
 		const previous = stream.carriers.get(workerIndex);
 		if (previous === 0 && depth !== 0) this.#addOrigin(routerId, workerIndex, -1);
 		if (previous !== 0 && depth === 0) this.#addOrigin(routerId, workerIndex, +1);
+		if ((previous === undefined || previous === 0) && depth > 0) this.#addPipedIn(workerIndex, +1);
+		if (previous !== undefined && previous > 0 && depth === 0) this.#addPipedIn(workerIndex, -1);
 		stream.carriers.set(workerIndex, depth);
 		this.#workerShards.get(workerIndex)?.get(routerId)?.add(producerId);
 	}
@@ -82,6 +86,7 @@ export class StreamMap {
 		if (!stream || depth === undefined) return;
 		stream.carriers.delete(workerIndex);
 		if (depth === 0) this.#addOrigin(stream.routerId, workerIndex, -1);
+		else this.#addPipedIn(workerIndex, -1);
 		this.#workerShards.get(workerIndex)?.get(stream.routerId)?.delete(producerId);
 		if (stream.carriers.size === 0) this.#producers.delete(producerId);
 	}
@@ -100,8 +105,19 @@ export class StreamMap {
 		return this.#producers.get(producerId)?.carriers;
 	}
 
+	/** Streams piped into this worker from another (any router's): a worker other routers spill to. */
+	pipedIn(workerIndex: number): number {
+		return this.#pipedIn.get(workerIndex) ?? 0;
+	}
+
 	routerOf(producerId: string): string | undefined {
 		return this.#producers.get(producerId)?.routerId;
+	}
+
+	#addPipedIn(workerIndex: number, delta: number): void {
+		const count = (this.#pipedIn.get(workerIndex) ?? 0) + delta;
+		if (count > 0) this.#pipedIn.set(workerIndex, count);
+		else this.#pipedIn.delete(workerIndex);
 	}
 
 	#addOrigin(routerId: string, workerIndex: number, delta: number): void {

@@ -1,11 +1,12 @@
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { NoCpuSlotError } from '../../lib/errors';
 import { timedRemote } from '../../lib/metrics/timed-remote';
 import { actorEntry } from '../actor-entry';
 import { BatchedPort } from '../batched-port';
-import type { BalancerApi, HostEvent, HostWorkerData, WorkerHostApi } from '../protocol';
+import { type BalancerApi, type HostEvent, isHostEventMessage, type WorkerHostApi } from '../protocol';
+import { BalancerClient } from './balancer-client';
 import { CpuSlots } from './cpu-slots';
 import { WorkerHandle } from './worker-handle';
 
@@ -46,11 +47,11 @@ export interface SupervisorHooks {
 /**
  * The supervisor actor: owns one worker host thread per mediasoup Worker,
  * starts them on demand (one per CPU slot at most) and restarts what dies,
- * with back-off. It also owns the balancer thread and wires every host's load
- * reports to it.
+ * with back-off. It also owns the balancer thread (BalancerClient carries the
+ * hosts' load reports to it).
  */
 export class Supervisor {
-	readonly balancer: Comlink.Remote<BalancerApi>;
+	readonly balancer: BalancerClient;
 	readonly #balancerThread: Worker;
 	readonly #handles = new Map<number, WorkerHandle>();
 	readonly #deaths = new Map<number, number[]>();
@@ -68,7 +69,7 @@ export class Supervisor {
 			// The balancer holds only derived state; losing it is a bug, not an outage to hide.
 			console.error('mafalda: balancer thread failed', error);
 		});
-		this.balancer = Comlink.wrap<BalancerApi>(nodeEndpoint(new BatchedPort(this.#balancerThread)));
+		this.balancer = new BalancerClient(Comlink.wrap<BalancerApi>(nodeEndpoint(new BatchedPort(this.#balancerThread))));
 	}
 
 	get closed(): boolean {
@@ -126,26 +127,22 @@ export class Supervisor {
 	}
 
 	async #startHost(index: number, slot: number, workerSettings: Record<string, unknown>, restarted: boolean): Promise<WorkerHandle> {
-		const events = new MessageChannel();
-		const loads = new MessageChannel();
-		const data: HostWorkerData = { eventPort: events.port2, balancerPort: loads.port2 };
 		const env: NodeJS.ProcessEnv = { ...process.env };
 		if (this.options.workerBin && !env.MEDIASOUP_WORKER_BIN) env.MEDIASOUP_WORKER_BIN = this.options.workerBin;
-		const thread = new Worker(actorEntry('worker-host/worker-host-actor'), {
-			workerData: data,
-			transferList: [events.port2, loads.port2],
-			env,
-		});
-		const remote = Comlink.wrap<WorkerHostApi>(nodeEndpoint(new BatchedPort(thread)));
+		const thread = new Worker(actorEntry('worker-host/worker-host-actor'), { env });
+		const port = new BatchedPort(thread);
+		const remote = Comlink.wrap<WorkerHostApi>(nodeEndpoint(port));
 		const { observeRpc } = this.options;
 		const api = observeRpc ? timedRemote(remote, (method, seconds) => observeRpc(index, method, seconds)) : remote;
-		const handle = new WorkerHandle(index, slot, thread, api, events.port1, workerSettings);
+		const handle = new WorkerHandle(index, slot, thread, api, workerSettings);
 		this.#handles.set(index, handle);
-		new BatchedPort(events.port1).on('message', (message) => {
-			const event = message as HostEvent;
+		port.on('message', (message) => {
+			if (!isHostEventMessage(message)) return;
+			const event = message.$event;
 			// mediasoup reports a death once its process has exited and been reaped.
 			if (event.type === 'worker-died') this.#onDeath(handle, `mediasoup worker died: ${event.error}`, true, true);
-			else this.hooks.hostEvent(index, event);
+			// A dead host's last reports must not reach its successor's entry.
+			else if (event.type !== 'load-report' || this.#handles.get(index) === handle) this.hooks.hostEvent(index, event);
 		});
 		thread.on('error', (error) => this.#onDeath(handle, `worker host thread crashed: ${error.message}`));
 		thread.on('exit', (code) => this.#onDeath(handle, `worker host thread exited with code ${code}`));
@@ -165,8 +162,8 @@ export class Supervisor {
 			if (!handle.alive) throw new Error(handle.deathDetail ?? 'worker died while being prepared');
 			// Only a started worker goes into the balancer's table: placed there
 			// earlier, a transport would reach a host with no mediasoup Worker yet.
-			// The host's first load reports wait in the port meanwhile.
-			await this.balancer.addWorker(index, Comlink.transfer(loads.port1, [loads.port1]));
+			// The host's first load reports wait in the balancer client meanwhile.
+			await this.balancer.addWorker(index);
 			handle.started = true;
 		} catch (error) {
 			this.#onDeath(handle, `worker failed to start: ${(error as Error).message}`, false);
@@ -185,7 +182,6 @@ export class Supervisor {
 		if (!handle.alive || this.#handles.get(handle.index) !== handle) return;
 		handle.markDead(detail);
 		this.#handles.delete(handle.index);
-		handle.eventPort.close();
 		// A reaped process's pid may already belong to another process: only
 		// kill a worker whose process may still run (its host thread failed).
 		if (!processGone) killQuietly(handle.pid);
@@ -234,7 +230,6 @@ export class Supervisor {
 				handle.beginClose();
 				const closedCleanly = await handle.call((host) => host.close()).then(() => true, () => false);
 				handle.markDead('closed');
-				handle.eventPort.close();
 				await handle.thread.terminate();
 				// Only a worker that did not close itself is still there to kill.
 				if (!closedCleanly) killQuietly(handle.pid);
@@ -243,7 +238,7 @@ export class Supervisor {
 		);
 		this.#handles.clear();
 		this.options.cpuSlots.releaseAll();
-		this.balancer[Comlink.releaseProxy]();
+		this.balancer.release();
 		await this.#balancerThread.terminate();
 	}
 }

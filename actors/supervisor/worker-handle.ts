@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { MessagePort, Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { fromRemote, MafaldaClosedError, WorkerDiedError } from '../../lib/errors';
 import type { WorkerHostApi } from '../protocol';
 
@@ -87,7 +87,6 @@ export class WorkerHandle extends HostHandle {
 		readonly slot: number,
 		readonly thread: Worker,
 		api: HostApi,
-		readonly eventPort: MessagePort,
 		/** The WorkerSettings this worker was started with, reused on restart. */
 		readonly workerSettings: Record<string, unknown>,
 	) {

@@ -4,6 +4,7 @@ import {
 	cloneableBytes,
 	type CloseReason,
 	type HostEvent,
+	JSON_CHANGING_METHODS,
 	JSON_SNAPSHOT_FIELDS,
 	type JsonText,
 	type ObjectRef,
@@ -112,7 +113,7 @@ export class ObjectTable {
 					objectId: object.id,
 					event,
 					args: args.map(toCloneable),
-					snapshot: snapshotOf(entry),
+					snapshot: snapshotOf(entry, false),
 					observerEvent: observerEventOf(event, object as unknown as PausableObject),
 				});
 			}
@@ -158,7 +159,10 @@ export class ObjectTable {
 		const apply = (): Promise<unknown> => Promise.resolve((fn as (...a: unknown[]) => unknown).apply(entry.object, nativeArgs));
 		if (method === 'pause' || method === 'resume') return this.#pauseOrResume(entry, method, apply);
 		const value = await apply();
-		return { value: toCloneable(value), snapshot: entry.object.closed ? undefined : snapshotOf(entry) };
+		return {
+			value: toCloneable(value),
+			snapshot: entry.object.closed ? undefined : snapshotOf(entry, JSON_CHANGING_METHODS.has(method)),
+		};
 	}
 
 	/**
@@ -177,7 +181,7 @@ export class ObjectTable {
 			const changed = wasPaused !== (method === 'pause');
 			return {
 				value: toCloneable(value),
-				snapshot: object.closed ? undefined : snapshotOf(entry),
+				snapshot: object.closed ? undefined : snapshotOf(entry, false),
 				observerEvent: changed && !upstreamPaused(object) ? method : undefined,
 			};
 		};
@@ -194,13 +198,22 @@ function observerEventOf(event: string, object: PausableObject): string | undefi
 	return UNOBSERVED_EVENTS.has(event) ? undefined : event;
 }
 
-export function snapshotOf(entry: TableEntry): Snapshot {
+/**
+ * The object's properties, all of them (`withJson`) or without the large ones
+ * sent as JSON text: those change only at creation and by the calls of
+ * JSON_CHANGING_METHODS, and a proxy merges a snapshot into what it has, so
+ * an event's or another call's snapshot need not carry them again (a
+ * consumer's rtpParameters are 2 KB, and a score event comes every second).
+ */
+export function snapshotOf(entry: TableEntry, withJson = true): Snapshot {
 	const snapshot: Snapshot = {};
 	const source = entry.object as unknown as Record<string, unknown>;
 	for (const field of SNAPSHOT_FIELDS[entry.kind]) {
+		const json = JSON_SNAPSHOT_FIELDS.has(field);
+		if (json && !withJson) continue;
 		const value = source[field];
 		if (value === undefined) continue;
-		snapshot[field] = JSON_SNAPSHOT_FIELDS.has(field) ? toJsonText(value) : toCloneable(value);
+		snapshot[field] = json ? toJsonText(value) : toCloneable(value);
 	}
 	return snapshot;
 }

@@ -1,17 +1,15 @@
 // Entry of a worker host thread: exposes WorkerHost on the thread's parentPort.
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { BatchedPort } from '../batched-port';
-import type { HostWorkerData } from '../protocol';
+import type { HostEventMessage } from '../protocol';
 import { WorkerHost } from './worker-host';
 
 if (parentPort) {
-	const { eventPort, balancerPort } = workerData as HostWorkerData;
-	const events = new BatchedPort(eventPort);
-	const host = new WorkerHost(
-		(event) => events.postMessage(event),
-		(report) => balancerPort.postMessage(report),
-	);
-	Comlink.expose(host, nodeEndpoint(new BatchedPort(parentPort)));
+	// Events and replies share the channel: an event stays ahead of the replies
+	// posted after it, and one turn's events and replies leave as one message.
+	const port = new BatchedPort(parentPort);
+	const host = new WorkerHost((event) => port.postMessage({ $event: event } satisfies HostEventMessage));
+	Comlink.expose(host, nodeEndpoint(port));
 }

@@ -50,10 +50,7 @@ export class WorkerHost implements WorkerHostApi {
 	readonly #webRtcServers = new Map<string, types.WebRtcServer>();
 	readonly #table: ObjectTable;
 
-	constructor(
-		private readonly postEvent: (event: HostEvent) => void,
-		private readonly postLoad: (report: LoadReport) => void,
-	) {
+	constructor(private readonly postEvent: (event: HostEvent) => void) {
 		this.#table = new ObjectTable(
 			(event) => {
 				// A dying mediasoup Worker first closes all its routers (their
@@ -89,10 +86,7 @@ export class WorkerHost implements WorkerHostApi {
 				bitrates: () => this.#pipeBitrates(),
 				counts: () => this.#counts(),
 			},
-			(report) => {
-				this.postLoad(report);
-				this.postEvent({ type: 'load-report', report });
-			},
+			(report) => this.postEvent({ type: 'load-report', report }),
 			options.loadReportIntervalMs,
 		);
 		this.#reporter.report();

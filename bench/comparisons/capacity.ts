@@ -41,7 +41,7 @@ export async function runCapacity(o: CapacityOptions, line = new LiveLine()): Pr
 	// Half a step first: on a starved machine every backend may fail the first full step, and a capacity of 0 gives no ratio.
 	const steps: number[] = [Math.max(1, Math.round(o.step / 2))];
 	for (let n = o.step; n <= o.max; n += o.step) steps.push(n);
-	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 3_000, budgetMs: CAPACITY_BUDGET_MS }, () => broadcastPopulation({ joinPerSecond: o.joinPerSecond }), line);
+	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 1_500, budgetMs: CAPACITY_BUDGET_MS }, () => broadcastPopulation({ joinPerSecond: o.joinPerSecond }), line);
 	const { capacities } = comparison;
 	return {
 		...o,
@@ -106,7 +106,7 @@ export function writeCapacityResult(r: CapacityResult): string[] {
 }
 
 /** Each backend's ramp starts no step after this: four backends and the rest of `npm run bench` fit in 15 minutes. */
-export const CAPACITY_BUDGET_MS = 75_000;
+export const CAPACITY_BUDGET_MS = 65_000;
 
 export const CAPACITY_DEFAULTS = { step: 200, max: 1400, joinPerSecond: 50 };
 

@@ -48,6 +48,9 @@ export interface ClusterSimResult extends ClusterSimOptions {
 	fanOutPerNodeMax: number;
 	nodesUsed: number;
 	overloadedPlacements: number;
+	/** Workers carrying a room's stream (its shards), mean over the rooms and for the largest room. */
+	workersPerRoomMean: number;
+	largestRoomWorkers: number;
 }
 
 /** Mixed sizes summing to `viewers`: a fifth of them in one room, a fifth in four, 45% in 9% of the rooms, the rest spread thin. */
@@ -105,6 +108,7 @@ export async function runClusterSim(o: ClusterSimOptions, log: (s: string) => vo
 	try {
 		const before = redis.commands();
 		const started = process.hrtime.bigint();
+		const startedMs = Date.now();
 		// Each room's producer first (its node writes the index entry), then the viewers, rooms interleaved as joins arrive.
 		const ref = (id: string): ObjectRef => ({ id, kind: 'producer', snapshot: {} } as unknown as ObjectRef);
 		for (let r = 0; r < sizes.length; r++) {
@@ -151,7 +155,7 @@ export async function runClusterSim(o: ClusterSimOptions, log: (s: string) => vo
 			}
 			if (Date.now() - lastLog > 5000) {
 				lastLog = Date.now();
-				log(`  ${joined.toLocaleString('en-US')} viewers placed`);
+				log(`  ${joined.toLocaleString('en-US')} viewers placed, ${pipes.toLocaleString('en-US')} pipes, ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
 			}
 		}
 		const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -160,6 +164,8 @@ export async function runClusterSim(o: ClusterSimOptions, log: (s: string) => vo
 		const fan = [...fanOut.values()];
 		const used = new Set<number>();
 		for (const w of table.indices()) if (table.load(w) > 0) used.add(nodeOf[w]);
+		const roomWorkers = sizes.map((_, r) => streams.shardWorkers(`room-${r}`).size);
+		const largest = sizes.indexOf(Math.max(...sizes));
 		return {
 			...o,
 			roomSizes: { largest: Math.max(...sizes), smallest: Math.min(...sizes) },
@@ -176,6 +182,8 @@ export async function runClusterSim(o: ClusterSimOptions, log: (s: string) => vo
 			fanOutPerNodeMax: fan.length ? Math.max(...fan) : 0,
 			nodesUsed: used.size,
 			overloadedPlacements: overloaded,
+			workersPerRoomMean: roomWorkers.reduce((a, b) => a + b, 0) / roomWorkers.length,
+			largestRoomWorkers: roomWorkers[largest],
 		};
 	} finally {
 		client.disconnect();
@@ -192,6 +200,7 @@ export function clusterSimTable(r: ClusterSimResult): string {
 		['Redis commands per join', r.redisCommandsPerJoin.toFixed(4)],
 		['pipes, deepest tree', `${r.pipes.toLocaleString('en-US')}, depth ${r.maxTreeDepth}`],
 		['pipes out of a node to other nodes, mean / max', `${r.fanOutPerNodeMean.toFixed(1)} / ${r.fanOutPerNodeMax}`],
+		['workers carrying a room\'s stream, mean / largest room', `${r.workersPerRoomMean.toFixed(1)} / ${r.largestRoomWorkers}`],
 		['nodes used, overloaded placements', `${r.nodesUsed}, ${r.overloadedPlacements}`],
 	]);
 }

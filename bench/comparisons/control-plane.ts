@@ -12,6 +12,7 @@ import { loadMediasoup } from '../sfu/mediasoup-loader';
 import { DEFAULT_PROFILE, publisherSsrcs } from '../sim/media-profile';
 import { bindSink, inLanes, median, ratio } from './common';
 import { type CpuSplit, cpuSample, cpuSince, cpuTotal } from './cpu-split';
+import { measureThreadRoundTrip, type RoundTripFigure } from './thread-round-trip';
 
 export interface ControlPlaneRun {
 	api: 'mediasoup' | 'mafalda';
@@ -52,6 +53,8 @@ export interface ControlPlaneResult {
 	/** mafalda's CPU per consumer (every thread and worker) over mediasoup's: the figure noise moves least. */
 	cpuRatioOneWorker: number | undefined;
 	cpuRatioAllWorkers: number | undefined;
+	/** What one idle thread round trip costs on this machine (bench/comparisons/thread-round-trip.ts). */
+	threadRoundTrip: RoundTripFigure;
 }
 
 export interface ControlPlaneOptions {
@@ -186,6 +189,7 @@ export async function runControlPlane(o: ControlPlaneOptions, log: (s: string) =
 		}
 	}
 	const series = runs.map(seriesOf);
+	const threadRoundTrip = await measureThreadRoundTrip();
 	const find = (api: ControlPlaneRun['api'], workers: number): ControlPlaneSeries | undefined => series.find((s) => s.api === api && s.workers === workers);
 	const rate = (api: ControlPlaneRun['api'], workers: number): number => find(api, workers)?.consumersPerSecond ?? Number.NaN;
 	const cpu = (api: ControlPlaneRun['api'], workers: number): number => find(api, workers)?.consumerCpuUs ?? Number.NaN;
@@ -196,6 +200,7 @@ export async function runControlPlane(o: ControlPlaneOptions, log: (s: string) =
 		ratioAllWorkers: ratio(rate('mafalda', all), rate('mediasoup', all)),
 		cpuRatioOneWorker: ratio(cpu('mafalda', 1), cpu('mediasoup', 1)),
 		cpuRatioAllWorkers: ratio(cpu('mafalda', all), cpu('mediasoup', all)),
+		threadRoundTrip,
 	};
 }
 
@@ -219,6 +224,9 @@ export function controlPlaneSummary(r: ControlPlaneResult): string {
 	return [
 		`consumers/s, mafalda / direct mediasoup: ${fmtRatio(r.ratioOneWorker)} with 1 worker, ${fmtRatio(r.ratioAllWorkers)} with all workers`,
 		`CPU per consumer (all threads and workers), mafalda / direct mediasoup: ${fmtRatio(r.cpuRatioOneWorker)} with 1 worker, ${fmtRatio(r.cpuRatioAllWorkers)} with all workers`,
+		`one thread round trip with the other thread idle (post, wake-up, answer, wake-up): ${r.threadRoundTrip.cpuUs.toFixed(1)} µs of CPU ` +
+			`(${r.threadRoundTrip.minCpuUs.toFixed(1)} to ${r.threadRoundTrip.maxCpuUs.toFixed(1)} over 3 runs), ${r.threadRoundTrip.wallUs.toFixed(1)} µs wall; ` +
+			`a call through mafalda makes one more than a direct call (main -> worker host -> main)`,
 	].join('\n');
 }
 

@@ -26,7 +26,7 @@ export interface MixedDayResult extends MixedDayComparisonOptions, BackendCompar
 }
 
 /** Each backend's ramp starts no step after this (see CAPACITY_BUDGET_MS). */
-export const MIXED_DAY_BUDGET_MS = 60_000;
+export const MIXED_DAY_BUDGET_MS = 50_000;
 
 export const MIXED_DAY_DEFAULTS = { step: 4, max: 32, broadcastReceivers: 300, joinPerSecond: 50, meetingsPerSecond: 4 };
 
@@ -39,7 +39,7 @@ export const MIXED_DAY_DEFAULTS = { step: 4, max: 32, broadcastReceivers: 300, j
 export async function runMixedDay(o: MixedDayComparisonOptions, line = new LiveLine()): Promise<MixedDayResult> {
 	const steps: number[] = [Math.max(1, Math.round(o.step / 2))];
 	for (let n = o.step; n <= o.max; n += o.step) steps.push(n);
-	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 3_000, budgetMs: MIXED_DAY_BUDGET_MS }, () => mixedDayPopulation(o), line);
+	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 1_500, budgetMs: MIXED_DAY_BUDGET_MS }, () => mixedDayPopulation(o), line);
 	const { capacities } = comparison;
 	return {
 		...o,

@@ -31,6 +31,11 @@ export interface ReceiverHandle {
 	readonly transport: PlainTransportLike;
 	/** Consumers made on it so far. */
 	readonly consumers: ConsumerHandle[];
+	/**
+	 * The peer's RTP capabilities: one object per receiver, passed to each of
+	 * its consume() calls, as an app keeps what a peer's device sent at join.
+	 */
+	peerRtpCapabilities?: types.RtpCapabilities;
 }
 
 export interface WorkerRow {

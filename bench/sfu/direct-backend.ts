@@ -94,7 +94,7 @@ export class DirectBackend implements SfuBackend {
 		const r = receiver as DirectReceiver;
 		for (const producerId of producerIds) {
 			await this.#ensurePiped(producerId, r.routerIndex);
-			const consumer = await r.transport.consume({ producerId, rtpCapabilities: this.rtpCapabilities });
+			const consumer = await r.transport.consume({ producerId, rtpCapabilities: (r.peerRtpCapabilities ??= this.rtpCapabilities) });
 			r.consumers.push({ producerId, stats: consumer });
 			this.#consumers[r.routerIndex]++;
 			if (r.reserved) {

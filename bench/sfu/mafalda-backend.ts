@@ -82,7 +82,7 @@ export class MafaldaBackend implements SfuBackend {
 	async consume(receiver: ReceiverHandle, producerIds: string[]): Promise<void> {
 		const { transport, consumers } = receiver as MafaldaReceiver;
 		for (const producerId of producerIds) {
-			const consumer = await transport.consume({ producerId, rtpCapabilities: this.rtpCapabilities });
+			const consumer = await transport.consume({ producerId, rtpCapabilities: (receiver.peerRtpCapabilities ??= this.rtpCapabilities) });
 			consumers.push({ producerId, stats: consumer });
 			this.#consumers.set(transport.workerIndex, (this.#consumers.get(transport.workerIndex) ?? 0) + 1);
 		}

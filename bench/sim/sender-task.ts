@@ -96,7 +96,7 @@ class Publisher {
 		const v = this.profile.video;
 		const payload = writeProbe(this.videoPackets, nowMs(), v.payloadBytes, 'vp8', p.keyFrame);
 		const header = { payloadType: v.payloadType, ssrc: this.spec.videoSsrc, sequenceNumber: this.#videoSeq++, timestamp: p.timestamp, marker: p.marker };
-		this.socket.send(buildRtpPacket(header, payload), this.targetPort);
+		this.socket.sendConnected(buildRtpPacket(header, payload));
 		this.videoPackets++;
 	}
 
@@ -105,7 +105,7 @@ class Publisher {
 		const timestamp = this.#audioTs0 + Math.round((this.#audioPacket * a.clockRate * a.ptimeMs) / 1000);
 		const payload = writeProbe(this.audioPackets, nowMs(), a.payloadBytes, 'opus', false);
 		const header = { payloadType: a.payloadType, ssrc: this.spec.audioSsrc, sequenceNumber: this.#audioSeq++, timestamp, marker: false };
-		this.socket.send(buildRtpPacket(header, payload), this.targetPort);
+		this.socket.sendConnected(buildRtpPacket(header, payload));
 		this.audioPackets++;
 		this.#audioPacket++;
 	}
@@ -141,6 +141,7 @@ class SenderSession implements SenderApi {
 	async start(index: number, targetPort: number): Promise<void> {
 		const publisher = this.#publishers.get(index);
 		if (!publisher) throw new Error(`no publisher ${index} in this sender`);
+		await publisher.socket.connect(targetPort);
 		publisher.targetPort = targetPort;
 		// A random phase, so that many publishers do not send their frames in lockstep.
 		const now = nowMs();

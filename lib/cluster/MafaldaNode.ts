@@ -199,8 +199,9 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 		const summary = this.summary();
 		this.#server?.broadcast({ t: 'node', node: summary });
 		this.#registry?.heartbeat(summary).then(
-			() => {
-				if (this.#redisLostAt !== undefined) void this.#reregister();
+			(wasListed) => {
+				// Redis is back, or our key had expired (frozen past the TTL): what we wrote may be gone.
+				if (this.#redisLostAt !== undefined || !wasListed) void this.#reregister();
 			},
 			(error: Error) => this.#lostRedis(error),
 		);
@@ -299,7 +300,7 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 		if (this.#heartbeat) clearInterval(this.#heartbeat);
 		this.#heartbeat = undefined;
 		if (this.#registry) {
-			await this.#index?.remove([...this.#producers.keys()]).catch(() => undefined);
+			await this.#index?.remove(this.nodeId, [...this.#producers.keys()]).catch(() => undefined);
 			await this.#registry.deregister(this.nodeId).catch(() => undefined);
 		}
 		await this.#server?.close();
@@ -440,7 +441,7 @@ export class MafaldaNode extends EventEmitter<MafaldaNodeEvents> {
 			for (const done of this.#drainWaiters) done();
 			this.#drainWaiters.clear();
 		}
-		if (this.#producers.delete(objectId)) void this.#index?.remove([objectId]).catch(() => undefined);
+		if (this.#producers.delete(objectId)) void this.#index?.remove(this.nodeId, [objectId]).catch(() => undefined);
 		const shard = this.#shards.objectClosed(objectId);
 		if (shard) void this.#index?.routerWorkersRemoved([{ routerId: shard.routerId, nodeId: this.nodeId, worker: shard.worker }]).catch(() => undefined);
 	}

@@ -1,8 +1,7 @@
-import * as Comlink from 'comlink';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { BalancerApi, CloseReason, HostEvent, NodeSummary, ProducerIndexEntry } from '../../actors/protocol';
+import type { CloseReason, HostEvent, NodeSummary, ProducerIndexEntry } from '../../actors/protocol';
+import type { BalancerClient } from '../../actors/supervisor/balancer-client';
 import { ClusterUnavailableError } from '../errors';
 import { redactUrl, type ResolvedClusterOptions } from './cluster-options';
 import { ControlClient } from './control-client';
@@ -18,7 +17,7 @@ export const REMOTE_INDEX_BASE = 10_000;
 /** What a controller's cluster link needs from its Mafalda instance. */
 export interface ClusterHost {
 	/** The balancer, or undefined once the instance is closed. */
-	balancer(): Comlink.Remote<BalancerApi> | undefined;
+	balancer(): BalancerClient | undefined;
 	workerJoined(handle: RemoteWorkerHandle): void;
 	/** A remote worker is gone; returns what went with it (for the nodeleft event). */
 	workerGone(index: number, reason: CloseReason, error: string): { routerIds: string[]; transportIds: string[] };
@@ -51,7 +50,7 @@ interface NodeLink {
 	summary: NodeSummary;
 	client: ControlClient;
 	/** Local worker index -> handle. */
-	workers: Map<number, { handle: RemoteWorkerHandle; port: MessagePort }>;
+	workers: Map<number, { handle: RemoteWorkerHandle }>;
 	closingReason?: CloseReason;
 }
 
@@ -182,12 +181,11 @@ export class ClusterController {
 		if (index === undefined) this.#indices.set(key, (index = this.#nextIndex++));
 		const handle = new RemoteWorkerHandle(index, link.client, localIndex, nodeId);
 		handle.pid = pid;
-		const channel = new MessageChannel();
-		link.workers.set(localIndex, { handle, port: channel.port1 });
+		link.workers.set(localIndex, { handle });
 		this.#handles.set(index, handle);
 		const balancer = this.host.balancer();
 		if (!balancer) return;
-		await balancer.addWorker(index, Comlink.transfer(channel.port2, [channel.port2]));
+		await balancer.addWorker(index);
 		await balancer.setWorkerNode(index, nodeId);
 		handle.started = true;
 		this.host.workerJoined(handle);
@@ -197,7 +195,6 @@ export class ClusterController {
 		const entry = link.workers.get(localIndex);
 		if (!entry) return { routerIds: [], transportIds: [] };
 		link.workers.delete(localIndex);
-		entry.port.close();
 		entry.handle.markDead(error);
 		void this.host.balancer()?.removeWorker(entry.handle.index).catch(() => undefined);
 		// The handle goes after the host is told: its metrics name the worker by its node (handle()).
@@ -218,9 +215,8 @@ export class ClusterController {
 		const index = entry.handle.index;
 		switch (event.type) {
 			case 'load-report': {
-				const report = { ...event.report, workerIndex: index };
-				entry.port.postMessage(report);
-				this.host.hostEvent(index, { type: 'load-report', report });
+				// The host (Mafalda) hands it to the balancer with its next placement.
+				this.host.hostEvent(index, { type: 'load-report', report: { ...event.report, workerIndex: index } });
 				return;
 			}
 			case 'worker-died':

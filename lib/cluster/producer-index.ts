@@ -29,12 +29,20 @@ export class ProducerIndex {
 		private readonly keys: RedisKeys,
 	) {}
 
+	/** The entry, and its id in the node's own list (what a controller takes out if the node dies). */
 	async put(entry: ProducerIndexEntry): Promise<void> {
-		await this.redis.set(this.keys.producer(entry.producerId), JSON.stringify(entry));
+		await this.redis.multi()
+			.set(this.keys.producer(entry.producerId), JSON.stringify(entry))
+			.sadd(this.keys.nodeProducers(entry.nodeId), entry.producerId)
+			.exec();
 	}
 
-	async remove(producerIds: string[]): Promise<void> {
-		if (producerIds.length > 0) await this.redis.del(...producerIds.map((id) => this.keys.producer(id)));
+	async remove(nodeId: string, producerIds: string[]): Promise<void> {
+		if (producerIds.length === 0) return;
+		await this.redis.multi()
+			.del(...producerIds.map((id) => this.keys.producer(id)))
+			.srem(this.keys.nodeProducers(nodeId), ...producerIds)
+			.exec();
 	}
 
 	/** One GET. */
@@ -43,13 +51,19 @@ export class ProducerIndex {
 	}
 
 	async routerWorkerAdded(routerId: string, nodeId: string, worker: number): Promise<void> {
-		await this.redis.sadd(this.keys.routerWorkers(routerId), `${nodeId}/${worker}`);
+		await this.redis.multi()
+			.sadd(this.keys.routerWorkers(routerId), `${nodeId}/${worker}`)
+			.sadd(this.keys.nodeRouters(nodeId), `${worker}/${routerId}`)
+			.exec();
 	}
 
 	async routerWorkersRemoved(entries: Array<{ routerId: string; nodeId: string; worker: number }>): Promise<void> {
 		if (entries.length === 0) return;
 		const multi = this.redis.multi();
-		for (const e of entries) multi.srem(this.keys.routerWorkers(e.routerId), `${e.nodeId}/${e.worker}`);
+		for (const e of entries) {
+			multi.srem(this.keys.routerWorkers(e.routerId), `${e.nodeId}/${e.worker}`);
+			multi.srem(this.keys.nodeRouters(e.nodeId), `${e.worker}/${e.routerId}`);
+		}
 		await multi.exec();
 	}
 

@@ -25,6 +25,14 @@ export class RedisKeys {
 	routerWorkers(routerId: string): string {
 		return `${this.prefix}router:${routerId}:workers`;
 	}
+	/** Set of `workerIndex/routerId`: the router-set members a node wrote, to take out if it dies. */
+	nodeRouters(nodeId: string): string {
+		return `${this.prefix}node-routers:${nodeId}`;
+	}
+	/** Set of the producer ids a node put in the index, to take out if it dies. */
+	nodeProducers(nodeId: string): string {
+		return `${this.prefix}node-producers:${nodeId}`;
+	}
 }
 
 export type NodeEventMessage = { type: 'joined' | 'left' | 'draining'; nodeId: string };

@@ -421,7 +421,7 @@ const TRANSPORT_METHODS = [
 
 export const REMOTE_METHODS: Readonly<Record<RemoteKind, readonly string[]>> = {
 	worker: ['dump', 'getResourceUsage'],
-	router: ['close', 'dump'],
+	router: ['close', 'dump', 'updateMediaCodecs'],
 	'webrtc-transport': [...TRANSPORT_METHODS, 'restartIce'],
 	'plain-transport': TRANSPORT_METHODS,
 	'pipe-transport': TRANSPORT_METHODS,
@@ -458,7 +458,8 @@ export const REMOTE_EVENTS: Readonly<Record<RemoteKind, readonly string[]>> = {
 };
 
 /** The properties copied into a Snapshot, per kind. */
-const TRANSPORT_FIELDS = ['id', 'closed', 'sctpParameters', 'sctpState'] as const;
+// sctpNegotiatedCapabilities: mediasoup 3.20 and later (a field a version lacks is left out of the snapshot).
+const TRANSPORT_FIELDS = ['id', 'closed', 'sctpParameters', 'sctpState', 'sctpNegotiatedCapabilities'] as const;
 
 export const SNAPSHOT_FIELDS: Readonly<Record<RemoteKind, readonly string[]>> = {
 	worker: ['pid', 'closed', 'died'],

@@ -447,7 +447,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 		// One per shard, shared by its proxies: a context (and its closure) per proxy was 150 B of each consumer.
 		let ctx = this.#proxyContexts.get(shard);
 		if (!ctx) {
-			ctx = { worker: shard.worker, shardId: shard.shardId, resolve: (id) => this.resolve(shard.workerIndex, id) };
+			ctx = { worker: shard.worker, shardId: shard.shardId, resolve: (id) => this.resolve(shard.workerIndex, id), mafaldaClosed: () => this.#closed };
 			this.#proxyContexts.set(shard, ctx);
 		}
 		return ctx;

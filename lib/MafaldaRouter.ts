@@ -4,7 +4,8 @@ import type { types } from 'mediasoup';
 import type * as Comlink from 'comlink';
 import type { ObjectRef, TransportKind, Watermarks, WorkerHostApi } from '../actors/protocol';
 import { CommonApi, CommonApiLevel } from './common-api';
-import { InvalidArgumentError, ObjectClosedError, RouterClosedError, UnknownDataProducerError, UnknownProducerError } from './errors';
+import { InvalidArgumentError, MafaldaClosedError, ObjectClosedError, RouterClosedError, UnknownDataProducerError, UnknownProducerError, UnsupportedError } from './errors';
+import { type RouterRtpCodecCapability, routerRtpCapabilitiesGenerator } from './mediasoup-compat';
 import type { Mafalda } from './Mafalda';
 import type { ResolvedRouterOptions } from './options';
 import { type PipeEndpoint, pipeToRouter, type PipeToRouterOptions, type PipeToRouterResult, type PipeTransportPair } from './pipe-to-router';
@@ -86,6 +87,8 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 	readonly #adopting = new Map<string, Promise<void>>();
 	#rtpCapabilities: types.RtpCapabilities | undefined;
 	#closed = false;
+	/** Closed because its Mafalda closed: calls then fail as on a closed mediasoup Worker's router. */
+	#closedByWorker = false;
 	/** What close() left running in the background: closing the shards on their hosts. */
 	#teardown: Promise<void> = Promise.resolve();
 	readonly #owner: TransportOwner;
@@ -117,7 +120,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		try {
 			return await work;
 		} catch (error) {
-			if (this.#closed && !(error instanceof InvalidArgumentError)) throw new RouterClosedError(this.id);
+			if (this.#closed && !(error instanceof InvalidArgumentError)) throw this.#closedError();
 			throw error;
 		}
 	}
@@ -131,10 +134,34 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		return this.commonApi.transports;
 	}
 
-	/** The router's RTP capabilities; every shard has the same ones. */
+	/**
+	 * The router's RTP capabilities; every shard has the same ones. A copy at
+	 * each read, as mediasoup 3.27's getter gives: an app that changes it
+	 * changes nothing of the router's.
+	 */
 	get rtpCapabilities(): types.RtpCapabilities {
-		if (!this.#rtpCapabilities) throw new RouterClosedError(this.id);
-		return this.#rtpCapabilities;
+		if (!this.#rtpCapabilities) throw this.#closedError();
+		return structuredClone(this.#rtpCapabilities);
+	}
+
+	/**
+	 * mediasoup's router.updateMediaCodecs() (3.16.7 and later): synchronous, as
+	 * there. The new capabilities are computed here by the mediasoup module's
+	 * own ortc (which refuses bad codecs as mediasoup's Router does); every
+	 * shard gets the same codecs in the background, ahead of any later call
+	 * to it on the same channel, and shards opened later start with them.
+	 */
+	updateMediaCodecs(mediaCodecs: RouterRtpCodecCapability[]): void {
+		this.#assertOpen();
+		if (!Array.isArray(mediaCodecs)) throw new InvalidArgumentError('mediaCodecs', 'must be an array');
+		const generate = routerRtpCapabilitiesGenerator(this.#mafalda.mediasoup);
+		if (!generate) throw new UnsupportedError(`router.updateMediaCodecs() needs mediasoup 3.16.7 or later (this is ${this.#mafalda.mediasoup.version})`);
+		this.#rtpCapabilities = generate(mediaCodecs);
+		const codecs = structuredClone(mediaCodecs);
+		this.#options.routerOptions = { ...this.#options.routerOptions, mediaCodecs: codecs };
+		for (const shard of this.#shards.values()) {
+			void shard.worker.call((host) => host.call({ objectId: shard.shardId, method: 'updateMediaCodecs', args: [codecs] })).catch(() => undefined);
+		}
 	}
 
 	async getRtpCapabilities(): Promise<types.RtpCapabilities> {
@@ -365,6 +392,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 	#closeNow(byWorker: boolean): void {
 		if (this.#closed) return;
 		this.#closed = true;
+		this.#closedByWorker = byWorker;
 		const shards = [...this.#shards.values()];
 		this.#shards.clear();
 		for (const transport of [...this.commonApi.transports.values()]) transport.markClosed('routerclose');
@@ -474,8 +502,13 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 
 	// -------------------------------------------------------------------------
 
+	/** A closed Mafalda's MafaldaClosedError (mediasoup 3.21+: a WorkerClosedError), else RouterClosedError (3.21+: a NotFoundError). */
+	#closedError(): Error {
+		return this.#closedByWorker ? new MafaldaClosedError() : new RouterClosedError(this.id);
+	}
+
 	#assertOpen(): void {
-		if (this.#closed) throw new RouterClosedError(this.id);
+		if (this.#closed) throw this.#closedError();
 	}
 
 	#adopt<T extends RemoteObject>(transport: Transport, child: T): T {
@@ -488,7 +521,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 
 	#shardOf(object: RemoteObject): ShardRecord {
 		const shard = this.#shards.get(object.workerIndex);
-		if (!shard || shard.shardId !== object.shardId) throw new RouterClosedError(this.id);
+		if (!shard || shard.shardId !== object.shardId) throw this.#closedError();
 		return shard;
 	}
 
@@ -509,14 +542,14 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 	async #openShard(workerIndex: number): Promise<ShardRecord> {
 		this.#assertOpen();
 		const worker = this.#mafalda.workerHandle(workerIndex);
-		if (!worker) throw new RouterClosedError(this.id);
+		if (!worker) throw this.#closedError();
 		const ref = await worker.call((host) => host.createRouter(this.id, this.#options.routerOptions));
-		const router = new Router(this.id, { worker, shardId: ref.id, resolve: (id) => this.#mafalda.resolve(workerIndex, id) }, ref, {});
+		const router = new Router(this.id, { worker, shardId: ref.id, resolve: (id) => this.#mafalda.resolve(workerIndex, id), mafaldaClosed: () => this.#mafalda.closed }, ref, {});
 		const shard: ShardRecord = { shardId: ref.id, routerId: this.id, workerIndex, worker, router };
 		this.#mafalda.register(router);
 		if (this.#closed || !worker.alive) {
 			await worker.call((host) => host.call({ objectId: ref.id, method: 'close', args: [] })).catch(() => undefined);
-			throw new RouterClosedError(this.id);
+			throw this.#closedError();
 		}
 		this.#shards.set(workerIndex, shard);
 		// The app can reach a shard's router (router.routers) and close it. Then
@@ -567,7 +600,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 				.catch(() => undefined);
 			// The router closed while the transport was being made: its shard is
 			// gone, and "closed" says that better than the host's "no router shard".
-			if (this.#closed) throw new RouterClosedError(this.id);
+			if (this.#closed) throw this.#closedError();
 			throw error;
 		}
 		const transport = new TRANSPORT_CLASSES[kind](this.#mafalda.proxyContext(shard), ref, appData);
@@ -575,7 +608,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		this.#mafalda.register(transport);
 		if (this.#closed) {
 			transport.close();
-			throw new RouterClosedError(this.id);
+			throw this.#closedError();
 		}
 		this.commonApi.addTransport(transport);
 		this.observer.emit('newtransport', transport);

@@ -8,15 +8,21 @@ import { useCachedWorkerBinary } from './worker-binary';
  * relationships, so that an app written for mediasoup tells them apart as
  * before (`error.name === 'TypeError'` for the caller's mistakes, `instanceof
  * types.UnsupportedError`, ...):
- * - bad arguments and unknown ids are `TypeError`s (name 'TypeError');
- * - `UnsupportedError` extends mediasoup's `types.UnsupportedError`;
- * - `InvalidStateError` extends mediasoup's `types.InvalidStateError`, and so
- *   do the errors about closed objects (name 'InvalidStateError').
+ * - bad arguments are `TypeError`s (name 'TypeError'), and so are unknown
+ *   producer ids up to mediasoup 3.20; since 3.21 those are mediasoup's
+ *   `errors.NotFoundError`, as mediasoup throws them there;
+ * - `UnsupportedError` extends mediasoup's UnsupportedError;
+ * - the errors about closed objects extend the class the installed mediasoup
+ *   rejects such a call with (lib/mediasoup-compat.ts): up to 3.20
+ *   `types.InvalidStateError`; since 3.21, which has no InvalidStateError,
+ *   `errors.NotFoundError` for a closed object and `errors.WorkerClosedError`
+ *   for a closed Mafalda (its Workers), with those names. Every one of them is
+ *   `instanceof` mafalda's InvalidStateError whatever it extends.
  * mafalda's own conditions (a worker died, no CPU slot, ...) are MafaldaErrors
  * named after their class. `instanceof MafaldaError` holds for every error
  * with a mafalda `code`, whichever of these classes it belongs to.
  */
-import { mediasoupErrorClasses } from './mediasoup-compat';
+import { closedObjectErrorClass, closedWorkerErrorClass, type ErrorClass, mediasoupErrorClasses, unknownIdErrorClass } from './mediasoup-compat';
 
 export type MafaldaErrorCode =
 	| 'ERR_MAFALDA_INVALID_ARGUMENT'
@@ -30,6 +36,8 @@ export type MafaldaErrorCode =
 	| 'ERR_MAFALDA_WORKER_DIED'
 	| 'ERR_MAFALDA_NO_CPU_SLOT'
 	| 'ERR_MAFALDA_CLOSED'
+	| 'ERR_MAFALDA_WORKER_CLOSED'
+	| 'ERR_MAFALDA_NOT_FOUND'
 	| 'ERR_MAFALDA_REMOTE'
 	| 'ERR_MAFALDA_WEBRTC_SERVER_LISTEN'
 	| 'ERR_MAFALDA_CLUSTER_UNAVAILABLE';
@@ -47,7 +55,18 @@ const found = mediasoupErrorClasses();
 const base = {
 	UnsupportedError: found.UnsupportedError ?? class UnsupportedError extends Error {},
 	InvalidStateError: found.InvalidStateError ?? class InvalidStateError extends Error {},
+	NotFoundError: found.NotFoundError ?? class NotFoundError extends Error {},
 };
+
+// The codes of mafalda's InvalidStateErrors, whichever mediasoup class each extends.
+const INVALID_STATE_CODES: ReadonlySet<string> = new Set<MafaldaErrorCode>([
+	'ERR_MAFALDA_INVALID_STATE',
+	'ERR_MAFALDA_ROUTER_CLOSED',
+	'ERR_MAFALDA_TRANSPORT_CLOSED',
+	'ERR_MAFALDA_OBJECT_CLOSED',
+	'ERR_MAFALDA_CLOSED',
+	'ERR_MAFALDA_WORKER_CLOSED',
+]);
 
 function isMafaldaCoded(value: unknown): boolean {
 	const code = (value as { code?: unknown } | null)?.code;
@@ -93,7 +112,7 @@ export class UnsupportedError extends base.UnsupportedError {
 	}
 }
 
-/** A method called in a state that does not allow it (mediasoup's InvalidStateError). */
+/** A method called in a state that does not allow it (mediasoup's InvalidStateError, up to 3.20). */
 export class InvalidStateError extends base.InvalidStateError {
 	readonly code: MafaldaErrorCode;
 
@@ -102,48 +121,99 @@ export class InvalidStateError extends base.InvalidStateError {
 		this.name = 'InvalidStateError';
 		this.code = code;
 	}
+
+	/** Also the closed-object errors that extend another mediasoup class (3.21 and later, see stateErrorBase). */
+	static override [Symbol.hasInstance](value: unknown): boolean {
+		if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+		return this === InvalidStateError && isMafaldaCoded(value) && INVALID_STATE_CODES.has((value as { code: string }).code);
+	}
 }
 
-/** An id that names no producer: a bad argument, a TypeError as in mediasoup. */
-export class UnknownProducerError extends TypeError {
+/**
+ * The base of a family of closed-object errors: mafalda's InvalidStateError
+ * where the installed mediasoup uses InvalidStateError for that call (up to
+ * 3.20); otherwise a class that extends the mediasoup class the call rejects
+ * with there (NotFoundError, WorkerClosedError) and takes its name, so that
+ * `instanceof errors.NotFoundError` holds as it does with mediasoup.
+ */
+function stateErrorBase(mediasoupClass: ErrorClass | undefined): typeof InvalidStateError {
+	if (!mediasoupClass || mediasoupClass === found.InvalidStateError) return InvalidStateError;
+	const name = mediasoupClass.name;
+	class MediasoupStateError extends mediasoupClass {
+		readonly code: MafaldaErrorCode;
+
+		constructor(message: string, code: MafaldaErrorCode = 'ERR_MAFALDA_INVALID_STATE') {
+			super(message);
+			this.name = name;
+			this.code = code;
+		}
+	}
+	return MediasoupStateError as unknown as typeof InvalidStateError;
+}
+
+const ClosedObjectBase = stateErrorBase(closedObjectErrorClass(found));
+const ClosedWorkerBase = stateErrorBase(closedWorkerErrorClass(found));
+
+/** mediasoup's NotFoundError (3.21 and later) raised in a worker thread: an id the mediasoup worker does not know. */
+export class NotFoundError extends base.NotFoundError {
+	readonly code: MafaldaErrorCode = 'ERR_MAFALDA_NOT_FOUND';
+
+	constructor(message: string) {
+		super(message);
+		this.name = 'NotFoundError';
+	}
+}
+
+/** mediasoup's WorkerClosedError (InvalidStateError up to 3.20) raised in a worker thread: its mediasoup Worker closed under the call. */
+export class WorkerClosedError extends ClosedWorkerBase {
+	constructor(message: string) {
+		super(message, 'ERR_MAFALDA_WORKER_CLOSED');
+	}
+}
+
+// An unknown producer id: mediasoup's class for it in the installed version (TypeError up to 3.20, NotFoundError since).
+const UnknownIdBase = unknownIdErrorClass(found);
+
+/** An id that names no producer: the installed mediasoup's error for it (a TypeError, or a NotFoundError since 3.21). */
+export class UnknownProducerError extends UnknownIdBase {
 	readonly code = 'ERR_MAFALDA_UNKNOWN_PRODUCER' as const;
 
 	constructor(readonly producerId: string, where: string) {
 		super(`no producer with id "${producerId}" in ${where}`);
-		this.name = 'TypeError';
+		this.name = UnknownIdBase.name;
 	}
 }
 
-export class UnknownDataProducerError extends TypeError {
+export class UnknownDataProducerError extends UnknownIdBase {
 	readonly code = 'ERR_MAFALDA_UNKNOWN_DATA_PRODUCER' as const;
 
 	constructor(readonly dataProducerId: string, where: string) {
 		super(`no data producer with id "${dataProducerId}" in ${where}`);
-		this.name = 'TypeError';
+		this.name = UnknownIdBase.name;
 	}
 }
 
-export class RouterClosedError extends InvalidStateError {
+export class RouterClosedError extends ClosedObjectBase {
 	constructor(readonly routerId: string) {
 		super(`MafaldaRouter "${routerId}" is closed`, 'ERR_MAFALDA_ROUTER_CLOSED');
 	}
 }
 
-export class TransportClosedError extends InvalidStateError {
+export class TransportClosedError extends ClosedObjectBase {
 	constructor(readonly transportId: string) {
 		super(`transport "${transportId}" is closed`, 'ERR_MAFALDA_TRANSPORT_CLOSED');
 	}
 }
 
 /** A producer, consumer, observer, ... that was closed. */
-export class ObjectClosedError extends InvalidStateError {
+export class ObjectClosedError extends ClosedObjectBase {
 	constructor(readonly objectKind: string, readonly objectId: string) {
 		super(`${objectKind} "${objectId}" is closed`, 'ERR_MAFALDA_OBJECT_CLOSED');
 	}
 }
 
 /** The Mafalda instance was closed. */
-export class MafaldaClosedError extends InvalidStateError {
+export class MafaldaClosedError extends ClosedWorkerBase {
 	constructor() {
 		super('this Mafalda instance is closed', 'ERR_MAFALDA_CLOSED');
 	}
@@ -214,7 +284,7 @@ export class ClusterUnavailableError extends MafaldaError {
 /**
  * Errors cross threads as plain {name, message}. mediasoup's classes come back
  * as the classes above with the same name (TypeError, UnsupportedError,
- * InvalidStateError); anything else becomes a RemoteError that keeps the
+ * InvalidStateError, NotFoundError, WorkerClosedError); anything else becomes a RemoteError that keeps the
  * original name.
  */
 export function fromRemote(error: unknown): Error {
@@ -228,6 +298,10 @@ export function fromRemote(error: unknown): Error {
 			return new UnsupportedError(text);
 		case 'InvalidStateError':
 			return new InvalidStateError(text);
+		case 'NotFoundError':
+			return new NotFoundError(text);
+		case 'WorkerClosedError':
+			return new WorkerClosedError(text);
 		default:
 			return new RemoteError(typeof name === 'string' ? name : 'Error', text);
 	}

@@ -72,16 +72,28 @@ export function packageDirOf(file: string): string {
 	return dir;
 }
 
-type ErrorClass = new (message: string) => Error;
+export type ErrorClass = new (message: string) => Error;
+
+/** mediasoup's own error classes; a version lacks some (see mediasoupErrorClasses). */
+export interface MediasoupErrorClasses {
+	UnsupportedError?: ErrorClass;
+	/** 3.14 (and up to 3.20): a call on a closed object or Worker. */
+	InvalidStateError?: ErrorClass;
+	/** 3.21 and later: a call on a closed object (the worker no longer knows its id), an unknown producer. */
+	NotFoundError?: ErrorClass;
+	/** 3.21 and later: a call after the Worker closed. */
+	WorkerClosedError?: ErrorClass;
+}
 
 /**
  * mediasoup's own error classes, from the mediasoup package this module
  * resolves (the peer dependency, the one the app imports); undefined for a
- * class that version lacks. 3.14 exports them at run time as `types.*`; 3.20
- * and later as `errors.*`, without InvalidStateError (a closed Worker throws
- * WorkerClosedError there).
+ * class that version lacks. 3.14 exports them at run time as `types.*`; 3.21
+ * and later as `errors.*` (3.27 has no `types` at run time at all), without
+ * InvalidStateError: there a call on a closed object rejects with
+ * NotFoundError and one after its Worker closed with WorkerClosedError.
  */
-export function mediasoupErrorClasses(): { UnsupportedError?: ErrorClass; InvalidStateError?: ErrorClass } {
+export function mediasoupErrorClasses(): MediasoupErrorClasses {
 	try {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const mod = require('mediasoup') as { types?: Record<string, unknown>; errors?: Record<string, unknown> };
@@ -89,12 +101,75 @@ export function mediasoupErrorClasses(): { UnsupportedError?: ErrorClass; Invali
 			const found = mod.errors?.[name] ?? mod.types?.[name];
 			return typeof found === 'function' ? (found as ErrorClass) : undefined;
 		};
-		return { UnsupportedError: find('UnsupportedError'), InvalidStateError: find('InvalidStateError') };
+		return {
+			UnsupportedError: find('UnsupportedError'),
+			InvalidStateError: find('InvalidStateError'),
+			NotFoundError: find('NotFoundError'),
+			WorkerClosedError: find('WorkerClosedError'),
+		};
 	} catch {
 		// No mediasoup package next to mafalda.
 		return {};
 	}
 }
+
+/** The mediasoup class a call on a closed object (transport, producer, router, ...) rejects with: InvalidStateError up to 3.20, NotFoundError since. */
+export function closedObjectErrorClass(classes: MediasoupErrorClasses = mediasoupErrorClasses()): ErrorClass | undefined {
+	return classes.NotFoundError ?? classes.InvalidStateError;
+}
+
+/** The mediasoup class a call after the Worker closed rejects with: InvalidStateError up to 3.20, WorkerClosedError since. */
+export function closedWorkerErrorClass(classes: MediasoupErrorClasses = mediasoupErrorClasses()): ErrorClass | undefined {
+	return classes.WorkerClosedError ?? classes.InvalidStateError;
+}
+
+/**
+ * The class for an unknown producer or data producer id: NotFoundError since
+ * 3.21, which throws it everywhere; TypeError before (3.14's pipeToRouter
+ * throws a TypeError, its consume() a plain Error, which a TypeError is too).
+ */
+export function unknownIdErrorClass(classes: MediasoupErrorClasses = mediasoupErrorClasses()): ErrorClass {
+	return classes.NotFoundError ?? TypeError;
+}
+
+/**
+ * mediasoup's own computation of a Router's RTP capabilities from its media
+ * codecs (`ortc.generateRouterRtpCapabilities`, what router.updateMediaCodecs()
+ * runs; that method came with 3.16.7); undefined for a module without it
+ * (3.14 exports no `ortc`). It throws mediasoup's errors for bad codecs.
+ */
+export function routerRtpCapabilitiesGenerator(mediasoup: object): ((mediaCodecs: RouterRtpCodecCapability[]) => types.RtpCapabilities) | undefined {
+	const ortc = (mediasoup as { ortc?: { generateRouterRtpCapabilities?: unknown } }).ortc;
+	const generate = ortc?.generateRouterRtpCapabilities;
+	if (typeof generate !== 'function') return undefined;
+	// mediasoup's Router hands it a clone too: it may write to the codecs it is given.
+	return (mediaCodecs) => (generate as (codecs: RouterRtpCodecCapability[]) => types.RtpCapabilities)(structuredClone(mediaCodecs));
+}
+
+/**
+ * A class the mediasoup module exports at run time (PlainTransport, Producer,
+ * ...), which an app could test `instanceof` against: 3.14 exports its
+ * classes as `types.*`; 3.27 exports none (it has no `types` at run time).
+ */
+export function mediasoupRuntimeClass(mediasoup: object, name: string): (abstract new (...args: never[]) => unknown) | undefined {
+	const found = (mediasoup as { types?: Record<string, unknown> }).types?.[name];
+	return typeof found === 'function' ? (found as abstract new (...args: never[]) => unknown) : undefined;
+}
+
+/**
+ * A transport's negotiated SCTP stream counts (`sctpNegotiatedCapabilities`),
+ * which mediasoup's own SCTP stack (3.20 and later) reports; 3.14 has none.
+ */
+export interface SctpNegotiatedCapabilities {
+	negotiatedMaxOutboundStreams: number;
+	negotiatedMaxInboundStreams: number;
+}
+
+/** The arguments of DataProducer.send(): 3.27 adds `ignoredSubchannel` after 3.14's four. */
+export type DataProducerSendArguments = Parameters<types.DataProducer['send']>;
+
+/** What DataConsumer.send() resolves with: nothing with 3.14, the buffered amount (bytes) with 3.27. */
+export type DataConsumerSendResult = Awaited<ReturnType<types.DataConsumer['send']>>;
 
 /**
  * mediasoup's WebRtcTransportOptions without the listening part (listenInfos,

@@ -106,7 +106,8 @@ function ensureBrowser() {
 }
 
 function ensureWorker() {
-	// The dev dependency, or the other mediasoup MAFALDA_TEST_MEDIASOUP names.
+	// The dev dependency, or the other mediasoup MAFALDA_TEST_MEDIASOUP names:
+	// only the worker of the version under test (README.md, "CI time").
 	const mediasoupDir = require('./mediasoup-under-test').mediasoupPackageDir();
 	const { packagedWorkerBin, cachedWorkerBin } = require('./worker-cache');
 	if (process.env.MEDIASOUP_WORKER_BIN && fs.existsSync(process.env.MEDIASOUP_WORKER_BIN)) return;

@@ -252,6 +252,8 @@ const CASES: Case[] = [
 	{ method: 'MafaldaRouter.close', input: 'twice (no-op)', call: (f) => f.closedRouter.close(), error: /^$/ },
 	{ method: 'MafaldaRouter.dump', input: 'on a closed router (as mediasoup: rejects)', call: (f) => f.closedRouter.dump(), error: /MafaldaRouter ".*" is closed/, code: 'ERR_MAFALDA_ROUTER_CLOSED' },
 	{ method: 'MafaldaRouter.mafaldaDump', input: 'on a closed router', call: (f) => f.closedRouter.mafaldaDump(), error: /^$/ },
+	{ method: 'MafaldaRouter.updateMediaCodecs', input: 'mediaCodecs not an array', call: (f) => f.router.updateMediaCodecs(u({})), error: /mediaCodecs must be an array/, code: FIELD },
+	{ method: 'MafaldaRouter.updateMediaCodecs', input: 'on a closed router', call: (f) => f.closedRouter.updateMediaCodecs([]), error: /MafaldaRouter ".*" is closed/, code: 'ERR_MAFALDA_ROUTER_CLOSED' },
 	{ method: 'MafaldaRouter.pipeToRouter', input: 'no options', call: (f) => f.router.pipeToRouter(u(undefined)), error: /options must be an object/, code: FIELD },
 	{ method: 'MafaldaRouter.pipeToRouter', input: 'router {}', call: (f) => f.router.pipeToRouter(u({ producerId: f.producer.id, router: {} })), error: /options.router must be a MafaldaRouter/, code: FIELD },
 	{ method: 'MafaldaRouter.pipeToRouter', input: 'to itself', call: (f) => f.router.pipeToRouter({ producerId: f.producer.id, router: f.router }), error: /options.router cannot be this MafaldaRouter/, code: FIELD },
@@ -447,7 +449,7 @@ const NOT_PUBLIC = new Set([
 	'pipeConsumeData', 'pipeProduceData', 'shardGone',
 	// RemoteObject and kin
 	'onClosed', 'markClosed', 'handleEvent', 'reasonEvent', 'emitUntyped', 'call', 'notify', 'closeRemote', 'field', 'adopt', 'callProducerMethod', 'togglePause',
-	'closedFields',
+	'closedFields', 'closedError',
 ]);
 
 function publicMethods(cls: { prototype: object }): Array<{ owner: string; name: string }> {

@@ -1,5 +1,5 @@
-import * as path from 'node:path';
 import { InvalidArgumentError } from '../errors';
+import { mediasoupPackageDir } from '../mediasoup-compat';
 import type { MediasoupModule } from '../types';
 import { useCachedWorkerBinary } from '../worker-binary';
 import type { MafaldaNodeOptions } from './cluster-options';
@@ -72,7 +72,8 @@ export async function runNodeCli(argv: readonly string[]): Promise<void> {
 	// The peer dependency, as the app installs it; its worker binary may be the one set-up built.
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
 	const mediasoup = require('mediasoup') as MediasoupModule;
-	useCachedWorkerBinary(path.dirname(require.resolve('mediasoup/package.json')));
+	// mediasoupPackageDir(): 3.27's `exports` hides its package.json from require.resolve.
+	useCachedWorkerBinary(mediasoupPackageDir());
 	let node: MafaldaNode;
 	try {
 		node = new MafaldaNode(mediasoup, options);

@@ -1,5 +1,6 @@
 import type { types } from 'mediasoup';
 import { InvalidArgumentError } from '../errors';
+import type { DataConsumerSendResult } from '../mediasoup-compat';
 import { optionalArray, requireNumber } from '../validate';
 import { DataObject, type DataConsumerEvents as ConsumerEvents } from './DataObject';
 
@@ -41,8 +42,9 @@ export class DataConsumer extends DataObject<ConsumerEvents> {
 	async getBufferedAmount(): Promise<number> {
 		return (await this.call('getBufferedAmount')) as number;
 	}
-	async send(message: string | Buffer, ppid?: number): Promise<void> {
-		await this.call('send', message, ppid);
+	/** Resolves with what the installed mediasoup's resolves with (3.27: the buffered amount). */
+	async send(message: string | Buffer, ppid?: number): Promise<DataConsumerSendResult> {
+		return (await this.call('send', message, ppid)) as DataConsumerSendResult;
 	}
 	// mediasoup packs subchannels into 16 bits: 65536 becomes 0, as there (its
 	// own tests rely on that). What is not an integer list is refused here.

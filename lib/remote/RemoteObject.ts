@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { HostHandle } from '../../actors/supervisor/worker-handle';
 import { type CallResult, type CloseReason, cloneableBytes, isObjectReference, isWorkerLoss, type ObjectRef, type RemoteKind, type Snapshot } from '../../actors/protocol';
-import { ObjectClosedError } from '../errors';
+import { MafaldaClosedError, ObjectClosedError } from '../errors';
 import { fieldValue, shareJsonText } from './json-text';
 import type { AppData } from '../types';
 
@@ -14,6 +14,8 @@ export interface ProxyContext {
 	readonly shardId: string;
 	/** Turns an object reference from the host into the proxy the app knows. */
 	resolve(id: string): unknown;
+	/** Whether the Mafalda that owns the object closed: its objects then fail as a closed mediasoup Worker's do. */
+	mafaldaClosed(): boolean;
 }
 
 export interface ObserverEvents {
@@ -119,9 +121,18 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		(this as unknown as EventEmitter<string>).emit(event, ...args);
 	}
 
+	/**
+	 * Why a call on this closed object fails: the Mafalda closed (as after a
+	 * mediasoup Worker's close(), whatever the object: MafaldaClosedError, a
+	 * WorkerClosedError since mediasoup 3.21), or the object did.
+	 */
+	protected closedError(): Error {
+		return this.ctx.mafaldaClosed() ? new MafaldaClosedError() : new ObjectClosedError(this.remoteKind, this.id);
+	}
+
 	/** Calls a method of the mediasoup object; rejects if the object is closed. */
 	protected async call(method: string, ...args: unknown[]): Promise<unknown> {
-		if (this.#closed) throw new ObjectClosedError(this.remoteKind, this.id);
+		if (this.#closed) throw this.closedError();
 		let result: CallResult;
 		try {
 			const cloneable = args.map((a) => (ArrayBuffer.isView(a) ? cloneableBytes(a) : a));
@@ -129,7 +140,7 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		} catch (error) {
 			// Closed while the call was on its way (its transport, router or
 			// worker went): the host's "no live object" says less than this.
-			if (this.#closed) throw new ObjectClosedError(this.remoteKind, this.id);
+			if (this.#closed) throw this.closedError();
 			throw error;
 		}
 		if (this.#closed) return result.value;
@@ -144,7 +155,7 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 	 * the closed check is synchronous, the call itself runs in the background.
 	 */
 	protected notify(method: string, ...args: unknown[]): void {
-		if (this.#closed) throw new ObjectClosedError(this.remoteKind, this.id);
+		if (this.#closed) throw this.closedError();
 		this.call(method, ...args).catch(() => {
 			// As in mediasoup, a notification has no answer to wait for.
 		});

@@ -1,5 +1,4 @@
 import type { types } from 'mediasoup';
-import { ObjectClosedError } from '../errors';
 import { RemoteObject } from './RemoteObject';
 import { type CloseReason, isWorkerLoss } from '../../actors/protocol';
 
@@ -20,7 +19,7 @@ export class Router extends RemoteObject<Record<string, unknown[]>> {
 	}
 	async canConsume(producerId: string, rtpCapabilities: types.RtpCapabilities): Promise<boolean> {
 		// A closed shard's router is gone from its host, whose error would name a missing shard instead.
-		if (this.closed) throw new ObjectClosedError(this.remoteKind, this.id);
+		if (this.closed) throw this.closedError();
 		return this.ctx.worker.call((host) => host.canConsume(this.shardId, producerId, rtpCapabilities));
 	}
 }

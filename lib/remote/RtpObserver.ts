@@ -29,6 +29,11 @@ export abstract class RtpObserver extends RemoteObject<RtpObserverEvents> {
 	/** Producers added, by id. */
 	readonly producerIds = new Set<string>();
 
+	/** mediasoup 3.27's `rtpObserver.type` (3.14 has no such property; mafalda's observers have it with either). */
+	get type(): 'audiolevel' | 'activespeaker' {
+		return this.remoteKind === 'audio-level-observer' ? 'audiolevel' : 'activespeaker';
+	}
+
 	get paused(): boolean {
 		return this.field('paused');
 	}

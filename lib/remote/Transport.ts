@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import { isWorkerLoss, type Snapshot } from '../../actors/protocol';
-import { TransportClosedError } from '../errors';
+import { MafaldaClosedError, TransportClosedError } from '../errors';
+import type { SctpNegotiatedCapabilities } from '../mediasoup-compat';
 import { requireNumber, requireObject } from '../validate';
 import type { Consumer } from './Consumer';
 import type { DataConsumer } from './DataConsumer';
@@ -23,6 +24,9 @@ export interface TransportOwner {
 type Events = Omit<types.TransportEvents, '@close' | '@newproducer' | '@producerclose' | '@newdataproducer' | '@dataproducerclose' | '@listenserverclose' | 'listenererror'> &
 	Record<string, unknown[]>;
 
+/** mediasoup 3.27's `transport.type` for each kind of transport (3.14 has no such property; mafalda's transports have it with either). */
+const TRANSPORT_TYPES = { 'webrtc-transport': 'webrtc', 'plain-transport': 'plain', 'pipe-transport': 'pipe', 'direct-transport': 'direct' } as const;
+
 /** A mediasoup Transport living in a worker host thread. */
 export class Transport extends RemoteObject<Events> {
 	/** Producers, consumers and data objects made on this transport, by id. */
@@ -34,6 +38,13 @@ export class Transport extends RemoteObject<Events> {
 	}
 	get sctpState(): types.SctpState | undefined {
 		return this.field('sctpState');
+	}
+	/** mediasoup 3.20 and later, once SCTP is connected; undefined with 3.14. */
+	get sctpNegotiatedCapabilities(): SctpNegotiatedCapabilities | undefined {
+		return this.field('sctpNegotiatedCapabilities');
+	}
+	get type(): (typeof TRANSPORT_TYPES)[keyof typeof TRANSPORT_TYPES] {
+		return TRANSPORT_TYPES[this.remoteKind as keyof typeof TRANSPORT_TYPES];
 	}
 
 	/** Registers a child so that closing the transport closes it, as in mediasoup. */
@@ -63,7 +74,7 @@ export class Transport extends RemoteObject<Events> {
 	}
 
 	#owner(): TransportOwner {
-		if (this.closed || !this.owner) throw new TransportClosedError(this.id);
+		if (this.closed || !this.owner) throw this.ctx.mafaldaClosed() ? new MafaldaClosedError() : new TransportClosedError(this.id);
 		return this.owner;
 	}
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { types } from 'mediasoup';
 import type { WorkerHandle } from '../../actors/supervisor/worker-handle';
-import { ObjectClosedError, WebRtcServerListenError } from '../errors';
+import { MafaldaClosedError, ObjectClosedError, WebRtcServerListenError } from '../errors';
 import { mergeWebRtcServerDumps } from '../mediasoup-compat';
 import type { ResolvedWebRtcServerOptions } from '../options';
 import type { AppData } from '../types';
@@ -30,6 +30,8 @@ export class WebRtcServer extends EventEmitter<WebRtcServerEvents> {
 	appData: AppData;
 	readonly observer = new EventEmitter<WebRtcServerObserverEvents>();
 	#closed = false;
+	/** Closed because its Mafalda closed: calls then fail as on a closed mediasoup Worker's server. */
+	#closedByWorker = false;
 	readonly #options: ResolvedWebRtcServerOptions;
 	/** The workers whose own server runs (or is being made), by index. */
 	readonly #opened = new Map<number, { handle: WorkerHandle; opening: Promise<void> }>();
@@ -119,6 +121,7 @@ export class WebRtcServer extends EventEmitter<WebRtcServerEvents> {
 	workerClosed(): void {
 		if (this.#closed) return;
 		this.#closed = true;
+		this.#closedByWorker = true;
 		this.#opened.clear();
 		this.#transports.clear();
 		this.emit('workerclose');
@@ -130,7 +133,7 @@ export class WebRtcServer extends EventEmitter<WebRtcServerEvents> {
 	 * and the sockets, transports and ICE fragments of every worker's server.
 	 */
 	async dump(): Promise<types.WebRtcServerDump> {
-		if (this.#closed) throw new ObjectClosedError('webrtc-server', this.id);
+		if (this.#closed) throw this.#closedByWorker ? new MafaldaClosedError() : new ObjectClosedError('webrtc-server', this.id);
 		const dumps = await Promise.all(
 			[...this.#opened.values()].map(async ({ handle, opening }) => {
 				await opening;

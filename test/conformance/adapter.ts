@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as Mediasoup from 'mediasoup';
-import { Mafalda, type MafaldaRouter, type WebRtcServer, type WebRtcServerOptions } from '../../lib';
+import { Mafalda, MafaldaClosedError, type MafaldaRouter, type WebRtcServer, type WebRtcServerOptions } from '../../lib';
 import { MAX_CONSUMERS_PER_WORKER, WORKERS_PER_MAFALDA } from './suites';
 
 type MediasoupModule = typeof Mediasoup;
@@ -22,11 +22,9 @@ export class AdapterWorker extends EventEmitter {
 	subprocessClosed = false;
 	readonly #routers = new Set<MafaldaRouter>();
 	readonly #slotDir: string;
-	readonly #types: MediasoupModule['types'];
 
 	constructor(mediasoup: MediasoupModule, appData: Record<string, unknown> | undefined) {
 		super();
-		this.#types = mediasoup.types;
 		// Each adapter Worker stands for a whole machine's share: its own CPU slot
 		// folder, so that the two Workers of the PipeTransport suite can both run
 		// WORKERS_PER_MAFALDA mediasoup Workers on a 2-core machine.
@@ -46,7 +44,8 @@ export class AdapterWorker extends EventEmitter {
 	}
 
 	async createRouter(options: Mediasoup.types.RouterOptions = {}): Promise<MafaldaRouter> {
-		if (this.closed) throw new this.#types.InvalidStateError('Worker closed');
+		// mediasoup's error for a closed Worker, whichever its version (InvalidStateError, WorkerClosedError).
+		if (this.closed) throw new MafaldaClosedError();
 		const { mediaCodecs, appData } = options;
 		const router = await this.mafalda.createMafaldaRouter({
 			routerOptions: { mediaCodecs },
@@ -61,7 +60,8 @@ export class AdapterWorker extends EventEmitter {
 
 	/** mediasoup's worker.createWebRtcServer(): the Mafalda's, one mediasoup WebRtcServer per worker. */
 	async createWebRtcServer(options: WebRtcServerOptions): Promise<WebRtcServer> {
-		if (this.closed) throw new this.#types.InvalidStateError('Worker closed');
+		// mediasoup's error for a closed Worker, whichever its version (InvalidStateError, WorkerClosedError).
+		if (this.closed) throw new MafaldaClosedError();
 		const server = await this.mafalda.createWebRtcServer(options);
 		this.observer.emit('newwebrtcserver', server);
 		return server;
@@ -100,15 +100,19 @@ export class AdapterWorker extends EventEmitter {
 	}
 }
 
-/** A module with mediasoup's API whose Workers are Mafalda instances. */
-export function mafaldaAsMediasoup(mediasoup: MediasoupModule): Pick<MediasoupModule, 'types' | 'version'> & {
+/**
+ * A module with mediasoup's API whose Workers are Mafalda instances. Everything
+ * else at module level is the mediasoup module's own (3.14's suites read
+ * `types.*` at run time, 3.27's `errors` come from its own file).
+ */
+export function mafaldaAsMediasoup(mediasoup: MediasoupModule): Pick<MediasoupModule, 'version'> & {
 	createWorker(settings?: { appData?: Record<string, unknown> }): Promise<AdapterWorker>;
 	/** Workers still open (the test file closes them when it ends). */
 	readonly openWorkers: Set<AdapterWorker>;
 } {
 	const openWorkers = new Set<AdapterWorker>();
 	return {
-		types: mediasoup.types,
+		...mediasoup,
 		version: mediasoup.version,
 		openWorkers,
 		async createWorker(settings = {}) {

@@ -282,6 +282,7 @@ export interface NodeProcess {
 }
 
 const BIN = path.join(packageRoot(), 'bin', 'mafalda-node.js');
+const UNDER_TEST_PRELOAD = path.join(packageRoot(), 'scripts', 'mediasoup-under-test-preload.js');
 
 /** Starts `npx mafalda-node` on a host (inside its namespace) and waits for its ready line. */
 export async function startNode(
@@ -290,6 +291,8 @@ export async function startNode(
 ): Promise<NodeProcess> {
 	const slotDir = fs.mkdtempSync(path.join(os.tmpdir(), `mafalda-slots-${options.nodeId}-`));
 	const args = [
+		// Under a test of another mediasoup (MAFALDA_TEST_MEDIASOUP), the node loads that one too.
+		...(process.env.MAFALDA_TEST_MEDIASOUP ? ['-r', UNDER_TEST_PRELOAD] : []),
 		BIN,
 		'--redis', options.redisUrl,
 		'--announced-ip', host.address,

@@ -446,7 +446,7 @@ const NOT_PUBLIC = new Set([
 	'listenInfosFor', 'openOn', 'runsOn', 'workerGone', 'handleTransport', 'workerClosed',
 	// MafaldaRouter
 	'hasShardOn', 'ownsShard', 'shardCount', 'open', 'acceptPipedProducer', 'workerDied', 'workerClosed', 'tornDown', 'producerById', 'dataProducerById', 'createInternalPipeTransport', 'pipeConsume', 'pipeProduce',
-	'pipeConsumeData', 'pipeProduceData', 'shardGone',
+	'pipeConsumeData', 'pipeProduceData', 'shardGone', 'relayProducer',
 	// RemoteObject and kin
 	'onClosed', 'markClosed', 'handleEvent', 'reasonEvent', 'emitUntyped', 'call', 'notify', 'closeRemote', 'field', 'adopt', 'callProducerMethod', 'togglePause',
 	'closedFields', 'closedError',

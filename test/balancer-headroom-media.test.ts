@@ -3,29 +3,21 @@
 // balancer derives a cost per consumer from it, and a burst of placements
 // within one sampling interval spreads once the projected CPU reaches the
 // watermark, while the sampled figure alone would still say "room".
-import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { SinkSocket } from '../bench/sim/sink-socket';
-import { Mafalda } from '../lib/Mafalda';
 import type { LoadReport } from '../lib/types';
 import { LOCALHOST, PacedProducer, PLAIN_OPTIONS, VP8_CODECS } from './helpers/faults-media';
+import { mafaldaPerTest } from './helpers/mafalda-per-test';
 
 const CONSUMERS = 30;
 /** How many more units of load the watermark leaves room for, in the worker's measured cost per unit. */
 const ROOM_IN_UNITS = 10.5;
 
-let mafalda: Mafalda | undefined;
-const closers: Array<{ close(): Promise<void> }> = [];
-
-afterEach(async () => {
-	await mafalda?.close();
-	mafalda = undefined;
-	await Promise.all(closers.splice(0).map((c) => c.close()));
-});
+const { start, closers } = mafaldaPerTest();
 
 test('a burst of placements between two CPU samples stops at the watermark projected from the worker\'s cost per consumer', async () => {
 	// Samples 4 s apart: the burst below fits between two of them even on a busy machine.
-	mafalda = new Mafalda(mediasoup, { numWorkers: 2, loadReportIntervalMs: 4000 });
+	const mafalda = start({ numWorkers: 2, loadReportIntervalMs: 4000 });
 	const reports: LoadReport[] = [];
 	mafalda.on('loadreport', (r) => reports.push(r));
 	const room = await mafalda.createMafaldaRouter({ routerOptions: { mediaCodecs: VP8_CODECS } });
@@ -76,7 +68,7 @@ test('a burst of placements between two CPU samples stops at the watermark proje
 });
 
 test('a burst of concurrent placements that fills a worker waits for the worker being started instead of overfilling the full one', async () => {
-	mafalda = new Mafalda(mediasoup, { numWorkers: 2 });
+	const mafalda = start({ numWorkers: 2 });
 	const room = await mafalda.createMafaldaRouter({ maxConsumersPerWorker: 4, routerOptions: { mediaCodecs: VP8_CODECS } });
 	// 20 at once: the 5th finds worker 0 full and starts worker 1; the 15 after it arrive while that start is under way.
 	const transports = await Promise.all(

@@ -2,12 +2,11 @@
 // from mediasoup's own counters. The pure counting rules on plain numbers,
 // then the whole path with a real worker and real RTP, checked against a
 // receiver that does read its packets.
-import * as mediasoup from 'mediasoup';
 import { consumerSample, countSinkWindow, ingressOf, producerReceived, type ConsumerSample, type StreamWindow } from '../bench/scenarios/sink-counts';
 import { SinkSocket } from '../bench/sim/sink-socket';
-import { Mafalda } from '../lib/Mafalda';
 import { PacedProducer, ReceivingEnd, PLAIN_OPTIONS, LOCALHOST, VP8_CODECS } from './helpers/faults-media';
 import { sleep, waitFor } from './helpers/mafalda-media';
+import { mafaldaPerTest } from './helpers/mafalda-per-test';
 import type { types } from 'mediasoup';
 import type { Consumer } from '../lib/remote/Consumer';
 
@@ -61,17 +60,10 @@ describe('sink counting rules', () => {
 });
 
 describe('sink receivers with a real worker and real RTP', () => {
-	let mafalda: Mafalda | undefined;
-	const closers: Array<{ close(): Promise<void> }> = [];
-
-	afterEach(async () => {
-		await mafalda?.close();
-		mafalda = undefined;
-		await Promise.all(closers.splice(0).map((c) => c.close()));
-	});
+	const { start, closers } = mafaldaPerTest();
 
 	test('what mediasoup says it sent to sink consumers matches what a reading receiver got; the kernel dropped the unread packets', async () => {
-		mafalda = new Mafalda(mediasoup, { numWorkers: 1 });
+		const mafalda = start({ numWorkers: 1 });
 		const router = await mafalda.createMafaldaRouter({ routerOptions: { mediaCodecs: VP8_CODECS } });
 		const producer = await PacedProducer.create(router);
 		closers.push(producer);

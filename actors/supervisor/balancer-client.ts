@@ -39,19 +39,10 @@ export class BalancerClient implements BalancerApi {
 		const index = report.workerIndex;
 		const newSample = !this.#sampleSeq.has(index) || this.#sampleSeq.get(index) !== report.cpuSampleSeq;
 		this.#sampleSeq.set(index, report.cpuSampleSeq);
-		const unsent = this.#unsent.get(index);
-		if (!unsent) this.#unsent.set(index, newSample ? { sample: report, latest: report } : { latest: report });
-		else {
-			if (newSample) unsent.sample = report;
-			unsent.latest = report;
-		}
-	}
-
-	/** Drops what a host that is gone reported (its successor counts from zero). */
-	forget(workerIndex: number): void {
-		this.#unsent.delete(workerIndex);
-		this.#known.delete(workerIndex);
-		this.#sampleSeq.delete(workerIndex);
+		const unsent = this.#unsent.get(index) ?? { latest: report };
+		if (newSample) unsent.sample = report;
+		unsent.latest = report;
+		this.#unsent.set(index, unsent);
 	}
 
 	#flush(): void {
@@ -79,8 +70,11 @@ export class BalancerClient implements BalancerApi {
 		return this.remote.setWorkerNode(workerIndex, nodeId);
 	}
 
+	/** Also drops what the worker's host reported and the balancer has not seen: its successor counts from zero. */
 	removeWorker(workerIndex: number): Promise<void> {
-		this.forget(workerIndex);
+		this.#unsent.delete(workerIndex);
+		this.#known.delete(workerIndex);
+		this.#sampleSeq.delete(workerIndex);
 		return this.remote.removeWorker(workerIndex);
 	}
 

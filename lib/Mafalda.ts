@@ -225,7 +225,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 					workerBin: this.#workerBin,
 					loadReportIntervalMs: this.#options.loadReportIntervalMs,
 					restart: this.#options.restart,
-					cpuSlots: new CpuSlots(this.#options.cpuSlotDir ?? defaultSlotDir(), undefined, this.#options.maxCpuSlots),
+					cpuSlots: new CpuSlots(this.#options.cpuSlotDir ?? defaultSlotDir(), this.#options.cpuSlotCount, this.#options.maxCpuSlots),
 					observeRpc: (index, method, seconds) => this.#metrics.rpc(index, method, seconds),
 				},
 				{

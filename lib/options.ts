@@ -18,6 +18,7 @@ export interface ResolvedMafaldaOptions {
 	pipeListenIp: string;
 	pipeEnableSrtp: boolean;
 	cpuSlotDir: string | undefined;
+	cpuSlotCount: number;
 	mediasoupEntry: string | undefined;
 	restart: RestartPolicy;
 	/** CPU slots this process may hold at most (all its Mafalda instances on the same slot folder). */
@@ -47,6 +48,7 @@ export function resolveMafaldaOptions(input: unknown, cluster = false): Resolved
 		pipeListenIp: optionalString(o.pipeListenIp, 'options.pipeListenIp') ?? '127.0.0.1',
 		pipeEnableSrtp: optionalBoolean(o.pipeEnableSrtp, 'options.pipeEnableSrtp') ?? false,
 		cpuSlotDir: optionalString(o.cpuSlotDir, 'options.cpuSlotDir'),
+		cpuSlotCount: optionalNumber(o.cpuSlotCount, 'options.cpuSlotCount', 1, 1024, true) ?? cpus,
 		mediasoupEntry: optionalString(o.mediasoupEntry, 'options.mediasoupEntry'),
 		restart: {
 			maxRestarts: optionalNumber(o.maxRestarts, 'options.maxRestarts', 0, 1_000_000, true) ?? 5,

@@ -43,6 +43,14 @@ export interface MafaldaOptions extends RestartOptions {
 	 * at one mediasoup Worker per CPU (default: $MAFALDA_CPU_SLOT_DIR or <tmpdir>/mafalda-cpu-slots).
 	 */
 	cpuSlotDir?: string;
+	/**
+	 * CPU slots of `cpuSlotDir`, i.e. mediasoup Workers all processes on it may
+	 * run together (default: os.availableParallelism()). Every process on one
+	 * folder should say the same. Set it where the CPU count is not the
+	 * machine's share for media (a container's CPU quota), or above it on
+	 * purpose, knowing that Workers then share CPUs.
+	 */
+	cpuSlotCount?: number;
 	/** Absolute path of the mediasoup module's entry file, when mafalda cannot find it from the module object. */
 	mediasoupEntry?: string;
 	/**

@@ -1,7 +1,7 @@
 import { Args, runMain } from './cli/args';
 import { CAPACITY_HELP, capacitySummary, capacityTable, readCapacityOptions, runCapacity, writeCapacityResult, type CapacityResult } from './comparisons/capacity';
 import { MIXED_DAY_HELP, mixedDaySummary, mixedDayTable, readMixedDayOptions, runMixedDay, writeMixedDayResult, type MixedDayResult } from './comparisons/mixed-day';
-import { targetsTable } from './comparisons/targets';
+import { renderTargets, steadinessRows, targetsTable } from './comparisons/targets';
 import { CONTROL_PLANE_DEFAULTS, controlPlaneSummary, controlPlaneTable, runControlPlane, type ControlPlaneResult } from './comparisons/control-plane';
 import { GROWTH_DEFAULTS, growthSummary, growthTable, placementTable, runCostGrowth, type GrowthResult } from './comparisons/cost-growth';
 import { PIPE_DEFAULTS, pipeOverheadSummary, pipeOverheadTable, runPipeOverhead, type PipeOverheadResult } from './comparisons/pipe-overhead';
@@ -11,7 +11,7 @@ import { CLUSTER_FAULTS_DEFAULTS, clusterFaultsTable, runClusterFaults, type Clu
 import { backgroundBusyPct, machineInfo, machineLine, sharedCpuWarning } from './report/machine';
 import { LiveLine } from './report/progress';
 import { writeJsonResult } from './report/results-file';
-import { recordRun } from './report/run-history';
+import { readHistory, recordRun } from './report/run-history';
 
 /** The simulation's size in `npm run bench`: the issue's target, which takes seconds here since opening a shard reads an order (bench/README.md). */
 const SIM = { nodes: CLUSTER_SIM_DEFAULTS.nodes, viewers: CLUSTER_SIM_DEFAULTS.viewers, rooms: CLUSTER_SIM_DEFAULTS.rooms };
@@ -159,13 +159,15 @@ async function main(): Promise<void> {
 	if (mixed) console.log(`5. ${mixedDaySummary(mixed)}`);
 	const minutes = (Date.now() - started) / 60_000;
 	const targets = targetsTable({ capacity, mixed, control, growth });
-	console.log(`\nTargets (issue 9), this run (${minutes.toFixed(1)} min):\n${targets.text}`);
 	// Only whole runs go side by side: a partial one (--only) is not the same measurement.
-	if (parts.length === PARTS.length) {
-		const history = recordRun({ at: new Date().toISOString(), minutes, backgroundBusyPct: background, targets: targets.rows });
+	const whole = parts.length === PARTS.length;
+	if (whole) targets.push(...steadinessRows(targets, readHistory()));
+	console.log(`\nTargets (issue 9), this run (${minutes.toFixed(1)} min):\n${renderTargets(targets)}`);
+	if (whole) {
+		const history = recordRun({ at: new Date().toISOString(), minutes, backgroundBusyPct: background, targets });
 		console.log(`\nThe last runs side by side (${history.file}):\n${history.table}`);
 	}
-	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, minutes, sectionMinutes, targets: targets.rows, capacity, mixed, control, pipe, growth, cluster, clusterSim, clusterFaults })}`);
+	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, minutes, sectionMinutes, targets, capacity, mixed, control, pipe, growth, cluster, clusterSim, clusterFaults })}`);
 }
 
 runMain(main);

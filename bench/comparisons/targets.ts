@@ -5,6 +5,7 @@ import type { CapacityResult } from './capacity';
 import type { ControlPlaneResult } from './control-plane';
 import type { GrowthResult } from './cost-growth';
 import type { MixedDayResult } from './mixed-day';
+import type { RunRecord } from '../report/run-history';
 
 export interface TargetRow {
 	figure: string;
@@ -26,7 +27,7 @@ const atLeast = (v: number | undefined, t: number): boolean | undefined => (v ==
 const atMost = (v: number | undefined, t: number): boolean | undefined => (v === undefined ? undefined : v <= t);
 
 /** The issue's table of targets, with this run's figures. */
-export function targetsTable(parts: { capacity?: CapacityResult; mixed?: MixedDayResult; control?: ControlPlaneResult; growth?: GrowthResult }): { rows: TargetRow[]; text: string } {
+export function targetsTable(parts: { capacity?: CapacityResult; mixed?: MixedDayResult; control?: ControlPlaneResult; growth?: GrowthResult }): TargetRow[] {
 	const { capacity, mixed, control, growth } = parts;
 	const rows: TargetRow[] = [];
 	if (capacity) {
@@ -45,9 +46,41 @@ export function targetsTable(parts: { capacity?: CapacityResult; mixed?: MixedDa
 	}
 	if (control) rows.push({ figure: 'consumers created per second, all workers, mafalda / round-robin pool', measured: fmtRatio(control.ratioAllWorkers), target: '>= 1.0x', met: atLeast(control.ratioAllWorkers, 1.0) });
 	if (growth) rows.push({ figure: 'memory per 1,000 consumers, mafalda / plain mediasoup', measured: fmtRatio(growth.memoryRatio), target: '<= 1.3x', met: atMost(growth.memoryRatio, 1.3) });
-	const text = renderTable(
+	return rows;
+}
+
+/** Figures whose steadiness over whole runs is a target of its own ("three back-to-back capacity runs"). */
+const STEADY_FIGURES = ['broadcast capacity, mafalda / plain mediasoup', '  (projected from CPU per packet) mafalda / plain mediasoup'];
+
+/**
+ * This run's figure next to the same figure of the whole runs before it
+ * (bench/results/runs-history.json), and their spread, (max - min) / median:
+ * three runs of the capacity ramp inside one `npm run bench` would not fit
+ * its 15 minutes, so the runs compared are the last whole ones. A figure that
+ * is a bound ("at least 1.2x") is no point of the spread.
+ */
+export function steadinessRows(rows: TargetRow[], previous: RunRecord[], runs = 3): TargetRow[] {
+	const out: TargetRow[] = [];
+	for (const figure of STEADY_FIGURES) {
+		const now = rows.find((r) => r.figure === figure);
+		if (!now) continue;
+		const measured = [...previous.slice(-(runs - 1)).map((r) => r.targets.find((t) => t.figure === figure)?.measured ?? '-'), now.measured];
+		const values = measured.map((m) => /^(\d+(?:\.\d+)?)x$/.exec(m)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]));
+		const spread = spreadOf(values);
+		const relative = spread && spread.median > 0 ? (spread.max - spread.min) / spread.median : undefined;
+		out.push({
+			figure: `${figure.trimStart()}, over the last ${measured.length} whole runs`,
+			measured: `${measured.join(', ')}: spread ${relative === undefined ? 'n/a' : `${Math.round(relative * 100)}%`}${values.length < measured.length ? ` (of ${values.length} exact figures)` : ''}`,
+			target: 'within 15%',
+			met: values.length < runs || relative === undefined ? undefined : relative <= 0.15,
+		});
+	}
+	return out;
+}
+
+export function renderTargets(rows: TargetRow[]): string {
+	return renderTable(
 		['figure', 'this run', 'target', 'met'],
 		rows.map((r) => [r.figure, r.measured, r.target, r.met === undefined ? 'undecided' : r.met ? 'yes' : 'NO']),
 	);
-	return { rows, text };
 }

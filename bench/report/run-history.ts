@@ -20,7 +20,8 @@ function historyFile(): string {
 	return path.join(resultsDir(), 'runs-history.json');
 }
 
-function readHistory(): RunRecord[] {
+/** The whole runs recorded so far, oldest first. */
+export function readHistory(): RunRecord[] {
 	try {
 		const runs = JSON.parse(fs.readFileSync(historyFile(), 'utf8')) as unknown;
 		return Array.isArray(runs) ? (runs as RunRecord[]) : [];

@@ -40,12 +40,13 @@ async function main(): Promise<void> {
 	if (args.help) return console.log(HELP);
 	const scenario = args.str('scenario', 'broadcast', ['broadcast', 'meeting'] as const);
 	const meeting = scenario === 'meeting';
-	const max = meeting ? args.num('participants', 12) : args.num('receivers', 1200);
-	const steps = linearSteps(max, args.num('steps', meeting ? 3 : 6), meeting ? 2 : 1);
+	const max = meeting ? args.num('participants', 12) : args.num('receivers', 2400);
+	const steps = linearSteps(max, args.num('steps', meeting ? 3 : 8), meeting ? 2 : 1);
 	const joinPerSecond = args.num('join', 100);
 	const backends = args.list<BackendName>('backends', ['plain', 'mafalda'], BACKEND_NAMES);
 	const stopAfterFailures = args.num('stop-after', 2);
-	const timing = readRampTiming(args, { duration: 3, warmup: 1.5 });
+	// The demo shows the whole knee: no budget but a generous one.
+	const timing = readRampTiming(args, { duration: 3, warmup: 1.5, budget: 600 });
 	args.assertAllKnown();
 
 	const machine = machineInfo();

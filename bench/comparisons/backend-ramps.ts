@@ -124,14 +124,13 @@ export interface BackendRampsOptions extends RampTiming {
 	steps: number[];
 	/** How long to wait for other processes to calm down before measuring a disturbed failing step again. */
 	quietWaitMs: number;
-	/** Per backend: no new step after this long (ms). */
-	budgetMs: number;
 }
 
 /**
  * Runs the same population up the same ramp on each backend in turn, each
- * stopping after its second failing step (each confirmed by a second window);
- * its capacity is the last step that passed before the first failure. Every
+ * going back halfway after its first failing step (each confirmed by a second
+ * window) where the population can shrink, else stopping after its second;
+ * its capacity is the largest step that passed below the smallest failure. Every
  * backend gets the same packets: the same media profile, the same joins.
  */
 export async function runBackendRamps(
@@ -147,8 +146,10 @@ export async function runBackendRamps(
 		try {
 			const r = await runRamp(backend, population(), {
 				...o,
-				// Past the first failure (the capacity), one more step: its window adds CPU counters at a larger load.
+				// A population that can shrink goes back halfway after its first failure (half a step of resolution);
+				// one that cannot takes one more step past it: its window adds CPU counters at a larger load.
 				stopAfterFailures: 2,
+				refine: true,
 				remeasure: { max: 1, quietWaitMs: o.quietWaitMs, confirm: true },
 				thresholds: DEFAULT_THRESHOLDS,
 				line,

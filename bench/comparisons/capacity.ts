@@ -41,7 +41,7 @@ export async function runCapacity(o: CapacityOptions, line = new LiveLine()): Pr
 	// Half a step first: on a starved machine every backend may fail the first full step, and a capacity of 0 gives no ratio.
 	const steps: number[] = [Math.max(1, Math.round(o.step / 2))];
 	for (let n = o.step; n <= o.max; n += o.step) steps.push(n);
-	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 1_500, budgetMs: CAPACITY_BUDGET_MS }, () => broadcastPopulation({ joinPerSecond: o.joinPerSecond }), line);
+	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 1_500 }, () => broadcastPopulation({ joinPerSecond: o.joinPerSecond }), line);
 	const { capacities } = comparison;
 	return {
 		...o,
@@ -105,10 +105,10 @@ export function writeCapacityResult(r: CapacityResult): string[] {
 	];
 }
 
-/** Each backend's ramp starts no step after this: four backends and the rest of `npm run bench` fit in 15 minutes. */
-export const CAPACITY_BUDGET_MS = 65_000;
+/** Each backend's ramp starts no step after this many seconds: four backends and the rest of `npm run bench` fit in 15 minutes. */
+export const CAPACITY_BUDGET_S = 100;
 
-export const CAPACITY_DEFAULTS = { step: 200, max: 1400, joinPerSecond: 50 };
+export const CAPACITY_DEFAULTS = { step: 200, max: 3000, joinPerSecond: 50 };
 
 export const CAPACITY_HELP = `  --step N          receivers added per step (default ${CAPACITY_DEFAULTS.step})
   --max N           largest step tried (default ${CAPACITY_DEFAULTS.max})
@@ -122,7 +122,7 @@ export function readCapacityOptions(args: Args): CapacityOptions {
 		max: args.num('max', CAPACITY_DEFAULTS.max),
 		joinPerSecond: args.num('join', CAPACITY_DEFAULTS.joinPerSecond),
 		backends: args.list<BackendName>('backends', BACKEND_NAMES, BACKEND_NAMES),
-		...readRampTiming(args, { duration: 3, warmup: 1.5 }),
+		...readRampTiming(args, { duration: 3, warmup: 1.5, budget: CAPACITY_BUDGET_S }),
 	};
 }
 

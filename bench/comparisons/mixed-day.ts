@@ -25,8 +25,8 @@ export interface MixedDayResult extends MixedDayComparisonOptions, BackendCompar
 	mafaldaOverPlain: CapacityRatio;
 }
 
-/** Each backend's ramp starts no step after this (see CAPACITY_BUDGET_MS). */
-export const MIXED_DAY_BUDGET_MS = 50_000;
+/** Each backend's ramp starts no step after this many seconds (see CAPACITY_BUDGET_S). */
+export const MIXED_DAY_BUDGET_S = 50;
 
 export const MIXED_DAY_DEFAULTS = { step: 4, max: 32, broadcastReceivers: 300, joinPerSecond: 50, meetingsPerSecond: 4 };
 
@@ -39,7 +39,7 @@ export const MIXED_DAY_DEFAULTS = { step: 4, max: 32, broadcastReceivers: 300, j
 export async function runMixedDay(o: MixedDayComparisonOptions, line = new LiveLine()): Promise<MixedDayResult> {
 	const steps: number[] = [Math.max(1, Math.round(o.step / 2))];
 	for (let n = o.step; n <= o.max; n += o.step) steps.push(n);
-	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 1_500, budgetMs: MIXED_DAY_BUDGET_MS }, () => mixedDayPopulation(o), line);
+	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 1_500 }, () => mixedDayPopulation(o), line);
 	const { capacities } = comparison;
 	return {
 		...o,
@@ -95,7 +95,7 @@ export function readMixedDayOptions(args: Args, backends: BackendName[]): MixedD
 		joinPerSecond: MIXED_DAY_DEFAULTS.joinPerSecond,
 		meetingsPerSecond: args.num('md-meetings-per-s', MIXED_DAY_DEFAULTS.meetingsPerSecond),
 		backends,
-		...readRampTiming(args, { duration: 3, warmup: 1.5 }),
+		...readRampTiming(args, { duration: 3, warmup: 1.5, budget: MIXED_DAY_BUDGET_S }),
 	};
 }
 

@@ -20,6 +20,9 @@ export function broadcastPopulation(options: BroadcastOptions): Population {
 			const count = target - world.receivers.length;
 			if (count > 0) await world.addReceivers(count, () => [...producerIds], placed, { perSecond: options.joinPerSecond || undefined });
 		},
+		shrink(world, target) {
+			world.removeLastSinks(world.receivers.length - target);
+		},
 		consumers(world) {
 			return world.receivers.length * 2;
 		},

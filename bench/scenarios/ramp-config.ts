@@ -11,19 +11,23 @@ export interface RampTiming {
 	measureMs: number;
 	threads: number;
 	concurrency: number;
+	/** Per backend: no new step starts after this long (ms), so that the whole bench keeps its time. */
+	budgetMs: number;
 }
 
-/** Options every ramp shares: --duration, --warmup (seconds), --threads, --concurrency. */
-export function readRampTiming(args: Args, defaults: { duration: number; warmup: number }): RampTiming {
+/** Options every ramp shares: --duration, --warmup, --budget (seconds), --threads, --concurrency. */
+export function readRampTiming(args: Args, defaults: { duration: number; warmup: number; budget: number }): RampTiming {
 	return {
 		measureMs: args.num('duration', defaults.duration) * 1000,
 		warmupMs: args.num('warmup', defaults.warmup) * 1000,
 		threads: args.num('threads', defaultThreads()),
 		concurrency: args.num('concurrency', 8),
+		budgetMs: args.num('budget', defaults.budget) * 1000,
 	};
 }
 
 export const RAMP_TIMING_HELP = `  --duration S      seconds measured per step
   --warmup S        seconds between adding receivers and measuring (new consumers wait for a key frame)
   --threads N       simulator pool threads: 1 sender + N-1 receiver threads (default ${defaultThreads()})
-  --concurrency N   receivers being created at once (default 8)`;
+  --concurrency N   receivers being created at once (default 8)
+  --budget S        per backend, no new step starts after S seconds`;

@@ -17,6 +17,12 @@ export interface RampOptions extends WorldOptions {
 	 */
 	stopAfterFailures: number;
 	/**
+	 * After the first failing step, go back halfway to the last passing one
+	 * (the last joiners leave: Population.shrink) and measure there, instead
+	 * of going past the failure: the capacity's resolution is then half a step.
+	 */
+	refine?: boolean;
+	/**
 	 * A step that fails while other processes took more than DISTURBED_PCT of
 	 * the machine is measured again, up to `max` times, each after waiting up
 	 * to `quietWaitMs` for them to calm down. With `confirm`, any failing step
@@ -71,6 +77,8 @@ export interface Population {
 	setUp(world: SimWorld): Promise<void>;
 	/** Grows to `target` receivers; calls `placed` after each new receiver. */
 	grow(world: SimWorld, target: number, placed: (r: Receiver) => void): Promise<void>;
+	/** Back to `target` units, the last to join leaving first (populations that can: see RampOptions.refine). */
+	shrink?(world: SimWorld, target: number): void;
 	/** Consumers the population has at its current size. */
 	consumers(world: SimWorld): number;
 	/** Its size in its own unit, and the unit's name (receivers, meetings). */
@@ -95,6 +103,42 @@ function workerSummary(rows: WorkerRow[]): string {
 	return rows.map((w) => `w${w.workerIndex}:${w.consumers}c/${w.shards}sh`).join(' ');
 }
 
+interface JudgedWindow {
+	window: WindowResult;
+	passed: boolean;
+	/** Times it was measured again (see RampOptions.remeasure). */
+	remeasured: number;
+}
+
+/** Lets new consumers get their first key frame, then measures a window and judges it, again where RampOptions.remeasure says. */
+async function judgeStep(world: SimWorld, backend: SfuBackend, options: RampOptions, stepTag: string, logTag: string, lossSoFar: () => string): Promise<JudgedWindow> {
+	const rows = await backend.workers();
+	options.line.update(`${stepTag} warming up (new consumers wait for a key frame) | ${workerSummary(rows)}`, true);
+	await sleep(options.warmupMs);
+	let remeasured = 0;
+	for (;;) {
+		const window = await world.measure(options.measureMs, (elapsed) =>
+			options.line.update(
+				`${stepTag} measuring ${progressBar(elapsed, options.measureMs, 12)} ${world.receivers.length} receivers | loss so far ${lossSoFar()} | ${workerSummary(rows)}`,
+			),
+		);
+		const passed = passes(options.thresholds, window.judgedLossPct, window.latency.p99, window.silentReceivers);
+		// A failure while other processes took the CPU says little about the
+		// SFU: measure that step again, a bounded number of times.
+		if (passed) return { window, passed, remeasured };
+		const disturbed = (window.otherProcessesPct ?? 0) >= DISTURBED_PCT;
+		const confirming = options.remeasure.confirm && remeasured === 0;
+		if (!confirming && (!disturbed || remeasured >= options.remeasure.max)) return { window, passed, remeasured };
+		remeasured++;
+		if (disturbed) {
+			options.line.log(`${logTag} failed while other processes took ${window.otherProcessesPct?.toFixed(0)}% of the machine: measuring again when they calm down`);
+			await waitForQuiet(world, options.remeasure.quietWaitMs, (other) => options.line.update(`${stepTag} waiting for other processes to calm down (${other.toFixed(0)}% of the machine)`, true));
+		} else {
+			options.line.log(`${logTag} failed (loss ${window.judgedLossPct.toFixed(2)}%, p99 ${fmtMs(window.latency.p99)}): measuring again to confirm`);
+		}
+	}
+}
+
 /**
  * Runs a population up a ramp of steps on one backend: grow, let new
  * consumers get their first key frame (warm-up), measure a window, judge it.
@@ -108,6 +152,15 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 	let error: string | undefined;
 	let stoppedByBudget = false;
 	const started = performance.now();
+	const record = (judged: JudgedWindow, target: number, setupMs: number, logTag: string): StepResult => {
+		lostSoFar += judged.window.lostPackets;
+		receivedSoFar += judged.window.receivedPackets;
+		const { histogram: _h, ...rest } = judged.window;
+		const step: StepResult = { ...rest, target, units: population.size(world), consumers: population.consumers(world), passed: judged.passed, setupMs, remeasured: judged.remeasured };
+		steps.push(step);
+		options.line.log(stepLine(logTag, step));
+		return step;
+	};
 	try {
 		await population.setUp(world);
 		for (const [i, target] of options.steps.entries()) {
@@ -141,39 +194,16 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 				break;
 			}
 			const setupMs = performance.now() - t0;
-			rows = await backend.workers();
-			options.line.update(`${stepTag} warming up (new consumers wait for a key frame) | ${workerSummary(rows)}`, true);
-			await sleep(options.warmupMs);
-			let window: WindowResult | undefined;
-			let passed = false;
-			let remeasured = 0;
-			for (;;) {
-				window = await world.measure(options.measureMs, (elapsed) =>
-					options.line.update(
-						`${stepTag} measuring ${progressBar(elapsed, options.measureMs, 12)} ${world.receivers.length} receivers | loss so far ${lossSoFar()} | ${workerSummary(rows)}`,
-					),
-				);
-				passed = passes(options.thresholds, window.judgedLossPct, window.latency.p99, window.silentReceivers);
-				// A failure while other processes took the CPU says little about the
-				// SFU: measure that step again, a bounded number of times.
-				if (passed) break;
-				const disturbed = (window.otherProcessesPct ?? 0) >= DISTURBED_PCT;
-				const confirming = options.remeasure.confirm && remeasured === 0;
-				if (!confirming && (!disturbed || remeasured >= options.remeasure.max)) break;
-				remeasured++;
-				if (disturbed) {
-					options.line.log(`${logTag} failed while other processes took ${window.otherProcessesPct?.toFixed(0)}% of the machine: measuring again when they calm down`);
-					await waitForQuiet(world, options.remeasure.quietWaitMs, (other) => options.line.update(`${stepTag} waiting for other processes to calm down (${other.toFixed(0)}% of the machine)`, true));
-				} else {
-					options.line.log(`${logTag} failed (loss ${window.judgedLossPct.toFixed(2)}%, p99 ${fmtMs(window.latency.p99)}): measuring again to confirm`);
-				}
+			const step = record(await judgeStep(world, backend, options, stepTag, logTag, lossSoFar), target, setupMs, logTag);
+			const last = steps.filter((x) => x.passed).pop();
+			if (!step.passed && options.refine && population.shrink && last && step.units - last.units >= 2) {
+				// Halfway back: the capacity lies between the last pass and this failure.
+				const mid = Math.round((last.units + step.units) / 2);
+				population.shrink(world, mid);
+				const backTag = `${logTag} (back to ${mid})`;
+				record(await judgeStep(world, backend, options, `${stepTag} back to ${mid}`, backTag, lossSoFar), mid, 0, backTag);
+				break;
 			}
-			lostSoFar += window.lostPackets;
-			receivedSoFar += window.receivedPackets;
-			const { histogram: _h, ...rest } = window;
-			const step: StepResult = { ...rest, target, units: population.size(world), consumers: population.consumers(world), passed, setupMs, remeasured };
-			steps.push(step);
-			options.line.log(stepLine(logTag, step));
 			if (options.stopAfterFailures > 0 && steps.filter((x) => !x.passed).length >= options.stopAfterFailures) break;
 		}
 	} catch (e) {
@@ -186,9 +216,10 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 	const latency = world.runLatency;
 	await world.close();
 	const passedSteps = steps.filter((s) => s.passed);
-	// Capacity is the last passing step before the first failure: a pass after a failure is luck, not capacity.
+	// Capacity is the largest pass below the smallest failure: a pass above a failure is luck, not capacity.
+	const smallestFail = Math.min(...steps.filter((s) => !s.passed).map((s) => s.units));
+	const capacitySteps = passedSteps.filter((s) => s.units < smallestFail).sort((a, b) => a.units - b.units);
 	const firstFail = steps.findIndex((s) => !s.passed);
-	const capacitySteps = firstFail === -1 ? passedSteps : steps.slice(0, firstFail);
 	return {
 		backend: backend.name,
 		steps,

@@ -234,6 +234,23 @@ export class SimWorld {
 		return added;
 	}
 
+	/**
+	 * The last `count` sink receivers to join leave (their transports close):
+	 * what is left is placed as the first joiners were. Measured receivers
+	 * stay, so the sample keeps its size.
+	 */
+	removeLastSinks(count: number): void {
+		for (let i = this.receivers.length - 1; i >= 0 && count > 0; i--) {
+			const r = this.receivers[i];
+			if (r.measured) continue;
+			this.#backend.closeReceiver(r.handle);
+			this.receivers.splice(i, 1);
+			const w = this.#perWorker.get(r.handle.workerIndex);
+			if (w) w.total--;
+			count--;
+		}
+	}
+
 	/** Makes existing receivers consume more producers (a new publisher joined). */
 	async consumeMore(receivers: Receiver[], producerIds: (r: Receiver) => string[]): Promise<void> {
 		await inLanes(receivers, this.#concurrency, async (r) => {

@@ -341,7 +341,9 @@ export class PipeManager {
 		}));
 		let health = this.#health.get(pair);
 		if (!health) this.#health.set(pair, (health = new PairHealth()));
-		for (const from of health.observe(now)) {
+		const deadEnds = health.observe(now);
+		if (deadEnds.length) console.error('DEBUG dead', deadEnds, pipes.map((p) => `${p.info.fromNode}->${p.info.toNode} closed=${p.closed} relay=${!!p.dest?.relay}`));
+		for (const from of deadEnds) {
 			for (const pipe of pipes) {
 				if (pipe.closed || pipe.source.shard.shardId !== from || !pipe.dest) continue;
 				const [fromPlace, toPlace] = [this.#placeOf(pipe.source.shard), this.#placeOf(pipe.dest.shard)];
@@ -470,6 +472,7 @@ export class PipeManager {
 		for (let attempt = 1; !carrier.closed; attempt++) {
 			try {
 				const source = await this.#repipeSource(carrier, broken.source);
+				console.error('DEBUG repipe source', this.#placeOf(source.shard), source.depth);
 				// A transit made for this attempt has no other use yet: held until the new pipe holds it.
 				if (source.depth > 0) source.users++;
 				try {
@@ -495,6 +498,7 @@ export class PipeManager {
 					this.#release(source);
 				}
 			} catch (error) {
+				console.error('DEBUG repipe attempt', attempt, (error as Error).message);
 				if (attempt >= REPIPE_ATTEMPTS || carrier.closed) {
 					if (carrier.closed) return;
 					this.#dropCarrier(carrier);

@@ -30,9 +30,11 @@ export class PairHealth {
 	 * stream) is never dead: there is nothing to tell by.
 	 */
 	observe(now: ReadonlyMap<string, EndCounters>): string[] {
+		// An end that did not answer: this reading tells nothing, and the next one compares with the last whole one.
+		if (now.size !== 2) return [];
 		const last = this.#last;
 		this.#last = new Map(now);
-		if (!last || now.size !== 2) return [];
+		if (!last) return [];
 		const [a, b] = [...now.keys()];
 		const dead: string[] = [];
 		for (const [from, to] of [[a, b], [b, a]]) {

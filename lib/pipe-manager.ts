@@ -150,7 +150,8 @@ export class PipeManager {
 	readonly #aliases = new Map<string, string>();
 	readonly #health = new WeakMap<TransportPair, PairHealth>();
 	#checkTimer: NodeJS.Timeout | undefined;
-	#checking = false;
+	/** Pairs whose check is still waiting for an end's stats. */
+	readonly #checking = new WeakSet<TransportPair>();
 
 	constructor(private readonly host: PipeHost) {}
 
@@ -303,33 +304,32 @@ export class PipeManager {
 			pipe.holdsSource = true;
 		}
 		if (acrossMachines(pipe) && !this.#checkTimer) {
-			this.#checkTimer = setInterval(() => void this.#check(), PIPE_CHECK_MS);
+			this.#checkTimer = setInterval(() => this.#check(), PIPE_CHECK_MS);
 			this.#checkTimer.unref();
 		}
 	}
 
 	/** Checks every pipe pair between two machines (see PIPE_CHECK_MS); stops when there is none. */
-	async #check(): Promise<void> {
-		if (this.#checking) return;
-		this.#checking = true;
-		try {
-			const watched = new Map<TransportPair, Pipe[]>();
-			for (const carriers of this.#carriers.values()) {
-				for (const c of carriers.values()) {
-					// A pipe inside one machine cannot be cut off: only those between two machines are read.
-					if (!c.pipe || c.pipe.closed || !acrossMachines(c.pipe)) continue;
-					const pipes = watched.get(c.pipe.pair) ?? [];
-					pipes.push(c.pipe);
-					watched.set(c.pipe.pair, pipes);
-				}
+	#check(): void {
+		const watched = new Map<TransportPair, Pipe[]>();
+		for (const carriers of this.#carriers.values()) {
+			for (const c of carriers.values()) {
+				// A pipe inside one machine cannot be cut off: only those between two machines are read.
+				if (!c.pipe || c.pipe.closed || !acrossMachines(c.pipe)) continue;
+				const pipes = watched.get(c.pipe.pair) ?? [];
+				pipes.push(c.pipe);
+				watched.set(c.pipe.pair, pipes);
 			}
-			if (watched.size === 0 && this.#checkTimer) {
-				clearInterval(this.#checkTimer);
-				this.#checkTimer = undefined;
-			}
-			await Promise.all([...watched].map(([pair, pipes]) => this.#checkPair(pair, pipes)));
-		} finally {
-			this.#checking = false;
+		}
+		if (watched.size === 0 && this.#checkTimer) {
+			clearInterval(this.#checkTimer);
+			this.#checkTimer = undefined;
+		}
+		// One pair at a time each: a node whose control link hangs (its own death, told later) holds up only its own pairs.
+		for (const [pair, pipes] of watched) {
+			if (this.#checking.has(pair)) continue;
+			this.#checking.add(pair);
+			void this.#checkPair(pair, pipes).catch(() => undefined).finally(() => this.#checking.delete(pair));
 		}
 	}
 
@@ -341,9 +341,7 @@ export class PipeManager {
 		}));
 		let health = this.#health.get(pair);
 		if (!health) this.#health.set(pair, (health = new PairHealth()));
-		const deadEnds = health.observe(now);
-		if (deadEnds.length) console.error('DEBUG dead', deadEnds, pipes.map((p) => `${p.info.fromNode}->${p.info.toNode} closed=${p.closed} relay=${!!p.dest?.relay}`));
-		for (const from of deadEnds) {
+		for (const from of health.observe(now)) {
 			for (const pipe of pipes) {
 				if (pipe.closed || pipe.source.shard.shardId !== from || !pipe.dest) continue;
 				const [fromPlace, toPlace] = [this.#placeOf(pipe.source.shard), this.#placeOf(pipe.dest.shard)];
@@ -472,7 +470,6 @@ export class PipeManager {
 		for (let attempt = 1; !carrier.closed; attempt++) {
 			try {
 				const source = await this.#repipeSource(carrier, broken.source);
-				console.error('DEBUG repipe source', this.#placeOf(source.shard), source.depth);
 				// A transit made for this attempt has no other use yet: held until the new pipe holds it.
 				if (source.depth > 0) source.users++;
 				try {
@@ -498,7 +495,6 @@ export class PipeManager {
 					this.#release(source);
 				}
 			} catch (error) {
-				console.error('DEBUG repipe attempt', attempt, (error as Error).message);
 				if (attempt >= REPIPE_ATTEMPTS || carrier.closed) {
 					if (carrier.closed) return;
 					this.#dropCarrier(carrier);
@@ -541,7 +537,7 @@ export class PipeManager {
 		const from = [...carriers.values()].filter((c) => !below.has(c) && feeding(c)).sort((a, b) => a.depth - b.depth)[0];
 		if (!shard || !from) {
 			const why = cut.length > 0 ? `${cut.join(' and ')} cannot reach it (a partition: its pipes from there were found dead)` : 'none is outside its own subtree';
-			throw new PipeUnreachableError(`no carrier of ${carrier.producerId} that reaches ${place} is left: ${why}, and no other node of router ${carrier.shard.routerId} to pipe it through`);
+			throw new PipeUnreachableError(`no carrier of ${carrier.producerId} that reaches ${place} is left: ${why}, and no other node of router ${carrier.shard.routerId} (one reaching both sides) to pipe it through`);
 		}
 		const existing = carriers.get(shard.shardId);
 		if (existing) {

@@ -536,7 +536,7 @@ export class PipeManager {
 		const shard = this.host.nodeOf(carrier.shard) === undefined ? undefined : await this.host.transitShard?.(carrier.shard, avoid);
 		const from = [...carriers.values()].filter((c) => !below.has(c) && feeding(c)).sort((a, b) => a.depth - b.depth)[0];
 		if (!shard || !from) {
-			const why = cut.length > 0 ? `${cut.join(' and ')} cannot reach it (a partition: its pipes from there were found dead)` : 'none is outside its own subtree';
+			const why = cut.length > 0 ? `${cut.join(' and ')} cannot reach it (a partition: its pipes from there were found dead)` : 'none but the one whose pipe died is outside its own subtree';
 			throw new PipeUnreachableError(`no carrier of ${carrier.producerId} that reaches ${place} is left: ${why}, and no other node of router ${carrier.shard.routerId} (one reaching both sides) to pipe it through`);
 		}
 		const existing = carriers.get(shard.shardId);

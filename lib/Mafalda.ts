@@ -22,7 +22,7 @@ import type { ProxyContext, RemoteObject } from './remote/RemoteObject';
 import { WebRtcServer } from './remote/WebRtcServer';
 import { Worker } from './remote/Worker';
 import type { ShardRecord } from './shard-record';
-import type { MafaldaRouterOptions, MediasoupModule, PipeInfo, SupervisorEvents, WebRtcServerOptions } from './types';
+import type { MafaldaRouterOptions, MediasoupModule, PipeInfo, RepipeFailedInfo, SupervisorEvents, WebRtcServerOptions } from './types';
 import { findWorkerBinary } from './worker-binary';
 
 /**
@@ -88,6 +88,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			pipeListenIp: this.#options.pipeListenIp,
 			pipeEnableSrtp: this.#options.pipeEnableSrtp,
 			nodeOf: (shard: ShardRecord) => shard.worker.nodeId,
+			relayDirectPipes: clusterOptions?.relayDirectPipes ?? false,
 			watermarks: (shard: ShardRecord) => this.#routerOf(shard).watermarks,
 			choosePipeSource: async (producerId: string, destWorker: number, w: Watermarks) =>
 				(await this.supervisor().balancer.choosePipeSource({ producerId, destWorker, ...w })).workerIndex,
@@ -98,6 +99,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			createPipeTransport: (shard: ShardRecord, opts: Record<string, unknown>) => this.#routerOf(shard).createInternalPipeTransport(shard, opts),
 			pipeOpened: (info: PipeInfo) => this.emit('pipeopened', info),
 			pipeClosed: (info: PipeInfo) => this.emit('pipeclosed', info),
+			repipeFailed: (info: RepipeFailedInfo) => this.emit('repipefailed', info),
 		};
 		this.pipes = new PipeManager({
 			...shared,
@@ -107,8 +109,8 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			pipeConsume: (transport, producerId, held) => this.#routerOfTransport(transport).pipeConsume(transport, producerId, held),
 			pipeProduce: (transport, id, from) => this.#routerOfTransport(transport).pipeProduce(transport, id, from),
 			relay: (shard, producerId, id) => this.#routerOf(shard).relayProducer(shard, producerId, id),
+			transitShard: (shard, avoid) => this.#routerOf(shard).transitShard(avoid),
 			pipeRepiped: (info) => this.emit('piperepiped', info),
-			repipeFailed: (info) => this.emit('repipefailed', info),
 		});
 		this.dataPipes = new PipeManager({
 			...shared,

@@ -28,6 +28,7 @@ import { WebRtcTransport } from './remote/WebRtcTransport';
 import type { TransportOwner } from './remote/Transport';
 import type { Worker } from './remote/Worker';
 import type { ShardRecord } from './shard-record';
+import type { HostHandle } from '../actors/supervisor/worker-handle';
 import { singleFlight } from './single-flight';
 import type { AppData, ShardInfo, WebRtcTransportOptions } from './types';
 import { checkListenInfo, forHost, optionalArray, optionalObject, requireObject, requireString } from './validate';
@@ -467,6 +468,19 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 		const producer = new Producer(this.#mafalda.proxyContext(shard), ref, {}, true);
 		this.#mafalda.register(producer);
 		return producer;
+	}
+
+	/**
+	 * @internal A shard of this router on a cluster node none of `avoidNodes`,
+	 * for a stream to go around a partition: one it has, else one it opens
+	 * there (within maxWorkers), on the first such node able to take it.
+	 */
+	async transitShard(avoidNodes: ReadonlySet<string>): Promise<ShardRecord | undefined> {
+		const fits = (worker: HostHandle): boolean => worker.alive && worker.nodeId !== undefined && !avoidNodes.has(worker.nodeId);
+		for (const shard of this.#shards.values()) if (fits(shard.worker)) return shard;
+		if (this.#closed || (this.#options.maxWorkers > 0 && this.#shards.size >= this.#options.maxWorkers)) return undefined;
+		const handle = this.#mafalda.cluster?.placeable().find(fits);
+		return handle ? this.#shardOn(handle.index) : undefined;
 	}
 
 	/** @internal */

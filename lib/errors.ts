@@ -40,7 +40,8 @@ export type MafaldaErrorCode =
 	| 'ERR_MAFALDA_NOT_FOUND'
 	| 'ERR_MAFALDA_REMOTE'
 	| 'ERR_MAFALDA_WEBRTC_SERVER_LISTEN'
-	| 'ERR_MAFALDA_CLUSTER_UNAVAILABLE';
+	| 'ERR_MAFALDA_CLUSTER_UNAVAILABLE'
+	| 'ERR_MAFALDA_PIPE_UNREACHABLE';
 
 // mediasoup reads MEDIASOUP_WORKER_BIN once, when it loads: loading it here,
 // at import time, must not fix its worker path before the cached build is set.
@@ -278,6 +279,17 @@ export class RemoteError extends MafaldaError {
 export class ClusterUnavailableError extends MafaldaError {
 	constructor(detail: string) {
 		super('ERR_MAFALDA_CLUSTER_UNAVAILABLE', `cluster unavailable: ${detail}`);
+	}
+}
+
+/**
+ * A stream could not be piped to a shard again: a partition cut it off from
+ * every carrier of the stream, and no node reaches both sides (the message says
+ * which places were found cut off). Carried by 'repipefailed' (`code`).
+ */
+export class PipeUnreachableError extends MafaldaError {
+	constructor(detail: string) {
+		super('ERR_MAFALDA_PIPE_UNREACHABLE', detail);
 	}
 }
 

@@ -3,7 +3,8 @@ import type { types } from 'mediasoup';
 import type { Watermarks } from '../actors/protocol';
 import type { ShardRecord } from './shard-record';
 import { singleFlight } from './single-flight';
-import { UnknownProducerError } from './errors';
+import { PipeUnreachableError, UnknownProducerError } from './errors';
+import { type EndCounters, PairHealth, PIPE_DEAD_CHECKS } from './pipe-health';
 import type { RemoteObject } from './remote/RemoteObject';
 import type { PipeTransport } from './remote/PipeTransport';
 import type { PipeInfo, RepipeFailedInfo, RepipeInfo } from './types';
@@ -30,8 +31,8 @@ interface Carrier {
 	 * stays when that pipe dies, and another pipe feeds it.
 	 */
 	relay?: PipeEnd;
-	/** Workers whose pipes to this relayed carrier were found dead (a partition): not chosen again to feed it. */
-	unreachable?: Set<number>;
+	/** Places (nodes, or workers of this process) whose pipes to this carrier were found dead (a partition): not chosen again to feed it. */
+	unreachable?: Set<string>;
 	closed: boolean;
 }
 
@@ -45,6 +46,8 @@ interface Pipe {
 	pair: TransportPair;
 	/** It holds a use of its source carrier (a child pipe keeps its parent open). */
 	holdsSource: boolean;
+	/** Why it was found dead (a partition), when the checks closed it. */
+	dead?: string;
 	closed: boolean;
 }
 
@@ -68,6 +71,13 @@ export interface PipeHost {
 	readonly stream: PipeInfo['stream'];
 	/** The cluster node of a shard's worker (undefined: this process's own). */
 	nodeOf(shard: ShardRecord): string | undefined;
+	/**
+	 * Streams piped straight from their producer's shard to another machine
+	 * (depth 1) go through a relay producer there too, so that a partition
+	 * between the two re-pipes them under the same consumers
+	 * (options.cluster.relayDirectPipes). Deeper pipes are relayed anyway.
+	 */
+	readonly relayDirectPipes: boolean;
 	watermarks(shard: ShardRecord): Watermarks;
 	/** Which worker should feed `destWorker` (the balancer's tree choice). */
 	choosePipeSource(producerId: string, destWorker: number, watermarks: Watermarks): Promise<number>;
@@ -90,32 +100,32 @@ export interface PipeHost {
 	 * Without it, no stream is relayed.
 	 */
 	relay?(shard: ShardRecord, producerId: string, id: string): Promise<PipeEnd>;
+	/**
+	 * A shard of `shard`'s router on a cluster node none of `avoid` (node ids):
+	 * one it has, or one it opens there; undefined if there is none. A stream
+	 * cut off from a node goes around the partition through it.
+	 */
+	transitShard?(shard: ShardRecord, avoid: ReadonlySet<string>): Promise<ShardRecord | undefined>;
 	pipeOpened(info: PipeInfo): void;
 	pipeClosed(info: PipeInfo): void;
 	pipeRepiped?(info: RepipeInfo): void;
-	/** A relayed carrier could not be fed again: it closed, and so did its consumers ('producerclose'). */
-	repipeFailed?(info: RepipeFailedInfo): void;
+	/**
+	 * A carrier lost its pipe and could not be fed again (a relayed one after
+	 * its attempts, an unrelayed one found cut off at once): it closed, and so
+	 * did its consumers ('producerclose').
+	 */
+	repipeFailed(info: RepipeFailedInfo): void;
 }
 
 /** Re-pipe attempts for a relayed carrier before its consumers are let go. */
 const REPIPE_ATTEMPTS = 3;
 const REPIPE_RETRY_MS = 200;
 /**
- * How often the pipe pairs that feed relay producers are checked for RTP, and
- * after how many checks in a row in which one end sent and the other received
- * nothing a direction is dead (a partition between two nodes that both still
- * reach the controller: nothing else tells). 0.5-1.5 s after the cut.
+ * How often the pipe pairs between two machines are read (PairHealth): a
+ * partition is told 1-1.5 s after the cut, and a pair costs one getStats per
+ * end per check whatever the number of streams through it.
  */
 const PIPE_CHECK_MS = 500;
-const PIPE_DEAD_CHECKS = 2;
-
-interface PairHealth {
-	/** Per end (shard id): bytes sent and received at the last check. */
-	sent: Map<string, number>;
-	received: Map<string, number>;
-	/** Per sending end: checks in a row in which it sent and the other end received nothing. */
-	silent: Map<string, number>;
-}
 
 /**
  * Pipes producers between router shards, as `router.pipeToRouter()` does
@@ -124,10 +134,13 @@ interface PairHealth {
  * destination. A producer is piped to a shard at most once; the pipe lives
  * while something on that shard uses it.
  *
- * A stream piped from a relay (a carrier that is itself fed by a pipe) to a
- * cluster node reaches its consumers there through a relay producer: when the
- * relay upstream dies, the stream is piped again from another carrier and the
- * relay producer is fed from the new pipe, so its consumers stay (issue 11).
+ * A stream piped from a relay (a carrier that is itself fed by a pipe), or
+ * from its producer's shard to another machine (relayDirectPipes), reaches its
+ * consumers there through a relay producer: when the pipe feeding it dies (the
+ * relay upstream died, or the pipe was found cut off), the stream is piped
+ * again from another carrier, or around the partition through a third node,
+ * and the relay producer is fed from the new pipe, so its consumers stay
+ * (issue 11).
  */
 export class PipeManager {
 	readonly #carriers = new Map<string, Map<string, Carrier>>();
@@ -137,7 +150,8 @@ export class PipeManager {
 	readonly #aliases = new Map<string, string>();
 	readonly #health = new WeakMap<TransportPair, PairHealth>();
 	#checkTimer: NodeJS.Timeout | undefined;
-	#checking = false;
+	/** Pairs whose check is still waiting for an end's stats. */
+	readonly #checking = new WeakSet<TransportPair>();
 
 	constructor(private readonly host: PipeHost) {}
 
@@ -246,10 +260,12 @@ export class PipeManager {
 		return singleFlight(this.#opening, `${producerId}@${shard.shardId}`, () => this.#open(producerId, shard));
 	}
 
-	async #open(producerId: string, dest: ShardRecord): Promise<Carrier> {
-		const source = await this.#chooseSource(producerId, dest);
-		// Fed by a relay: through a relay producer, which outlives the pipe.
-		const relayed = this.host.relay !== undefined && source.depth > 0;
+	/** Pipes the stream to `dest`, from `source` when given (a transit around a partition), else from the balancer's choice. */
+	async #open(producerId: string, dest: ShardRecord, source?: Carrier): Promise<Carrier> {
+		source ??= await this.#chooseSource(producerId, dest);
+		// Through a relay producer, which outlives the pipe: fed by a relay, or across machines (a link that can be cut).
+		const crosses = this.host.nodeOf(source.shard) !== this.host.nodeOf(dest);
+		const relayed = this.host.relay !== undefined && (source.depth > 0 || (this.host.relayDirectPipes && crosses));
 		const sharesWorker = [...(this.#carriers.get(producerId)?.values() ?? [])].some((c) => c.shard.workerIndex === dest.workerIndex);
 		// A node's shard is shared by every controller of the router, and another
 		// controller may have piped the same stream there: a fresh id cannot collide.
@@ -287,64 +303,58 @@ export class PipeManager {
 			pipe.source.users++;
 			pipe.holdsSource = true;
 		}
-		if (carrier.relay && pipe.info.fromNode !== pipe.info.toNode && !this.#checkTimer) {
-			this.#checkTimer = setInterval(() => void this.#check(), PIPE_CHECK_MS);
+		if (acrossMachines(pipe) && !this.#checkTimer) {
+			this.#checkTimer = setInterval(() => this.#check(), PIPE_CHECK_MS);
 			this.#checkTimer.unref();
 		}
 	}
 
-	/** Checks every pipe pair that feeds a relay producer (see PIPE_CHECK_MS); stops when there is none. */
-	async #check(): Promise<void> {
-		if (this.#checking) return;
-		this.#checking = true;
-		try {
-			const watched = new Map<TransportPair, Pipe[]>();
-			for (const carriers of this.#carriers.values()) {
-				for (const c of carriers.values()) {
-					// A pipe inside one machine cannot be cut off: only those between two nodes are read.
-					if (!c.relay || !c.pipe || c.pipe.closed || c.pipe.info.fromNode === c.pipe.info.toNode) continue;
-					const pipes = watched.get(c.pipe.pair) ?? [];
-					pipes.push(c.pipe);
-					watched.set(c.pipe.pair, pipes);
-				}
+	/** Checks every pipe pair between two machines (see PIPE_CHECK_MS); stops when there is none. */
+	#check(): void {
+		const watched = new Map<TransportPair, Pipe[]>();
+		for (const carriers of this.#carriers.values()) {
+			for (const c of carriers.values()) {
+				// A pipe inside one machine cannot be cut off: only those between two machines are read.
+				if (!c.pipe || c.pipe.closed || !acrossMachines(c.pipe)) continue;
+				const pipes = watched.get(c.pipe.pair) ?? [];
+				pipes.push(c.pipe);
+				watched.set(c.pipe.pair, pipes);
 			}
-			if (watched.size === 0 && this.#checkTimer) {
-				clearInterval(this.#checkTimer);
-				this.#checkTimer = undefined;
-			}
-			await Promise.all([...watched].map(([pair, pipes]) => this.#checkPair(pair, pipes)));
-		} finally {
-			this.#checking = false;
+		}
+		if (watched.size === 0 && this.#checkTimer) {
+			clearInterval(this.#checkTimer);
+			this.#checkTimer = undefined;
+		}
+		// One pair at a time each: a node whose control link hangs (its own death, told later) holds up only its own pairs.
+		for (const [pair, pipes] of watched) {
+			if (this.#checking.has(pair)) continue;
+			this.#checking.add(pair);
+			void this.#checkPair(pair, pipes).catch(() => undefined).finally(() => this.#checking.delete(pair));
 		}
 	}
 
 	async #checkPair(pair: TransportPair, pipes: Pipe[]): Promise<void> {
-		const now = new Map<string, { sent: number; received: number }>();
+		const now = new Map<string, EndCounters>();
 		await Promise.all([...pair.ends].map(async ([shardId, end]) => {
 			const [stats] = (await end.getStats().catch(() => [])) as Array<{ bytesSent?: number; bytesReceived?: number } | undefined>;
 			if (stats) now.set(shardId, { sent: stats.bytesSent ?? 0, received: stats.bytesReceived ?? 0 });
 		}));
-		if (now.size !== 2) return;
-		const health = this.#health.get(pair);
-		this.#health.set(pair, {
-			sent: new Map([...now].map(([id, s]) => [id, s.sent])),
-			received: new Map([...now].map(([id, s]) => [id, s.received])),
-			silent: health?.silent ?? new Map(),
-		});
-		if (!health) return;
-		const [a, b] = [...now.keys()];
-		for (const [from, to] of [[a, b], [b, a]]) {
-			const sent = now.get(from)!.sent - (health.sent.get(from) ?? 0);
-			const received = now.get(to)!.received - (health.received.get(to) ?? 0);
-			const silent = sent > 0 && received === 0 ? (health.silent.get(from) ?? 0) + 1 : 0;
-			health.silent.set(from, silent);
-			if (silent < PIPE_DEAD_CHECKS) continue;
+		let health = this.#health.get(pair);
+		if (!health) this.#health.set(pair, (health = new PairHealth()));
+		for (const from of health.observe(now)) {
 			for (const pipe of pipes) {
 				if (pipe.closed || pipe.source.shard.shardId !== from || !pipe.dest) continue;
-				(pipe.dest.unreachable ??= new Set()).add(pipe.source.shard.workerIndex);
+				const [fromPlace, toPlace] = [this.#placeOf(pipe.source.shard), this.#placeOf(pipe.dest.shard)];
+				(pipe.dest.unreachable ??= new Set()).add(fromPlace);
+				pipe.dead = `the pipe ${fromPlace} -> ${toPlace} was found dead (${toPlace} received none of what ${fromPlace} sent for ${PIPE_DEAD_CHECKS} checks ${PIPE_CHECK_MS} ms apart: a partition)`;
 				this.#pipeBroke(pipe);
 			}
 		}
+	}
+
+	/** Where a shard is, as a partition cuts: its cluster node, or a worker of this process. */
+	#placeOf(shard: ShardRecord): string {
+		return this.host.nodeOf(shard) ?? `worker ${shard.workerIndex}`;
 	}
 
 	/**
@@ -423,6 +433,8 @@ export class PipeManager {
 	 * The pipe feeding a carrier died (an end closed: its node or worker died,
 	 * or the pipe was found dead). A relayed carrier is fed again from another
 	 * carrier; any other goes, and mediasoup tells its consumers 'producerclose'.
+	 * One found cut off also tells the app why (repipeFailed): a partition
+	 * closes no node, so nothing else would.
 	 */
 	#pipeBroke(pipe: Pipe): void {
 		if (pipe.closed) return;
@@ -430,15 +442,26 @@ export class PipeManager {
 		const fed = carrier !== undefined && !carrier.closed && carrier.pipe === pipe;
 		this.#closePipe(pipe);
 		if (!fed) return;
-		if (carrier.relay && !carrier.relay.closed) void this.#repipe(carrier, pipe);
-		else this.#dropCarrier(carrier);
+		if (carrier.relay && !carrier.relay.closed) {
+			void this.#repipe(carrier, pipe);
+			return;
+		}
+		this.#dropCarrier(carrier);
+		if (pipe.dead) {
+			const why = this.host.relay === undefined
+				? `${this.host.stream} streams are not relayed`
+				: pipe.info.depth === 1 && !this.host.relayDirectPipes ? 'options.cluster.relayDirectPipes is false' : 'its relay producer could not be made';
+			const error = new PipeUnreachableError(`${pipe.dead}; the stream has no relay producer there (${why}), so it cannot be piped again under its consumers`);
+			this.host.repipeFailed({ previous: pipe.info, error: error.message, code: error.code, tookMs: 0 });
+		}
 	}
 
 	/**
 	 * Feeds a relayed carrier from another carrier of its stream: the balancer's
 	 * choice when it is a live carrier outside the carrier's own subtree and not
-	 * the source that failed, else the shallowest such carrier. After
-	 * REPIPE_ATTEMPTS failures the carrier goes (its consumers get 'producerclose').
+	 * one that could not reach it, else the shallowest such carrier, else a
+	 * transit shard on a third node (#transit). After REPIPE_ATTEMPTS failures
+	 * the carrier goes (its consumers get 'producerclose').
 	 */
 	async #repipe(carrier: Carrier, broken: Pipe): Promise<void> {
 		const startedAt = Date.now();
@@ -447,29 +470,36 @@ export class PipeManager {
 		for (let attempt = 1; !carrier.closed; attempt++) {
 			try {
 				const source = await this.#repipeSource(carrier, broken.source);
-				const pipe = await this.#openPipe(source, carrier.shard, randomUUID(), true);
+				// A transit made for this attempt has no other use yet: held until the new pipe holds it.
+				if (source.depth > 0) source.users++;
 				try {
-					if (!carrier.closed) await this.host.relay!(carrier.shard, pipe.pipeProducer.id, carrier.localId);
-					await this.#letThrough(pipe);
-					if (pipe.closed) throw new Error('the new pipe closed while it was being fed');
-				} catch (error) {
-					this.#closePipe(pipe);
-					throw error;
-				}
-				if (carrier.closed) {
-					this.#closePipe(pipe);
+					const pipe = await this.#openPipe(source, carrier.shard, randomUUID(), true);
+					try {
+						if (!carrier.closed) await this.host.relay!(carrier.shard, pipe.pipeProducer.id, carrier.localId);
+						await this.#letThrough(pipe);
+						if (pipe.closed) throw new Error('the new pipe closed while it was being fed');
+					} catch (error) {
+						this.#closePipe(pipe);
+						throw error;
+					}
+					if (carrier.closed) {
+						this.#closePipe(pipe);
+						return;
+					}
+					this.#attach(pipe, carrier);
+					this.#setDepth(carrier, pipe.info.depth);
+					this.host.pipeOpened(pipe.info);
+					this.host.pipeRepiped?.({ ...pipe.info, previous: broken.info, tookMs: Date.now() - startedAt });
 					return;
+				} finally {
+					this.#release(source);
 				}
-				this.#attach(pipe, carrier);
-				this.#setDepth(carrier, pipe.info.depth);
-				this.host.pipeOpened(pipe.info);
-				this.host.pipeRepiped?.({ ...pipe.info, previous: broken.info, tookMs: Date.now() - startedAt });
-				return;
 			} catch (error) {
 				if (attempt >= REPIPE_ATTEMPTS || carrier.closed) {
 					if (carrier.closed) return;
 					this.#dropCarrier(carrier);
-					this.host.repipeFailed?.({ previous: broken.info, error: (error as Error).message, tookMs: Date.now() - startedAt });
+					const code = (error as { code?: unknown }).code;
+					this.host.repipeFailed({ previous: broken.info, error: (error as Error).message, ...(typeof code === 'string' ? { code } : {}), tookMs: Date.now() - startedAt });
 					return;
 				}
 				await new Promise((resolve) => setTimeout(resolve, REPIPE_RETRY_MS));
@@ -480,26 +510,41 @@ export class PipeManager {
 	async #repipeSource(carrier: Carrier, failed: Carrier): Promise<Carrier> {
 		const carriers = this.#carriers.get(carrier.producerId);
 		if (!carriers || carriers.get(carrier.shard.shardId) !== carrier) throw new UnknownProducerError(carrier.producerId, 'this Mafalda instance');
-		// Its own subtree cannot feed it: that would be a loop with no way in.
-		const below = new Set<Carrier>([carrier]);
-		for (let grew = true; grew; ) {
-			grew = false;
-			for (const c of carriers.values()) {
-				if (!below.has(c) && c.pipe && below.has(c.pipe.source)) {
-					below.add(c);
-					grew = true;
-				}
-			}
-		}
-		const reachable = (c: Carrier): boolean => !carrier.unreachable?.has(c.shard.workerIndex);
-		const candidates = [...carriers.values()].filter((c) => !c.closed && c !== failed && !below.has(c) && reachable(c) && (c.depth === 0 || c.pipe !== undefined));
 		if (![...carriers.values()].some((c) => c.depth === 0)) {
 			throw new UnknownProducerError(carrier.producerId, 'this Mafalda instance (its shard is gone)');
 		}
-		if (candidates.length === 0) throw new Error(`no carrier of ${carrier.producerId} that reaches worker ${carrier.shard.workerIndex} is left`);
+		const below = subtreeOf(carrier, carriers.values());
+		const reachable = (c: Carrier): boolean => !carrier.unreachable?.has(this.#placeOf(c.shard));
+		const candidates = [...carriers.values()].filter((c) => c !== failed && !below.has(c) && reachable(c) && feeding(c));
+		if (candidates.length === 0) return this.#transit(carrier, carriers, below);
 		const byDepth = (a: Carrier, b: Carrier): number => a.depth - b.depth;
 		const worker = await this.host.choosePipeSource(carrier.producerId, carrier.shard.workerIndex, this.host.watermarks(carrier.shard)).catch(() => undefined);
 		return candidates.filter((c) => c.shard.workerIndex === worker).sort(byDepth)[0] ?? candidates.sort(byDepth)[0];
+	}
+
+	/**
+	 * No carrier left that reaches `carrier` (a partition cut it off from all of
+	 * them): the stream goes around through a shard of the router on a node cut
+	 * off from neither side, fed from the shallowest carrier outside the
+	 * subtree (the one that could not reach `carrier` may still reach that
+	 * node). Whether it does, the checks tell, as for any pipe.
+	 */
+	async #transit(carrier: Carrier, carriers: Map<string, Carrier>, below: Set<Carrier>): Promise<Carrier> {
+		const place = this.#placeOf(carrier.shard);
+		const cut = [...(carrier.unreachable ?? [])];
+		const avoid = new Set([place, ...cut, ...[...below].map((c) => this.#placeOf(c.shard))]);
+		const shard = this.host.nodeOf(carrier.shard) === undefined ? undefined : await this.host.transitShard?.(carrier.shard, avoid);
+		const from = [...carriers.values()].filter((c) => !below.has(c) && feeding(c)).sort((a, b) => a.depth - b.depth)[0];
+		if (!shard || !from) {
+			const why = cut.length > 0 ? `${cut.join(' and ')} cannot reach it (a partition: its pipes from there were found dead)` : 'none but the one whose pipe died is outside its own subtree';
+			throw new PipeUnreachableError(`no carrier of ${carrier.producerId} that reaches ${place} is left: ${why}, and no other node of router ${carrier.shard.routerId} (one reaching both sides) to pipe it through`);
+		}
+		const existing = carriers.get(shard.shardId);
+		if (existing) {
+			if (feeding(existing) && !below.has(existing)) return existing;
+			throw new PipeUnreachableError(`the stream ${carrier.producerId} on ${this.#placeOf(shard)}, the way around the partition to ${place}, has no feed itself`);
+		}
+		return singleFlight(this.#opening, `${carrier.producerId}@${shard.shardId}`, () => this.#open(carrier.producerId, shard, from));
 	}
 
 	/** A carrier moved in the tree: it and what it feeds get their new depths. */
@@ -626,6 +671,32 @@ export class PipeManager {
 		}
 		return carriers;
 	}
+}
+
+/** Whether a carrier has the stream now: its producer's shard, or fed by a pipe (not one being re-piped). */
+function feeding(carrier: Carrier): boolean {
+	return !carrier.closed && (carrier.depth === 0 || carrier.pipe !== undefined);
+}
+
+/** `carrier` and every carrier fed from it, however deep: none of them can feed it (a loop with no way in). */
+function subtreeOf(carrier: Carrier, all: Iterable<Carrier>): Set<Carrier> {
+	const below = new Set<Carrier>([carrier]);
+	const carriers = [...all];
+	for (let grew = true; grew; ) {
+		grew = false;
+		for (const c of carriers) {
+			if (!below.has(c) && c.pipe && below.has(c.pipe.source)) {
+				below.add(c);
+				grew = true;
+			}
+		}
+	}
+	return below;
+}
+
+/** Whether a pipe crosses between two machines (a link that can be cut), as its ends' nodes say. */
+function acrossMachines(pipe: Pipe): boolean {
+	return pipe.info.fromNode !== pipe.info.toNode;
 }
 
 function tupleIp(tuple: types.TransportTuple): string {

@@ -162,6 +162,8 @@ export interface RepipeFailedInfo {
 	previous: PipeInfo;
 	/** Why the last attempt failed (no carrier left that reaches the shard, the producer closed, ...). */
 	error: string;
+	/** The error's mafalda code, when it has one: 'ERR_MAFALDA_PIPE_UNREACHABLE' for a partition nothing goes around. */
+	code?: string;
 	/** From the old pipe's death to giving up, ms. */
 	tookMs: number;
 }
@@ -189,7 +191,9 @@ export interface SupervisorEvents {
 	piperepiped: [RepipeInfo];
 	/**
 	 * Such a stream could not be piped there again (no live carrier reaches
-	 * that shard): its consumers there closed ('producerclose').
+	 * that shard, and no node reaches both sides of the partition), or a pipe
+	 * without a relay producer was found cut off: its consumers there closed
+	 * ('producerclose').
 	 */
 	repipefailed: [RepipeFailedInfo];
 	loadreport: [LoadReport];

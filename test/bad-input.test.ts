@@ -186,6 +186,7 @@ const CASES: Case[] = [
 	{ method: 'Mafalda.constructor', input: 'loadReportIntervalMs 1', call: () => new Mafalda(mediasoup, { loadReportIntervalMs: 1 }), error: /options.loadReportIntervalMs must be between 10/, code: FIELD },
 	{ method: 'Mafalda.constructor', input: 'pipeListenIp ""', call: () => new Mafalda(mediasoup, { pipeListenIp: '' }), error: /options.pipeListenIp must be a non-empty string/, code: FIELD },
 	{ method: 'Mafalda.constructor', input: 'pipeEnableSrtp "yes"', call: () => new Mafalda(mediasoup, { pipeEnableSrtp: 'yes' }), error: /options.pipeEnableSrtp must be a boolean/, code: FIELD },
+	{ method: 'Mafalda.constructor', input: 'cluster.relayDirectPipes "no"', call: () => new Mafalda(mediasoup, { numWorkers: 0, cluster: { redis: 'redis://127.0.0.1:1', secret: 'a-secret-of-16-ch', relayDirectPipes: 'no' } }), error: /options.cluster.relayDirectPipes must be a boolean/, code: FIELD },
 	{ method: 'Mafalda.constructor', input: 'cpuSlotDir 5', call: () => new Mafalda(mediasoup, { cpuSlotDir: 5 }), error: /options.cpuSlotDir must be a non-empty string/, code: FIELD },
 	{ method: 'Mafalda.constructor', input: 'mediasoupEntry relative', call: () => new Mafalda(mediasoup, { mediasoupEntry: 'mediasoup/index.js' }), error: /options.mediasoupEntry must be the absolute path/, code: FIELD },
 	{ method: 'Mafalda.createMafaldaRouter', input: 'options "x"', call: (f) => f.mafalda.createMafaldaRouter(u('x')), error: /options must be an object/, code: FIELD },
@@ -448,7 +449,7 @@ const NOT_PUBLIC = new Set([
 	'listenInfosFor', 'openOn', 'runsOn', 'workerGone', 'handleTransport', 'workerClosed',
 	// MafaldaRouter
 	'hasShardOn', 'ownsShard', 'shardCount', 'open', 'acceptPipedProducer', 'workerDied', 'workerClosed', 'tornDown', 'producerById', 'dataProducerById', 'createInternalPipeTransport', 'pipeConsume', 'pipeProduce',
-	'pipeConsumeData', 'pipeProduceData', 'shardGone', 'relayProducer',
+	'pipeConsumeData', 'pipeProduceData', 'shardGone', 'relayProducer', 'transitShard',
 	// RemoteObject and kin
 	'onClosed', 'markClosed', 'handleEvent', 'reasonEvent', 'emitUntyped', 'call', 'notify', 'closeRemote', 'field', 'adopt', 'callProducerMethod', 'togglePause',
 	'closedFields', 'closedError',

@@ -3,15 +3,18 @@
 // host: a network namespace as root, else a loopback address), one real
 // redis-server, paced real RTP. When the relay B dies (its node killed, or
 // the path B-C cut), C's consumers stay (the same objects, ids and SSRCs) and
-// the stream reaches C again from another carrier; then the same inside one
-// machine, B and C two workers of one node. Times are printed as "FAULT ..."
-// lines (docs/FAILURES.md quotes them).
+// the stream reaches C again from another carrier; when the link between the
+// producer's node A and a node C it feeds directly is cut, the stream goes
+// around through B; then the same inside one machine, B and C two workers of
+// one node. Times are printed as "FAULT ..." lines (docs/FAILURES.md quotes
+// them).
 import * as mediasoup from 'mediasoup';
 import { randomBytes } from 'node:crypto';
 import { Mafalda, type NodeLeftInfo, type RepipeFailedInfo, type RepipeInfo } from '../lib';
 import { type HostNetwork, makeHosts, type NodeProcess, type RedisServer, startNode, startRedis } from '../bench/cluster/hosts';
 import { buildRelayTree, longestGap, type RelayTree } from '../bench/cluster/relay-tree';
-import { sleep, waitFor } from './helpers/mafalda-media';
+import { buildDirectPipe } from '../bench/cluster/direct-pipe';
+import { sleep, type Viewer, waitFor } from './helpers/mafalda-media';
 
 jest.setTimeout(90_000);
 
@@ -48,9 +51,8 @@ beforeAll(async () => {
 	await waitFor(() => mafalda.workers.size === NODE_IDS.length, 'three nodes', 15_000);
 });
 
-/** Watches the leaf's consumer from now on: its id, whether it heard 'producerclose', its packets' arrival times. */
-async function watchLeaf(tree: RelayTree): Promise<{ id: string; arrivals: number[]; producerClosed: () => boolean }> {
-	const { consumer, receiver } = tree.leafViewer;
+/** Watches a viewer's consumer from now on: its id, whether it heard 'producerclose', its packets' arrival times. */
+async function watchLeaf({ consumer, receiver }: Viewer): Promise<{ id: string; arrivals: number[]; producerClosed: () => boolean }> {
 	let closed = false;
 	consumer.on('producerclose', () => (closed = true));
 	const arrivals = receiver.recordArrivals();
@@ -83,7 +85,7 @@ describe('a relay dies', () => {
 			const { leafViewer, relayViewer } = tree;
 			const consumer = leafViewer.consumer;
 			const { rtpParameters } = consumer;
-			const { id, arrivals, producerClosed } = await watchLeaf(tree);
+			const { id, arrivals, producerClosed } = await watchLeaf(tree.leafViewer);
 			const before = leafViewer.receiver.packets;
 			const killedAt = Date.now();
 			nodes.get(tree.relay)!.child.kill('SIGKILL');
@@ -137,7 +139,7 @@ describe('a partition between two nodes', () => {
 		const [origin, relay, leaf] = [tree.origin, tree.relay, tree.leaf].map((id) => hostOf.get(id)!);
 		try {
 			const { consumer, receiver } = tree.leafViewer;
-			const { id, arrivals, producerClosed } = await watchLeaf(tree);
+			const { id, arrivals, producerClosed } = await watchLeaf(tree.leafViewer);
 			const seen = repiped.length;
 			const cutAt = Date.now();
 			network.partition(relay, leaf, true);
@@ -176,6 +178,96 @@ describe('a partition between two nodes', () => {
 	});
 });
 
+describe('a partition between the producer\'s node and a node it feeds directly (depth 1)', () => {
+	test('the link A-C cut: C goes around through B\'s shard (A -> B -> C), its consumer stays; B-C cut too: repipefailed and producerclose', async () => {
+		if (network.mode !== 'netns') {
+			console.log(`NOT RUN: ${network.mode} hosts have no routes of their own to cut`);
+			return;
+		}
+		const direct = await buildDirectPipe(mafalda, { routerId: `direct-room-${process.pid}`, ssrc: 0x6666, address: network.testAddress, transit: true });
+		const [origin, transit, leaf] = [direct.origin, direct.transit!, direct.leaf].map((id) => hostOf.get(id)!);
+		try {
+			const { consumer, receiver } = direct.viewer;
+			const { rtpParameters } = consumer;
+			const { id, arrivals, producerClosed } = await watchLeaf(direct.viewer);
+			const [seen, seenFailed] = [repiped.length, failed.length];
+			const cutAt = Date.now();
+			network.partition(origin, leaf, true);
+			await waitFor(() => repiped.length > seen, 'the direct pipe found dead and C fed around the cut', 10_000);
+			const repipedAt = Date.now();
+			const info = repiped[repiped.length - 1];
+			const before = receiver.packets;
+			await receiver.waitForPackets(before + 50, 10_000);
+			const gapMs = longestGap(arrivals, cutAt - 1000);
+			expect(mafalda.nodes.has(direct.origin) && mafalda.nodes.has(direct.leaf)).toBe(true);
+			expect(info).toMatchObject({ toNode: direct.leaf, fromNode: direct.transit, depth: 2, previous: { fromNode: direct.origin, toNode: direct.leaf, depth: 1 } });
+			// The same consumer object, id and SSRC, never told its producer closed.
+			expect(consumer.closed).toBe(false);
+			expect(consumer.id).toBe(id);
+			expect(consumer.rtpParameters.encodings).toEqual(rtpParameters.encodings);
+			expect(producerClosed()).toBe(false);
+			expect(gapMs).toBeLessThanOrEqual(2000);
+			console.log(`FAULT partition-direct: the link ${direct.origin}-${direct.leaf} cut (blackhole routes); the depth-1 pipe found dead and ${direct.leaf} fed through ` +
+				`${direct.transit}'s shard (depth 2) ${repipedAt - cutAt} ms after the cut (${info.tookMs} ms of it from the pipe declared dead); longest gap at C's receiver ${Math.round(gapMs)} ms`);
+			// The way around cut too: nothing reaches C, and the app is told why.
+			const cutAgainAt = Date.now();
+			network.partition(transit, leaf, true);
+			await waitFor(() => failed.length > seenFailed, 'repipefailed', 10_000);
+			await waitFor(() => consumer.closed, "C's consumer closed", 5000);
+			const why = failed[failed.length - 1];
+			expect(consumer.closeReason).toBe('producerclose');
+			expect(producerClosed()).toBe(true);
+			expect(why).toMatchObject({ code: 'ERR_MAFALDA_PIPE_UNREACHABLE', previous: { fromNode: direct.transit, toNode: direct.leaf } });
+			expect(why.error).toMatch(/partition/);
+			expect(why.error).toContain(direct.transit);
+			// What only the way around held is gone with it: no pipe of the stream is left.
+			await waitFor(() => !mafalda.pipes.pipes().some((p) => p.producerId === direct.pub.producer.id), 'the pipe into B closed', 5000);
+			console.log(`FAULT partition-direct-no-way: ${direct.leaf} cut from ${direct.transit} too: repipefailed and producerclose at C ${Date.now() - cutAgainAt} ms after the cut (${why.error})`);
+		} finally {
+			network.partition(origin, leaf, false);
+			network.partition(transit, leaf, false);
+			await direct.close();
+		}
+	});
+
+	test('relayDirectPipes false: the link A-C cut closes C\'s consumers (producerclose) and repipefailed says why', async () => {
+		if (network.mode !== 'netns') {
+			console.log(`NOT RUN: ${network.mode} hosts have no routes of their own to cut`);
+			return;
+		}
+		const plain = new Mafalda(mediasoup, {
+			numWorkers: 0,
+			loadReportIntervalMs: 200,
+			cluster: { redis: redis.url, secret: SECRET, keyPrefix: PREFIX, pollIntervalMs: 200, relayDirectPipes: false },
+		});
+		const gaveUp: RepipeFailedInfo[] = [];
+		plain.on('repipefailed', (info) => gaveUp.push(info));
+		let direct: Awaited<ReturnType<typeof buildDirectPipe>> | undefined;
+		let hosts: number[] = [];
+		try {
+			await waitFor(() => plain.workers.size === NODE_IDS.length, 'three nodes', 15_000);
+			direct = await buildDirectPipe(plain, { routerId: `unrelayed-room-${process.pid}`, ssrc: 0x6767, address: network.testAddress, transit: false });
+			hosts = [direct.origin, direct.leaf].map((id) => hostOf.get(id)!);
+			const { consumer } = direct.viewer;
+			const { producerClosed } = await watchLeaf(direct.viewer);
+			const cutAt = Date.now();
+			network.partition(hosts[0], hosts[1], true);
+			await waitFor(() => gaveUp.length > 0, 'repipefailed', 10_000);
+			const toldMs = Date.now() - cutAt;
+			await waitFor(() => consumer.closed, "C's consumer closed", 5000);
+			expect(consumer.closeReason).toBe('producerclose');
+			expect(producerClosed()).toBe(true);
+			expect(gaveUp[0]).toMatchObject({ code: 'ERR_MAFALDA_PIPE_UNREACHABLE', previous: { fromNode: direct.origin, toNode: direct.leaf, depth: 1 } });
+			expect(gaveUp[0].error).toMatch(/found dead.*partition.*relayDirectPipes is false/);
+			console.log(`FAULT partition-direct-unrelayed: the link ${direct.origin}-${direct.leaf} cut, relayDirectPipes false: repipefailed and producerclose at C ${toldMs} ms after the cut (${gaveUp[0].error})`);
+		} finally {
+			if (hosts.length === 2) network.partition(hosts[0], hosts[1], false);
+			await direct?.close();
+			await plain.close();
+		}
+	});
+});
+
 describe('a relay worker dies inside one machine', () => {
 	test('A -> B0 -> B1, B0 and B1 two workers of one node: B0 killed, B1 is fed from A, its consumer stays', async () => {
 		// node-a alone takes the producer; then a node with two workers joins: the tree can only be
@@ -201,7 +293,7 @@ describe('a relay worker dies inside one machine', () => {
 			const nodeOf = (index: number): string | undefined => [...mafalda.workers.values()].find((w) => (w as { handle?: { index: number } }).handle?.index === index)?.nodeId;
 			expect([tree.workers.origin, tree.workers.relay, tree.workers.leaf].map(nodeOf)).toEqual([keep, pairNode, pairNode]);
 			const { consumer, receiver } = tree.leafViewer;
-			const { id, arrivals, producerClosed } = await watchLeaf(tree);
+			const { id, arrivals, producerClosed } = await watchLeaf(tree.leafViewer);
 			const before = receiver.packets;
 			const seen = repiped.length;
 			const relayPid = [...mafalda.workers.values()].find((w) => (w as { handle?: { index: number } }).handle?.index === tree.workers.relay)!.pid;

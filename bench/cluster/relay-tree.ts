@@ -35,7 +35,7 @@ export function placeOfWorker(mafalda: Mafalda, workerIndex: number): string {
 }
 
 /** A viewer on a transport placed already: a receiver on `host`, connected, consuming. */
-async function viewOn(router: MafaldaRouter, transport: PlainTransport, producerId: string, host: string): Promise<Viewer> {
+export async function viewOn(router: MafaldaRouter, transport: PlainTransport, producerId: string, host: string): Promise<Viewer> {
 	const receiver = await RtpReceiver.bind(host);
 	await transport.connect({ ip: host, port: receiver.port });
 	const consumer = await transport.consume({ producerId, rtpCapabilities: router.rtpCapabilities });
@@ -66,7 +66,7 @@ export function longestGap(arrivals: readonly number[], fromMs: number, untilMs 
 	return arrivals.length === 0 ? untilMs - fromMs : Math.max(longest, untilMs - arrivals[arrivals.length - 1]);
 }
 
-async function until(predicate: () => Promise<boolean> | boolean, what: string, timeoutMs: number): Promise<void> {
+export async function until(predicate: () => Promise<boolean> | boolean, what: string, timeoutMs: number): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (!(await predicate())) {
 		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -107,7 +107,7 @@ export async function buildRelayTree(mafalda: Mafalda, options: RelayTreeOptions
 }
 
 /** The balancer placed a transport elsewhere than the tree needs. */
-class TreeShapeError extends Error {}
+export class TreeShapeError extends Error {}
 
 async function buildOnce(mafalda: Mafalda, options: RelayTreeOptions): Promise<RelayTree> {
 	const { address } = options;

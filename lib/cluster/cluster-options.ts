@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import * as os from 'node:os';
 import { InvalidArgumentError } from '../errors';
-import { optionalNumber, optionalObject, optionalString } from '../validate';
+import { optionalBoolean, optionalNumber, optionalObject, optionalString } from '../validate';
 
 /** The `cluster` option of `new Mafalda(mediasoup, { cluster })`: this instance is a controller. */
 export interface ClusterOptions {
@@ -24,6 +24,16 @@ export interface ClusterOptions {
 	 * within 3 s). Longer than the nodes' --heartbeat.
 	 */
 	nodeTimeoutMs?: number;
+	/**
+	 * A stream piped straight from its producer's node to another node reaches
+	 * its consumers there through a relay producer, as deeper pipes do, so
+	 * that a partition between the two nodes re-pipes it (around the cut,
+	 * through a third node if need be) under the same consumers (default
+	 * true). The relay costs some 24 µs of the receiving node's worker-host
+	 * thread per packet (docs/FAILURES.md). false: such a pipe found cut off
+	 * closes its consumers ('producerclose') and the app gets 'repipefailed'.
+	 */
+	relayDirectPipes?: boolean;
 }
 
 export interface ResolvedClusterOptions {
@@ -34,6 +44,7 @@ export interface ResolvedClusterOptions {
 	requestTimeoutMs: number;
 	heartbeatMs: number;
 	nodeTimeoutMs: number;
+	relayDirectPipes: boolean;
 }
 
 function secretFrom(value: unknown, field: string): string {
@@ -69,6 +80,7 @@ export function resolveClusterOptions(input: unknown): ResolvedClusterOptions | 
 		keyPrefix: optionalString(o.keyPrefix, 'options.cluster.keyPrefix') ?? 'mafalda:',
 		pollIntervalMs: optionalNumber(o.pollIntervalMs, 'options.cluster.pollIntervalMs', 50, 60_000) ?? 1000,
 		requestTimeoutMs: optionalNumber(o.requestTimeoutMs, 'options.cluster.requestTimeoutMs', 100, 600_000) ?? 30_000,
+		relayDirectPipes: optionalBoolean(o.relayDirectPipes, 'options.cluster.relayDirectPipes') ?? true,
 	};
 }
 

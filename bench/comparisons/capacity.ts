@@ -106,9 +106,9 @@ export function writeCapacityResult(r: CapacityResult): string[] {
 }
 
 /** Each backend's ramp starts no step after this many seconds: four backends and the rest of `npm run bench` fit in 15 minutes. */
-export const CAPACITY_BUDGET_S = 100;
+export const CAPACITY_BUDGET_S = 90;
 
-export const CAPACITY_DEFAULTS = { step: 200, max: 3000, joinPerSecond: 50 };
+export const CAPACITY_DEFAULTS = { step: 200, max: 3000, joinPerSecond: 100 };
 
 export const CAPACITY_HELP = `  --step N          receivers added per step (default ${CAPACITY_DEFAULTS.step})
   --max N           largest step tried (default ${CAPACITY_DEFAULTS.max})

@@ -241,7 +241,7 @@ export function stepLine(tag: string, s: StepResult): string {
 	const sim = c.simulatorToWorker === undefined ? 'n/a' : `${c.simulatorUsPerDelivered?.toFixed(2)} µs (${c.simulatorToWorker.toFixed(2)}x)`;
 	return (
 		`${tag} ${s.receivers} receivers (${s.measuredReceivers} measured), ${s.consumers} consumers, set up in ${(s.setupMs / 1000).toFixed(1)} s | ` +
-		`loss measured ${s.measured.lossPct.toFixed(2)}% sinks ${s.sink.lossPct.toFixed(2)}% ingress ${s.ingress.lossPct.toFixed(2)}% | p50 ${fmtMs(s.latency.p50)} p99 ${fmtMs(s.latency.p99)} | ` +
+		`loss measured ${s.measured.lossPct.toFixed(2)}%${s.measured.socketDrops > 0 ? ` (${(s.measured.lossPct - s.measured.sfuLossPct).toFixed(2)}% at the simulator's sockets)` : ''} sinks ${s.sink.lossPct.toFixed(2)}% ingress ${s.ingress.lossPct.toFixed(2)}% | p50 ${fmtMs(s.latency.p50)} p99 ${fmtMs(s.latency.p99)} | ` +
 		`CPU ${cpu} | per packet: worker ${c.workerUsPerForwarded.toFixed(2)} µs, simulator ${sim} | ${Math.round(c.forwardedPerSecond).toLocaleString('en-US')} pkt/s | machine busy ${s.machineBusyPct === undefined ? 'n/a' : s.machineBusyPct.toFixed(0) + '%'}` +
 		`${(s.otherProcessesPct ?? 0) >= 5 ? ` (other processes ${s.otherProcessesPct?.toFixed(0)}%)` : ''} | ` +
 		`${s.passed ? 'PASS' : 'FAIL'}${s.silentReceivers > 0 ? ` (${s.silentReceivers} silent)` : ''}`

@@ -6,7 +6,7 @@ import { type LatencySummary, mergeInto, newHistogram, summarize } from '../sim/
 import { DEFAULT_PROFILE, type MediaProfile, publisherSsrcs } from '../sim/media-profile';
 import { type Session, SimPool } from '../sim/pool';
 import type { ReceiverApi, ReceiverTotals, SenderApi, SentCounters } from '../sim/session-api';
-import { SinkSocket } from '../sim/sink-socket';
+import { SinkSocket, udpDropsByPort } from '../sim/sink-socket';
 import { type ConsumerSample, consumerSample, countSinkWindow, ingressOf, producerReceived, type SinkWindow, type StreamWindow } from './sink-counts';
 import { type GroupStats, mergeGroupWindows, pct } from './window-groups';
 
@@ -80,7 +80,12 @@ export interface WindowResult {
 	lossPct: number;
 	/** What the thresholds judge: the worse of the measured receivers' and the sinks' loss. */
 	judgedLossPct: number;
-	measured: { received: number; lost: number; lossPct: number; silent: number };
+	/**
+	 * The measured receivers: `lost` from sequence gaps, of which `socketDrops`
+	 * the kernel dropped at their own sockets (the simulator's thread late);
+	 * `sfuLossPct` is the rest, what the thresholds judge.
+	 */
+	measured: { received: number; lost: number; lossPct: number; socketDrops: number; sfuLossPct: number; silent: number };
 	sink: SinkWindow & { kernelDrops: number | undefined };
 	/** Simulator -> origin producers. */
 	ingress: StreamWindow & { lossPct: number };
@@ -132,6 +137,8 @@ interface Snapshot {
 	producers: Map<string, number>;
 	consumers: ConsumerSample[];
 	drops: number | undefined;
+	/** Datagrams the kernel dropped at the measured receivers' own sockets (their thread did not read in time). */
+	measuredDrops: number | undefined;
 }
 
 /**
@@ -346,7 +353,12 @@ export class SimWorld {
 		const measuredReceivers = this.receivers.filter((r) => r.measured);
 		const merged = mergeGroupWindows(windows, this.#expectedPer(measuredReceivers, streams));
 		mergeInto(this.#runHistogram, merged.histogram);
+		// What the kernel dropped at a measured receiver's own socket, because the
+		// simulator's thread did not read it in time, is the load generator's
+		// loss, not the SFU's: counted apart, and out of the judged loss.
+		const socketDrops = before.measuredDrops === undefined || after.measuredDrops === undefined ? 0 : Math.max(0, after.measuredDrops - before.measuredDrops);
 		const measuredLossPct = pct(merged.lost, merged.received + merged.lost);
+		const measuredSfuLossPct = pct(Math.max(0, merged.lost - socketDrops), merged.received + merged.lost);
 
 		const nodeProcessCpuPct = (100 * (proc1.user + proc1.system)) / 1000 / elapsed;
 		const machineBusyPct = machine0 && machine1 ? pct(machine1.busy - machine0.busy, machine1.total - machine0.total) : undefined;
@@ -377,8 +389,8 @@ export class SimWorld {
 			receivedPackets: received,
 			lostPackets: lost,
 			lossPct: pct(lost, received + lost),
-			judgedLossPct: Math.max(measuredLossPct, sink.lossPct),
-			measured: { received: merged.received, lost: merged.lost, lossPct: measuredLossPct, silent: merged.silent },
+			judgedLossPct: Math.max(measuredSfuLossPct, sink.lossPct),
+			measured: { received: merged.received, lost: merged.lost, lossPct: measuredLossPct, socketDrops, sfuLossPct: measuredSfuLossPct, silent: merged.silent },
 			sink: { ...sink, kernelDrops: before.drops !== undefined && after.drops !== undefined ? after.drops - before.drops : undefined },
 			ingress,
 			silentReceivers: merged.silent + sink.silent,
@@ -459,12 +471,15 @@ export class SimWorld {
 		await inLanes(consumers, STATS_IN_FLIGHT, async (c, k) => {
 			samples[k] = consumerSample(await c.stats.getStats());
 		});
+		const byPort = udpDropsByPort();
 		let drops: number | undefined = 0;
 		for (const sink of this.#sinks.values()) {
-			const d = (await sink).kernelDrops();
+			const d = (await sink).kernelDrops(byPort);
 			drops = d === undefined || drops === undefined ? undefined : drops + d;
 		}
-		return { at, sent, producers, consumers: samples, drops };
+		let measuredDrops: number | undefined = byPort === undefined ? undefined : 0;
+		for (const r of this.receivers) if (r.measured && measuredDrops !== undefined) measuredDrops += byPort?.get(r.port) ?? 0;
+		return { at, sent, producers, consumers: samples, drops, measuredDrops };
 	}
 
 	async #threadCpu(): Promise<{ sender: number | undefined; receivers: number | undefined }> {

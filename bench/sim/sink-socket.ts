@@ -35,8 +35,8 @@ export class SinkSocket {
 	}
 
 	/** Datagrams the kernel dropped on this socket (its queue is full): every arrival after the first few. */
-	kernelDrops(): number | undefined {
-		return udpSocketDrops(this.port);
+	kernelDrops(byPort = udpDropsByPort()): number | undefined {
+		return byPort?.get(this.port);
 	}
 
 	async close(): Promise<void> {
@@ -62,18 +62,19 @@ function stopReading(socket: dgram.Socket): void {
 	if (state) state.receiving = false;
 }
 
-/** The `drops` column of /proc/net/udp for the socket bound to 127.0.0.1:port; undefined off Linux. */
-export function udpSocketDrops(port: number): number | undefined {
+/** The `drops` column of /proc/net/udp for every socket bound to 127.0.0.1, by port (one read); undefined off Linux. */
+export function udpDropsByPort(): Map<number, number> | undefined {
 	let text: string;
 	try {
 		text = fs.readFileSync('/proc/net/udp', 'utf8');
 	} catch {
 		return undefined;
 	}
-	const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+	const drops = new Map<number, number>();
 	for (const line of text.split('\n')) {
 		const fields = line.trim().split(/\s+/);
-		if (fields[1] === local) return Number(fields[fields.length - 1]);
+		const local = fields[1];
+		if (local?.startsWith('0100007F:')) drops.set(parseInt(local.slice(9), 16), Number(fields[fields.length - 1]));
 	}
-	return undefined;
+	return drops;
 }

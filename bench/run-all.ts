@@ -159,13 +159,16 @@ async function main(): Promise<void> {
 	if (mixed) console.log(`5. ${mixedDaySummary(mixed)}`);
 	const minutes = (Date.now() - started) / 60_000;
 	const targets = targetsTable({ capacity, mixed, control, growth });
-	// Only whole runs go side by side: a partial one (--only) is not the same measurement.
+	// Only whole runs go side by side (a partial one, --only, is not the same
+	// measurement); the broadcast's steadiness compares every run that ramped
+	// it, on the same kind of machine, back to back.
 	const whole = parts.length === PARTS.length;
-	if (whole) targets.push(...steadinessRows(targets, readHistory()));
+	const machineKey = `${machine.cpuModel}, ${machine.cores} cores`;
+	if (capacity) targets.push(...steadinessRows(targets, readHistory().filter((r) => r.machine === machineKey)));
 	console.log(`\nTargets (issue 9), this run (${minutes.toFixed(1)} min):\n${renderTargets(targets)}`);
-	if (whole) {
-		const history = recordRun({ at: new Date().toISOString(), minutes, backgroundBusyPct: background, targets });
-		console.log(`\nThe last runs side by side (${history.file}):\n${history.table}`);
+	if (capacity) {
+		const history = recordRun({ at: new Date().toISOString(), minutes, backgroundBusyPct: background, machine: machineKey, whole, targets });
+		if (whole) console.log(`\nThe last whole runs side by side (${history.file}):\n${history.table}`);
 	}
 	console.log(`wrote ${writeJsonResult('bench', { machine, backgroundBusyPct: background, minutes, sectionMinutes, targets, capacity, mixed, control, pipe, growth, cluster, clusterSim, clusterFaults })}`);
 }

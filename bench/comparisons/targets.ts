@@ -53,11 +53,11 @@ export function targetsTable(parts: { capacity?: CapacityResult; mixed?: MixedDa
 const STEADY_FIGURES = ['broadcast capacity, mafalda / plain mediasoup', '  (projected from CPU per packet) mafalda / plain mediasoup'];
 
 /**
- * This run's figure next to the same figure of the whole runs before it
- * (bench/results/runs-history.json), and their spread, (max - min) / median:
- * three runs of the capacity ramp inside one `npm run bench` would not fit
- * its 15 minutes, so the runs compared are the last whole ones. A figure that
- * is a bound ("at least 1.2x") is no point of the spread.
+ * This run's figure next to the same figure of the runs before it that ramped
+ * the broadcast on the same kind of machine (bench/results/runs-history.json:
+ * whole runs and `--only capacity` ones), and their spread, (max - min) /
+ * median: three capacity ramps inside one `npm run bench` would not fit its
+ * 15 minutes. A figure that is a bound ("at least 1.2x") is no point of the spread.
  */
 export function steadinessRows(rows: TargetRow[], previous: RunRecord[], runs = 3): TargetRow[] {
 	const out: TargetRow[] = [];
@@ -69,7 +69,7 @@ export function steadinessRows(rows: TargetRow[], previous: RunRecord[], runs = 
 		const spread = spreadOf(values);
 		const relative = spread && spread.median > 0 ? (spread.max - spread.min) / spread.median : undefined;
 		out.push({
-			figure: `${figure.trimStart()}, over the last ${measured.length} whole runs`,
+			figure: `${figure.trimStart()}, over the last ${measured.length} runs of it`,
 			measured: `${measured.join(', ')}: spread ${relative === undefined ? 'n/a' : `${Math.round(relative * 100)}%`}${values.length < measured.length ? ` (of ${values.length} exact figures)` : ''}`,
 			target: 'within 15%',
 			met: values.length < runs || relative === undefined ? undefined : relative <= 0.15,

@@ -10,17 +10,21 @@ export interface RunRecord {
 	minutes: number;
 	/** Other processes' share of the machine just before the run, %. */
 	backgroundBusyPct: number | undefined;
+	/** `cpuModel, N cores`: runs compare only on the same kind of machine (absent in records before 2026-12-02). */
+	machine?: string;
+	/** Whether it ran every part (`npm run bench` without --only; absent: it did). */
+	whole?: boolean;
 	targets: TargetRow[];
 }
 
-/** How many runs bench/results/runs-history.json keeps, newest last. */
+/** How many whole runs, and how many runs with a capacity part, bench/results/runs-history.json keeps, newest last. */
 export const HISTORY_LENGTH = 3;
 
 function historyFile(): string {
 	return path.join(resultsDir(), 'runs-history.json');
 }
 
-/** The whole runs recorded so far, oldest first. */
+/** The runs recorded so far, oldest first. */
 export function readHistory(): RunRecord[] {
 	try {
 		const runs = JSON.parse(fs.readFileSync(historyFile(), 'utf8')) as unknown;
@@ -30,14 +34,20 @@ export function readHistory(): RunRecord[] {
 	}
 }
 
+const isWhole = (r: RunRecord): boolean => r.whole !== false;
+
 /**
- * Appends this run to bench/results/runs-history.json (the last
- * HISTORY_LENGTH runs) and returns them side by side, figure by figure: the
- * spread between runs on this shared machine is part of the result.
+ * Appends this run to bench/results/runs-history.json, which keeps the last
+ * HISTORY_LENGTH whole runs and the last HISTORY_LENGTH runs of any kind (a
+ * `--only capacity` run counts for the broadcast's steadiness), and returns
+ * the whole runs side by side, figure by figure: the spread between runs on
+ * this shared machine is part of the result.
  */
 export function recordRun(run: RunRecord): { file: string; table: string } {
-	const runs = [...readHistory(), run].slice(-HISTORY_LENGTH);
-	fs.writeFileSync(historyFile(), JSON.stringify(runs, null, 2) + '\n');
+	const all = [...readHistory(), run];
+	const keep = new Set([...all.filter(isWhole).slice(-HISTORY_LENGTH), ...all.slice(-HISTORY_LENGTH)]);
+	fs.writeFileSync(historyFile(), JSON.stringify(all.filter((r) => keep.has(r)), null, 2) + '\n');
+	const runs = all.filter(isWhole).slice(-HISTORY_LENGTH);
 	const figures: string[] = [];
 	for (const r of runs) for (const t of r.targets) if (!figures.includes(t.figure)) figures.push(t.figure);
 	const table = renderTable(

@@ -457,32 +457,32 @@ export const REMOTE_EVENTS: Readonly<Record<RemoteKind, readonly string[]>> = {
 	'active-speaker-observer': ['dominantspeaker'],
 };
 
-/** The properties copied into a Snapshot, per kind. */
+/** The properties copied into a Snapshot, per kind (not the id: the ObjectRef carries it, and a proxy's snapshot lives as long as the object). */
 // sctpNegotiatedCapabilities: mediasoup 3.20 and later (a field a version lacks is left out of the snapshot).
-const TRANSPORT_FIELDS = ['id', 'closed', 'sctpParameters', 'sctpState', 'sctpNegotiatedCapabilities'] as const;
+const TRANSPORT_FIELDS = ['closed', 'sctpParameters', 'sctpState', 'sctpNegotiatedCapabilities'] as const;
 
 export const SNAPSHOT_FIELDS: Readonly<Record<RemoteKind, readonly string[]>> = {
 	worker: ['pid', 'closed', 'died'],
-	router: ['id', 'closed', 'rtpCapabilities'],
+	router: ['closed', 'rtpCapabilities'],
 	'webrtc-transport': [
 		...TRANSPORT_FIELDS, 'iceRole', 'iceParameters', 'iceCandidates', 'iceState', 'iceSelectedTuple',
 		'dtlsParameters', 'dtlsState', 'dtlsRemoteCert',
 	],
 	'plain-transport': [...TRANSPORT_FIELDS, 'tuple', 'rtcpTuple', 'srtpParameters'],
 	'pipe-transport': [...TRANSPORT_FIELDS, 'tuple', 'srtpParameters'],
-	'direct-transport': ['id', 'closed'],
-	producer: ['id', 'closed', 'kind', 'rtpParameters', 'type', 'consumableRtpParameters', 'paused', 'score'],
+	'direct-transport': ['closed'],
+	producer: ['closed', 'kind', 'rtpParameters', 'type', 'consumableRtpParameters', 'paused', 'score'],
 	consumer: [
-		'id', 'closed', 'producerId', 'kind', 'rtpParameters', 'type', 'paused', 'producerPaused', 'priority', 'score',
+		'closed', 'producerId', 'kind', 'rtpParameters', 'type', 'paused', 'producerPaused', 'priority', 'score',
 		'preferredLayers', 'currentLayers',
 	],
-	'data-producer': ['id', 'closed', 'type', 'sctpStreamParameters', 'label', 'protocol', 'paused'],
+	'data-producer': ['closed', 'type', 'sctpStreamParameters', 'label', 'protocol', 'paused'],
 	'data-consumer': [
-		'id', 'closed', 'dataProducerId', 'type', 'sctpStreamParameters', 'label', 'protocol', 'paused',
+		'closed', 'dataProducerId', 'type', 'sctpStreamParameters', 'label', 'protocol', 'paused',
 		'dataProducerPaused', 'subchannels',
 	],
-	'audio-level-observer': ['id', 'closed', 'paused'],
-	'active-speaker-observer': ['id', 'closed', 'paused'],
+	'audio-level-observer': ['closed', 'paused'],
+	'active-speaker-observer': ['closed', 'paused'],
 };
 
 /**

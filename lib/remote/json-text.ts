@@ -18,9 +18,16 @@ function intern(text: string): string {
 	return text;
 }
 
-/** The snapshot with the parts of its JSON text fields shared (in place: the snapshot is fresh from a message). */
-export function shareJsonText(snapshot: Snapshot): Snapshot {
-	for (const value of Object.values(snapshot)) {
+/** Strings no longer than this at a snapshot's top level are shared too: a consumer's producerId, kind and type. */
+const SHORT_STRING = 64;
+
+/**
+ * The snapshot with the parts of its JSON text fields, and its short strings,
+ * shared (in place: the snapshot is fresh from a message).
+ */
+export function shareSnapshotText(snapshot: Snapshot): Snapshot {
+	for (const [field, value] of Object.entries(snapshot)) {
+		if (typeof value === 'string' && value.length <= SHORT_STRING) snapshot[field] = intern(value);
 		if (!isJsonText(value) || !('$parts' in value)) continue;
 		for (const [key, text] of Object.entries(value.$parts)) value.$parts[key] = intern(text);
 	}

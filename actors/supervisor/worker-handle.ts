@@ -1,10 +1,10 @@
-import * as Comlink from 'comlink';
 import type { Worker } from 'node:worker_threads';
 import { fromRemote, MafaldaClosedError, WorkerDiedError } from '../../lib/errors';
 import type { WorkerHostApi } from '../protocol';
+import type { Remote } from '../thread-rpc';
 
 /** The RPC surface of a worker host, however it is reached (a thread, or a node over the network). */
-export type HostApi = Comlink.Remote<WorkerHostApi>;
+export type HostApi = Remote<WorkerHostApi>;
 
 /**
  * A handle on one worker host, local or remote. Every RPC goes through

@@ -89,7 +89,7 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		else this.#closeHandlers.push(handler);
 	}
 
-	/** Lists the object in `map` under its id until it closes (as onClosed with a delete, without a closure). */
+	/** @internal Lists the object in `map` under its id until it closes (as onClosed with a delete, without a closure). */
 	listIn(map: Directory): void {
 		map.set(this.id, this);
 		if (this.#closed) this.#unlist(map);

@@ -4,7 +4,7 @@
  *
  * Actors and their channels (see docs/ARCHITECTURE.md):
  * - supervisor (main thread) -> worker host (one thread per mediasoup Worker):
- *   comlink RPC, `WorkerHostApi`.
+ *   RPC (actors/thread-rpc.ts), `WorkerHostApi`.
  * - worker host -> supervisor: `HostEvent` messages (`HostEventMessage`), on
  *   the same channel as the replies and ahead of the replies they precede,
  *   `LoadReport`s among them.
@@ -119,7 +119,7 @@ export interface ObjectRef {
 }
 
 // ---------------------------------------------------------------------------
-// Worker host RPC (supervisor -> worker host), exposed with comlink
+// Worker host RPC (supervisor -> worker host), served by actors/thread-rpc.ts
 
 export interface HostStartOptions {
 	workerIndex: number;
@@ -303,7 +303,7 @@ export type HostEvent = ObjectEvent | ObjectClosed | WorkerDiedEvent | LoadRepor
 
 /**
  * A HostEvent as it travels on a worker host's thread channel, next to
- * comlink's messages (which carry an `id`; this does not, so comlink skips it).
+ * the RPC replies (`$reply`; an event is `$event`, which the RPC client skips).
  * One channel keeps an event ahead of a reply posted after it, and a turn's
  * events and replies in one message.
  */

@@ -71,6 +71,8 @@ function toError(info: NonNullable<RpcReply['error']>): unknown {
 	return Object.assign(new Error(info.message), info);
 }
 
+const NOT_METHODS: ReadonlySet<string> = new Set(['then', 'toJSON']);
+
 /**
  * The caller's side of serveRpc. A call that never gets an answer (the actor's
  * thread died) stays pending: HostHandle.call fails it on the death.
@@ -100,8 +102,9 @@ export function rpcClient<T>(port: BatchedPort): Remote<T> {
 		}
 		return fn;
 	};
-	// Not thenable (awaiting the stub itself must not call a 'then' method); one function per method name, made once.
+	// One function per method name, made once. Not thenable (awaiting the stub
+	// must not call a 'then' method), and no `toJSON` (JSON.stringify would send it).
 	return new Proxy({} as Remote<T>, {
-		get: (_, prop) => (typeof prop === 'string' && prop !== 'then' ? stub(prop) : undefined),
+		get: (_, prop) => (typeof prop === 'string' && !NOT_METHODS.has(prop) ? stub(prop) : undefined),
 	});
 }

@@ -40,7 +40,7 @@ export class HostHandle {
 		return this.#alive;
 	}
 
-	/** Plain data for JSON.stringify, which would otherwise call `toJSON` on the comlink proxy (an RPC that fails uncaught). */
+	/** Plain data for JSON.stringify, which would otherwise walk into the RPC stub. */
 	toJSON(): { index: number; pid: number; alive: boolean } {
 		return { index: this.index, pid: this.pid, alive: this.#alive };
 	}

@@ -65,18 +65,26 @@ export class HostHandle {
 
 	async call<T>(fn: (api: HostApi) => Promise<T>): Promise<T> {
 		if (!this.#alive) throw this.#closing ? new MafaldaClosedError() : new WorkerDiedError(this.index);
-		let rejectOnDeath!: (error: Error) => void;
-		const death = new Promise<never>((_, reject) => {
-			rejectOnDeath = reject;
+		// One promise settled by whichever comes first, the answer or the death
+		// (not a race of two promises: half the allocations of every call).
+		return new Promise<T>((resolve, reject) => {
+			const fail = (error: unknown): void => {
+				this.#waiting.delete(fail);
+				reject(this.#closing ? new MafaldaClosedError() : fromRemote(error));
+			};
+			this.#waiting.add(fail);
+			let answer: Promise<T>;
+			try {
+				answer = fn(this.api);
+			} catch (error) {
+				fail(error);
+				return;
+			}
+			answer.then((value) => {
+				this.#waiting.delete(fail);
+				resolve(value);
+			}, fail);
 		});
-		this.#waiting.add(rejectOnDeath);
-		try {
-			return await Promise.race([fn(this.api), death]);
-		} catch (error) {
-			throw this.#closing ? new MafaldaClosedError() : fromRemote(error);
-		} finally {
-			this.#waiting.delete(rejectOnDeath);
-		}
 	}
 }
 

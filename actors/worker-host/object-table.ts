@@ -110,8 +110,8 @@ export class ObjectTable {
 	add(entry: TableEntry): ObjectRef {
 		const { object, kind } = entry;
 		this.#entries.set(object.id, entry);
-		this.#byEmitter.set(object, entry);
-		this.#byEmitter.set(object.observer, entry);
+		(object as unknown as Record<symbol, TableEntry>)[this.#entryKey] = entry;
+		(object.observer as unknown as Record<symbol, TableEntry>)[this.#entryKey] = entry;
 		this.#tap(entry);
 		// `on`, not `once`: once() wraps each listener in a bound function and a
 		// state object (about 100 B per object), and 'close' comes only once.
@@ -121,15 +121,15 @@ export class ObjectTable {
 
 	/**
 	 * The entry of an object or of its observer. One shared listener and one
-	 * shared `safeEmit` for every object find their entry here (`this` is the
-	 * emitter): closures per object (three, with their contexts) were about
+	 * shared `safeEmit` for every object find their entry under this key (`this`
+	 * is the emitter): closures per object (three, with their contexts) were about
 	 * 300 B of each consumer in this thread's heap.
 	 */
-	readonly #byEmitter = new WeakMap<object, TableEntry>();
+	readonly #entryKey = Symbol('mafalda table entry');
 
 	readonly #observerClosed = ((table: ObjectTable) =>
 		function (this: EventEmitter): void {
-			const entry = table.#byEmitter.get(this);
+			const entry = (this as unknown as Record<symbol, TableEntry | undefined>)[table.#entryKey];
 			if (entry) table.#closed(entry);
 		})(this);
 
@@ -159,7 +159,7 @@ export class ObjectTable {
 	/** mediasoup's own safeEmit, from the object's prototype, called after the table has seen the event. */
 	readonly #tappedSafeEmit = ((table: ObjectTable) =>
 		function (this: SafeEmitting, event: string, ...args: unknown[]): boolean {
-			const entry = table.#byEmitter.get(this);
+			const entry = (this as unknown as Record<symbol, TableEntry | undefined>)[table.#entryKey];
 			if (entry) table.#seen(entry, event, args);
 			return (Object.getPrototypeOf(this) as SafeEmitting).safeEmit.call(this, event, ...args);
 		})(this);

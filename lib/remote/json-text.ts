@@ -18,6 +18,9 @@ function intern(text: string): string {
 	return text;
 }
 
+/** The last interned text of each part of each JSON field (field and part names are few: a kind's SNAPSHOT_FIELDS). */
+const lastParts = new Map<string, Map<string, string>>();
+
 /** Strings no longer than this at a snapshot's top level are shared too: a consumer's producerId, kind and type. */
 const SHORT_STRING = 64;
 
@@ -32,7 +35,15 @@ export function shareSnapshotText(snapshot: Snapshot): Snapshot {
 		if (typeof value === 'string' && value.length <= SHORT_STRING) snapshot[field] = intern(value);
 		if (!isJsonText(value) || !('$parts' in value)) continue;
 		const parts = value.$parts;
-		for (const key in parts) parts[key] = intern(parts[key]);
+		let lasts = lastParts.get(field);
+		if (!lasts) lastParts.set(field, (lasts = new Map()));
+		for (const key in parts) {
+			// The same part as the last snapshot's (a producer's codecs, as each of its consumers carries them): compared, not hashed.
+			const text = parts[key];
+			const previous = lasts.get(key);
+			if (previous === text) parts[key] = previous;
+			else lasts.set(key, (parts[key] = intern(text)));
+		}
 	}
 	return snapshot;
 }

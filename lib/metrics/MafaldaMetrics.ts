@@ -89,10 +89,7 @@ export class MafaldaMetrics {
 		this.#source = source;
 		const registers = [this.registry];
 		const workerLabels: WorkerLabel[] = ['node', 'worker'];
-		const write = (): void => this.#writeReports();
-		const collect = function (): void {
-			write();
-		};
+		const collect = (): void => this.#writeReports();
 		this.#reportGauges = REPORT_GAUGES.map(([suffix, help, read]) => [
 			new Gauge({ name: `mafalda_worker_${suffix}`, help, labelNames: workerLabels, registers, collect }),
 			read,

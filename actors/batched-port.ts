@@ -47,7 +47,7 @@ export class BatchedPort {
 		this.port.postMessage(message, transfer);
 	}
 
-	/** Only 'message' is batched, and only 'message' is what comlink's endpoint and the supervisor listen to here. */
+	/** Only 'message' is batched, and only 'message' is what the RPC ends (thread-rpc.ts, comlink's endpoint) and the supervisor listen to here. */
 	on(event: 'message', listener: Listener): this {
 		const wrapped: Listener = (value) => {
 			if (!isMessageBatch(value)) return listener(value);

@@ -4,7 +4,7 @@
  *
  * Actors and their channels (see docs/ARCHITECTURE.md):
  * - supervisor (main thread) -> worker host (one thread per mediasoup Worker):
- *   comlink RPC, `WorkerHostApi`.
+ *   RPC (actors/thread-rpc.ts), `WorkerHostApi`.
  * - worker host -> supervisor: `HostEvent` messages (`HostEventMessage`), on
  *   the same channel as the replies and ahead of the replies they precede,
  *   `LoadReport`s among them.
@@ -119,7 +119,7 @@ export interface ObjectRef {
 }
 
 // ---------------------------------------------------------------------------
-// Worker host RPC (supervisor -> worker host), exposed with comlink
+// Worker host RPC (supervisor -> worker host), served by actors/thread-rpc.ts
 
 export interface HostStartOptions {
 	workerIndex: number;
@@ -303,7 +303,7 @@ export type HostEvent = ObjectEvent | ObjectClosed | WorkerDiedEvent | LoadRepor
 
 /**
  * A HostEvent as it travels on a worker host's thread channel, next to
- * comlink's messages (which carry an `id`; this does not, so comlink skips it).
+ * the RPC replies (`$reply`; an event is `$event`, which the RPC client skips).
  * One channel keeps an event ahead of a reply posted after it, and a turn's
  * events and replies in one message.
  */
@@ -457,32 +457,32 @@ export const REMOTE_EVENTS: Readonly<Record<RemoteKind, readonly string[]>> = {
 	'active-speaker-observer': ['dominantspeaker'],
 };
 
-/** The properties copied into a Snapshot, per kind. */
+/** The properties copied into a Snapshot, per kind (not the id: the ObjectRef carries it, and a proxy's snapshot lives as long as the object). */
 // sctpNegotiatedCapabilities: mediasoup 3.20 and later (a field a version lacks is left out of the snapshot).
-const TRANSPORT_FIELDS = ['id', 'closed', 'sctpParameters', 'sctpState', 'sctpNegotiatedCapabilities'] as const;
+const TRANSPORT_FIELDS = ['closed', 'sctpParameters', 'sctpState', 'sctpNegotiatedCapabilities'] as const;
 
 export const SNAPSHOT_FIELDS: Readonly<Record<RemoteKind, readonly string[]>> = {
 	worker: ['pid', 'closed', 'died'],
-	router: ['id', 'closed', 'rtpCapabilities'],
+	router: ['closed', 'rtpCapabilities'],
 	'webrtc-transport': [
 		...TRANSPORT_FIELDS, 'iceRole', 'iceParameters', 'iceCandidates', 'iceState', 'iceSelectedTuple',
 		'dtlsParameters', 'dtlsState', 'dtlsRemoteCert',
 	],
 	'plain-transport': [...TRANSPORT_FIELDS, 'tuple', 'rtcpTuple', 'srtpParameters'],
 	'pipe-transport': [...TRANSPORT_FIELDS, 'tuple', 'srtpParameters'],
-	'direct-transport': ['id', 'closed'],
-	producer: ['id', 'closed', 'kind', 'rtpParameters', 'type', 'consumableRtpParameters', 'paused', 'score'],
+	'direct-transport': ['closed'],
+	producer: ['closed', 'kind', 'rtpParameters', 'type', 'consumableRtpParameters', 'paused', 'score'],
 	consumer: [
-		'id', 'closed', 'producerId', 'kind', 'rtpParameters', 'type', 'paused', 'producerPaused', 'priority', 'score',
+		'closed', 'producerId', 'kind', 'rtpParameters', 'type', 'paused', 'producerPaused', 'priority', 'score',
 		'preferredLayers', 'currentLayers',
 	],
-	'data-producer': ['id', 'closed', 'type', 'sctpStreamParameters', 'label', 'protocol', 'paused'],
+	'data-producer': ['closed', 'type', 'sctpStreamParameters', 'label', 'protocol', 'paused'],
 	'data-consumer': [
-		'id', 'closed', 'dataProducerId', 'type', 'sctpStreamParameters', 'label', 'protocol', 'paused',
+		'closed', 'dataProducerId', 'type', 'sctpStreamParameters', 'label', 'protocol', 'paused',
 		'dataProducerPaused', 'subchannels',
 	],
-	'audio-level-observer': ['id', 'closed', 'paused'],
-	'active-speaker-observer': ['id', 'closed', 'paused'],
+	'audio-level-observer': ['closed', 'paused'],
+	'active-speaker-observer': ['closed', 'paused'],
 };
 
 /**

@@ -426,11 +426,7 @@ export class Mafalda extends CommonApiLevel<SupervisorEvents> {
 			objects = new Map();
 			this.#directory.set(object.workerIndex, objects);
 		}
-		objects.set(object.id, object);
-		const registered = objects;
-		object.onClosed(() => {
-			if (registered.get(object.id) === object) registered.delete(object.id);
-		});
+		object.listIn(objects);
 	}
 
 	/** @internal The proxy registered for an object id on a worker (pipe ends included). */

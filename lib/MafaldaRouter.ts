@@ -1,8 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import * as path from 'node:path';
 import type { types } from 'mediasoup';
-import type * as Comlink from 'comlink';
-import type { ObjectRef, TransportKind, Watermarks, WorkerHostApi } from '../actors/protocol';
+import type { ObjectRef, TransportKind, Watermarks } from '../actors/protocol';
+import type { HostApi } from '../actors/supervisor/worker-handle';
 import { CommonApi, CommonApiLevel } from './common-api';
 import { InvalidArgumentError, MafaldaClosedError, ObjectClosedError, RouterClosedError, UnknownDataProducerError, UnknownProducerError, UnsupportedError } from './errors';
 import { type RouterRtpCodecCapability, routerRtpCapabilitiesGenerator } from './mediasoup-compat';
@@ -507,7 +507,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 	async #pipeEnd<T extends RemoteObject>(
 		transport: PipeTransport,
 		Proxy: new (ctx: ProxyContext, ref: ObjectRef, appData: AppData, internal: boolean) => T,
-		request: (host: Comlink.Remote<WorkerHostApi>) => Promise<ObjectRef>,
+		request: (host: HostApi) => Promise<ObjectRef>,
 	): Promise<T> {
 		const shard = this.#shardOf(transport);
 		const ref = await shard.worker.call(request);

@@ -451,7 +451,7 @@ const NOT_PUBLIC = new Set([
 	'hasShardOn', 'ownsShard', 'shardCount', 'open', 'acceptPipedProducer', 'workerDied', 'workerClosed', 'tornDown', 'producerById', 'dataProducerById', 'createInternalPipeTransport', 'pipeConsume', 'pipeProduce',
 	'pipeConsumeData', 'pipeProduceData', 'shardGone', 'relayProducer', 'transitShard',
 	// RemoteObject and kin
-	'onClosed', 'markClosed', 'handleEvent', 'reasonEvent', 'emitUntyped', 'call', 'notify', 'closeRemote', 'field', 'adopt', 'callProducerMethod', 'togglePause',
+	'onClosed', 'listIn', 'markClosed', 'handleEvent', 'reasonEvent', 'emitUntyped', 'call', 'notify', 'closeRemote', 'field', 'adopt', 'callProducerMethod', 'togglePause',
 	'closedFields', 'closedError',
 ]);
 

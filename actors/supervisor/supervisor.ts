@@ -6,6 +6,7 @@ import { timedRemote } from '../../lib/metrics/timed-remote';
 import { actorEntry } from '../actor-entry';
 import { BatchedPort } from '../batched-port';
 import { type BalancerApi, type HostEvent, isHostEventMessage, type WorkerHostApi } from '../protocol';
+import { rpcClient } from '../thread-rpc';
 import { BalancerClient } from './balancer-client';
 import { CpuSlots } from './cpu-slots';
 import { WorkerHandle } from './worker-handle';
@@ -131,7 +132,7 @@ export class Supervisor {
 		if (this.options.workerBin && !env.MEDIASOUP_WORKER_BIN) env.MEDIASOUP_WORKER_BIN = this.options.workerBin;
 		const thread = new Worker(actorEntry('worker-host/worker-host-actor'), { env });
 		const port = new BatchedPort(thread);
-		const remote = Comlink.wrap<WorkerHostApi>(nodeEndpoint(port));
+		const remote = rpcClient<WorkerHostApi>(port);
 		const { observeRpc } = this.options;
 		const api = observeRpc ? timedRemote(remote, (method, seconds) => observeRpc(index, method, seconds)) : remote;
 		const handle = new WorkerHandle(index, slot, thread, api, workerSettings);

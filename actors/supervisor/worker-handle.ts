@@ -1,10 +1,10 @@
-import * as Comlink from 'comlink';
 import type { Worker } from 'node:worker_threads';
 import { fromRemote, MafaldaClosedError, WorkerDiedError } from '../../lib/errors';
 import type { WorkerHostApi } from '../protocol';
+import type { Remote } from '../thread-rpc';
 
 /** The RPC surface of a worker host, however it is reached (a thread, or a node over the network). */
-export type HostApi = Comlink.Remote<WorkerHostApi>;
+export type HostApi = Remote<WorkerHostApi>;
 
 /**
  * A handle on one worker host, local or remote. Every RPC goes through
@@ -40,7 +40,7 @@ export class HostHandle {
 		return this.#alive;
 	}
 
-	/** Plain data for JSON.stringify, which would otherwise call `toJSON` on the comlink proxy (an RPC that fails uncaught). */
+	/** Plain data for JSON.stringify, which would otherwise walk into the RPC stub. */
 	toJSON(): { index: number; pid: number; alive: boolean } {
 		return { index: this.index, pid: this.pid, alive: this.#alive };
 	}
@@ -65,18 +65,26 @@ export class HostHandle {
 
 	async call<T>(fn: (api: HostApi) => Promise<T>): Promise<T> {
 		if (!this.#alive) throw this.#closing ? new MafaldaClosedError() : new WorkerDiedError(this.index);
-		let rejectOnDeath!: (error: Error) => void;
-		const death = new Promise<never>((_, reject) => {
-			rejectOnDeath = reject;
+		// One promise settled by whichever comes first, the answer or the death
+		// (not a race of two promises: half the allocations of every call).
+		return new Promise<T>((resolve, reject) => {
+			const fail = (error: unknown): void => {
+				this.#waiting.delete(fail);
+				reject(this.#closing ? new MafaldaClosedError() : fromRemote(error));
+			};
+			this.#waiting.add(fail);
+			let answer: Promise<T>;
+			try {
+				answer = fn(this.api);
+			} catch (error) {
+				fail(error);
+				return;
+			}
+			answer.then((value) => {
+				this.#waiting.delete(fail);
+				resolve(value);
+			}, fail);
 		});
-		this.#waiting.add(rejectOnDeath);
-		try {
-			return await Promise.race([fn(this.api), death]);
-		} catch (error) {
-			throw this.#closing ? new MafaldaClosedError() : fromRemote(error);
-		} finally {
-			this.#waiting.delete(rejectOnDeath);
-		}
 	}
 }
 

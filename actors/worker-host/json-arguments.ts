@@ -8,14 +8,22 @@ import { isJsonText } from '../protocol';
  */
 const MAX_CACHED = 1024;
 const parsed = new Map<string, unknown>();
+/**
+ * The last text and its value: a burst of consumes mostly carries the same
+ * capabilities, and comparing 3 KB of text with the last one is cheaper than
+ * hashing it for the map (each message brings a fresh copy of the string).
+ */
+let last: { text: string; value: unknown } | undefined;
 
 function parse(text: string): unknown {
+	if (last?.text === text) return last.value;
 	let value = parsed.get(text);
 	if (value === undefined) {
 		if (parsed.size >= MAX_CACHED) parsed.clear();
 		value = JSON.parse(text);
 		parsed.set(text, value);
 	}
+	last = { text, value };
 	return value;
 }
 

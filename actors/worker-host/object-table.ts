@@ -32,6 +32,12 @@ export interface TableEntry {
 	transportId?: string;
 	/** The pause()/resume() calls of this object, one after the other (see ObjectTable.call). */
 	pausing?: Promise<unknown>;
+	/** Why it closed, from the reason event mediasoup emits before the observer's 'close'. */
+	reason?: CloseReason;
+}
+
+interface SafeEmitting {
+	safeEmit(event: string, ...args: unknown[]): boolean;
 }
 
 // Events mediasoup emits on the object only, not on its observer.
@@ -104,47 +110,84 @@ export class ObjectTable {
 	add(entry: TableEntry): ObjectRef {
 		const { object, kind } = entry;
 		this.#entries.set(object.id, entry);
-		let reason: CloseReason = 'close';
-		this.#tap(entry, (event, args) => {
-			if (REASON_EVENT_SET.has(event)) reason = event as CloseReason;
-			else if (FORWARDED_EVENTS[kind].has(event)) {
-				this.post({
-					type: 'object-event',
-					objectId: object.id,
-					event,
-					args: args.map(toCloneable),
-					snapshot: snapshotOf(entry, false),
-					observerEvent: observerEventOf(event, object as unknown as PausableObject),
-				});
-			}
-		});
-		object.observer.once('close', () => {
-			// A newer object may reuse the id (a pipe producer after a re-pipe).
-			if (this.#entries.get(object.id) === entry) this.#entries.delete(object.id);
-			this.post({ type: 'object-closed', objectId: object.id, reason });
-			this.onRemoved(entry);
-		});
+		(object as unknown as Record<symbol, TableEntry>)[this.#entryKey] = entry;
+		(object.observer as unknown as Record<symbol, TableEntry>)[this.#entryKey] = entry;
+		this.#tap(entry);
+		// `on`, not `once`: once() wraps each listener in a bound function and a
+		// state object (about 100 B per object), and 'close' comes only once.
+		object.observer.on('close', this.#observerClosed);
 		return { id: object.id, kind, snapshot: snapshotOf(entry) };
 	}
+
+	/**
+	 * The entry of an object or of its observer. One shared listener and one
+	 * shared `safeEmit` for every object find their entry under this key (`this`
+	 * is the emitter): closures per object (three, with their contexts) were about
+	 * 300 B of each consumer in this thread's heap.
+	 */
+	readonly #entryKey = Symbol('mafalda table entry');
+
+	readonly #observerClosed = ((table: ObjectTable) =>
+		function (this: EventEmitter): void {
+			const entry = (this as unknown as Record<symbol, TableEntry | undefined>)[table.#entryKey];
+			if (entry) table.#closed(entry);
+		})(this);
+
+	#closed(entry: TableEntry): void {
+		const { object } = entry;
+		// A newer object may reuse the id (a pipe producer after a re-pipe).
+		if (this.#entries.get(object.id) === entry) this.#entries.delete(object.id);
+		this.post({ type: 'object-closed', objectId: object.id, reason: entry.reason ?? 'close' });
+		this.onRemoved(entry);
+	}
+
+	#seen(entry: TableEntry, event: string, args: unknown[]): void {
+		if (REASON_EVENT_SET.has(event)) entry.reason = event as CloseReason;
+		else if (FORWARDED_EVENTS[entry.kind].has(event)) {
+			const { object } = entry;
+			this.post({
+				type: 'object-event',
+				objectId: object.id,
+				event,
+				args: args.map(toCloneable),
+				snapshot: snapshotOf(entry, false),
+				observerEvent: observerEventOf(event, object as unknown as PausableObject),
+			});
+		}
+	}
+
+	/** mediasoup's own safeEmit, from the object's prototype, called after the table has seen the event. */
+	readonly #tappedSafeEmit = ((table: ObjectTable) =>
+		function (this: SafeEmitting, event: string, ...args: unknown[]): boolean {
+			const entry = (this as unknown as Record<symbol, TableEntry | undefined>)[table.#entryKey];
+			if (entry) table.#seen(entry, event, args);
+			return (Object.getPrototypeOf(this) as SafeEmitting).safeEmit.call(this, event, ...args);
+		})(this);
 
 	/**
 	 * Sees every event the object emits. mediasoup emits all of an object's
 	 * events through its own `safeEmit`, so one wrapper per object does what a
 	 * listener per forwarded event and per close reason did (eleven for a
 	 * consumer): that was about 1 KB per object, a third of what mediasoup's
-	 * own Consumer weighs. Without a `safeEmit` (another emitter), listeners.
+	 * own Consumer weighs. The wrapper is one function shared by all objects
+	 * whose `safeEmit` is their prototype's. Without a `safeEmit` (another
+	 * emitter), listeners.
 	 */
-	#tap(entry: TableEntry, seen: (event: string, args: unknown[]) => void): void {
-		const object = entry.object as MediasoupObject & { safeEmit?: (event: string, ...args: unknown[]) => boolean };
-		const safeEmit = object.safeEmit;
-		if (typeof safeEmit === 'function') {
-			object.safeEmit = function (event: string, ...args: unknown[]): boolean {
-				seen(event, args);
-				return safeEmit.call(this, event, ...args);
+	#tap(entry: TableEntry): void {
+		const object = entry.object as MediasoupObject & Partial<SafeEmitting>;
+		if (typeof object.safeEmit === 'function' && !Object.prototype.hasOwnProperty.call(object, 'safeEmit')) {
+			object.safeEmit = this.#tappedSafeEmit;
+			return;
+		}
+		if (typeof object.safeEmit === 'function') {
+			const own = object.safeEmit;
+			object.safeEmit = (event: string, ...args: unknown[]): boolean => {
+				this.#seen(entry, event, args);
+				return own.call(object, event, ...args);
 			};
 			return;
 		}
-		for (const event of [...REASON_EVENTS, ...REMOTE_EVENTS[entry.kind]]) object.on(event, (...args: unknown[]) => seen(event, args));
+		for (const event of [...REASON_EVENTS, ...REMOTE_EVENTS[entry.kind]]) object.on(event, (...args: unknown[]) => this.#seen(entry, event, args));
 	}
 
 	async call(id: string, method: string, args: unknown[]): Promise<CallResult> {

@@ -1,9 +1,8 @@
 // Entry of a worker host thread: exposes WorkerHost on the thread's parentPort.
-import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { parentPort } from 'node:worker_threads';
 import { BatchedPort } from '../batched-port';
 import type { HostEventMessage } from '../protocol';
+import { serveRpc } from '../thread-rpc';
 import { WorkerHost } from './worker-host';
 
 if (parentPort) {
@@ -11,5 +10,5 @@ if (parentPort) {
 	// posted after it, and one turn's events and replies leave as one message.
 	const port = new BatchedPort(parentPort);
 	const host = new WorkerHost((event) => port.postMessage({ $event: event } satisfies HostEventMessage));
-	Comlink.expose(host, nodeEndpoint(port));
+	serveRpc(host, port);
 }

@@ -71,6 +71,16 @@ export class MafaldaMetrics {
 	readonly #rpcTime: Histogram<WorkerLabel | 'method'>;
 	/** One resource-usage sample serves every metric of a scrape. */
 	#usage: Promise<WorkerUsage[]> | undefined;
+	/**
+	 * Each worker's latest load report not yet written into the gauges. A host
+	 * reports after every event-loop turn that changed its counts (a burst of
+	 * consumers sends one every few calls), and setting ten labelled gauges cost
+	 * about 1.5 KB of garbage per consumer in the app's thread; a gauge only
+	 * shows its latest value, so the reports are written when scraped.
+	 */
+	readonly #unwritten = new Map<number, LoadReport>();
+	/** The `rpc` histogram's labels per worker and method, made once. */
+	readonly #rpcLabels = new Map<string, Record<WorkerLabel | 'method', string>>();
 	readonly #source: MetricsSource;
 
 	/** `nodeId` labels what belongs to the instance itself (its routers, its placements' time). */
@@ -79,8 +89,9 @@ export class MafaldaMetrics {
 		this.#source = source;
 		const registers = [this.registry];
 		const workerLabels: WorkerLabel[] = ['node', 'worker'];
+		const collect = (): void => this.#writeReports();
 		this.#reportGauges = REPORT_GAUGES.map(([suffix, help, read]) => [
-			new Gauge({ name: `mafalda_worker_${suffix}`, help, labelNames: workerLabels, registers }),
+			new Gauge({ name: `mafalda_worker_${suffix}`, help, labelNames: workerLabels, registers, collect }),
 			read,
 		]);
 		this.#up = new Gauge({ name: 'mafalda_worker_up', help: '1 while the worker runs, 0 once it died or closed', labelNames: workerLabels, registers });
@@ -89,12 +100,14 @@ export class MafaldaMetrics {
 			help: "CPU % of the worker's mediasoup process over the last load report interval (what placement compares to watermarkWorker)",
 			labelNames: workerLabels,
 			registers,
+			collect,
 		});
 		this.#pipeBitrate = new Gauge({
 			name: 'mafalda_worker_pipe_bitrate_bps',
 			help: "Bits/s through the worker's pipes to other shards, by direction (in, out), sampled each load report interval",
 			labelNames: [...workerLabels, 'direction'],
 			registers,
+			collect,
 		});
 		const usage = (): Promise<WorkerUsage[]> => this.#sampleUsage(source);
 		const labels = (workerIndex: number): Record<WorkerLabel, string> => this.#labels(workerIndex);
@@ -191,6 +204,7 @@ export class MafaldaMetrics {
 
 	/** A worker stopped (died or closed): its load gauges go, `mafalda_worker_up` says 0. */
 	workerGone(workerIndex: number): void {
+		this.#unwritten.delete(workerIndex);
 		const labels = this.#labels(workerIndex);
 		for (const [gauge] of this.#reportGauges) gauge.remove(labels);
 		this.#cpuPercent.remove(labels);
@@ -205,10 +219,28 @@ export class MafaldaMetrics {
 	}
 
 	rpc(workerIndex: number, method: string, seconds: number): void {
-		this.#rpcTime.observe({ ...this.#labels(workerIndex), method }, seconds);
+		const place = this.#source.placeOf(workerIndex);
+		const key = `${place.node}\0${place.worker}\0${method}`;
+		let labels = this.#rpcLabels.get(key);
+		if (!labels) {
+			// Bounded: nodes come and go in a cluster; past the limit it starts again.
+			if (this.#rpcLabels.size >= 4096) this.#rpcLabels.clear();
+			labels = { node: place.node, worker: String(place.worker), method };
+			this.#rpcLabels.set(key, labels);
+		}
+		this.#rpcTime.observe(labels, seconds);
 	}
 
 	#loadReport(report: LoadReport): void {
+		this.#unwritten.set(report.workerIndex, report);
+	}
+
+	#writeReports(): void {
+		for (const report of this.#unwritten.values()) this.#writeReport(report);
+		this.#unwritten.clear();
+	}
+
+	#writeReport(report: LoadReport): void {
 		const labels = this.#labels(report.workerIndex);
 		for (const [gauge, read] of this.#reportGauges) gauge.set(labels, read(report));
 		this.#cpuPercent.set(labels, report.cpuPercent);

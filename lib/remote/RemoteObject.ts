@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { HostHandle } from '../../actors/supervisor/worker-handle';
 import { type CallResult, type CloseReason, cloneableBytes, isObjectReference, isWorkerLoss, type ObjectRef, type RemoteKind, type Snapshot } from '../../actors/protocol';
 import { MafaldaClosedError, ObjectClosedError } from '../errors';
-import { fieldValue, shareJsonText } from './json-text';
+import { fieldValue, shareSnapshotText } from './json-text';
 import type { AppData } from '../types';
 
 /** Why a proxy closed: mediasoup's reasons, plus mafalda's own 'workerdied'. */
@@ -17,6 +17,9 @@ export interface ProxyContext {
 	/** Whether the Mafalda that owns the object closed: its objects then fail as a closed mediasoup Worker's do. */
 	mafaldaClosed(): boolean;
 }
+
+type CloseHandler = (reason: ProxyCloseReason) => void;
+type Directory = Map<string, object>;
 
 export interface ObserverEvents {
 	close: [];
@@ -36,10 +39,17 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 	closeReason: ProxyCloseReason | undefined;
 	/** Objects mafalda made for itself (pipe ends); never in the app's collections. */
 	readonly internal: boolean;
-	readonly observer = new EventEmitter<ObserverEvents>();
 	protected snapshot: Snapshot;
 	#closed = false;
-	readonly #closeHandlers: Array<(reason: ProxyCloseReason) => void> = [];
+	// What a proxy holds is most of mafalda's memory per consumer in the app's
+	// thread: the observer is made when first asked for (most consumers' never
+	// are), one close handler needs no array, and the maps that list the
+	// object (its worker's directory, its transport's children) are fields
+	// instead of a closure each.
+	#observer: EventEmitter<ObserverEvents> | undefined;
+	#closeHandlers: CloseHandler | CloseHandler[] | undefined;
+	#listedIn: Directory | undefined;
+	#listedInToo: Directory | undefined;
 
 	constructor(
 		protected readonly ctx: ProxyContext,
@@ -50,7 +60,7 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		super();
 		this.id = ref.id;
 		this.remoteKind = ref.kind;
-		this.snapshot = shareJsonText(ref.snapshot);
+		this.snapshot = shareSnapshotText(ref.snapshot);
 		this.appData = appData ?? {};
 		this.internal = internal;
 	}
@@ -67,10 +77,29 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		return this.ctx.shardId;
 	}
 
+	get observer(): EventEmitter<ObserverEvents> {
+		return (this.#observer ??= new EventEmitter<ObserverEvents>());
+	}
+
 	/** Runs once when the object closes, whatever closed it (mafalda's own bookkeeping). */
-	onClosed(handler: (reason: ProxyCloseReason) => void): void {
+	onClosed(handler: CloseHandler): void {
 		if (this.#closed) handler(this.closeReason ?? 'close');
+		else if (!this.#closeHandlers) this.#closeHandlers = handler;
+		else if (typeof this.#closeHandlers === 'function') this.#closeHandlers = [this.#closeHandlers, handler];
 		else this.#closeHandlers.push(handler);
+	}
+
+	/** @internal Lists the object in `map` under its id until it closes (as onClosed with a delete, without a closure). */
+	listIn(map: Directory): void {
+		map.set(this.id, this);
+		if (this.#closed) this.#unlist(map);
+		else if (!this.#listedIn) this.#listedIn = map;
+		else if (!this.#listedInToo) this.#listedInToo = map;
+		else this.onClosed(() => this.#unlist(map));
+	}
+
+	#unlist(map: Directory | undefined): void {
+		if (map?.get(this.id) === this) map.delete(this.id);
 	}
 
 	/**
@@ -85,8 +114,14 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 		this.snapshot = { ...this.snapshot, ...this.closedFields(), closed: true };
 		const event = this.reasonEvent(reason);
 		if (event) this.emitUntyped(event);
-		this.observer.emit('close');
-		for (const handler of this.#closeHandlers.splice(0)) handler(reason);
+		this.#observer?.emit('close');
+		const handlers = this.#closeHandlers;
+		this.#closeHandlers = undefined;
+		if (typeof handlers === 'function') handlers(reason);
+		else if (handlers) for (const handler of handlers) handler(reason);
+		this.#unlist(this.#listedIn);
+		this.#unlist(this.#listedInToo);
+		this.#listedIn = this.#listedInToo = undefined;
 		return true;
 	}
 
@@ -110,11 +145,11 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 	handleEvent(event: string, args: unknown[], snapshot: Snapshot | undefined, observerEvent?: string): void {
 		// Nothing changes on a closed object (its closed fields stay as they are).
 		if (this.#closed) return;
-		if (snapshot) this.snapshot = { ...this.snapshot, ...shareJsonText(snapshot) };
+		if (snapshot) this.snapshot = { ...this.snapshot, ...shareSnapshotText(snapshot) };
 		const values = args.map((a) => this.#resolveRefs(a));
 		this.emitUntyped(event, ...values);
-		if (observerEvent === event) this.observer.emit(event, ...values);
-		else if (observerEvent) this.observer.emit(observerEvent);
+		if (observerEvent === event) this.#observer?.emit(event, ...values);
+		else if (observerEvent) this.#observer?.emit(observerEvent);
 	}
 
 	protected emitUntyped(event: string, ...args: unknown[]): void {
@@ -144,9 +179,9 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 			throw error;
 		}
 		if (this.#closed) return result.value;
-		if (result.snapshot) this.snapshot = { ...this.snapshot, ...shareJsonText(result.snapshot) };
+		if (result.snapshot) this.snapshot = { ...this.snapshot, ...shareSnapshotText(result.snapshot) };
 		// Before the caller's await ends, as mediasoup's pause() and resume() emit it.
-		if (result.observerEvent) this.observer.emit(result.observerEvent);
+		if (result.observerEvent) this.#observer?.emit(result.observerEvent);
 		return result.value;
 	}
 
@@ -218,6 +253,6 @@ export abstract class RemoteObject<Events extends object = Record<string, unknow
 	 */
 	toJSON(): Record<string, unknown> {
 		const fields = Object.fromEntries(Object.keys(this.snapshot).map((name) => [name, this.field(name)]));
-		return { ...fields, remoteKind: this.remoteKind, workerIndex: this.workerIndex, shardId: this.shardId };
+		return { id: this.id, ...fields, remoteKind: this.remoteKind, workerIndex: this.workerIndex, shardId: this.shardId };
 	}
 }

@@ -49,8 +49,7 @@ export class Transport extends RemoteObject<Events> {
 
 	/** Registers a child so that closing the transport closes it, as in mediasoup. */
 	adopt(child: RemoteObject): void {
-		this.children.set(child.id, child);
-		child.onClosed(() => this.children.delete(child.id));
+		child.listIn(this.children);
 	}
 
 	override markClosed(reason: ProxyCloseReason): boolean {

@@ -18,11 +18,32 @@ function intern(text: string): string {
 	return text;
 }
 
-/** The snapshot with the parts of its JSON text fields shared (in place: the snapshot is fresh from a message). */
-export function shareJsonText(snapshot: Snapshot): Snapshot {
-	for (const value of Object.values(snapshot)) {
+/** The last interned text of each part of each JSON field (field and part names are few: a kind's SNAPSHOT_FIELDS). */
+const lastParts = new Map<string, Map<string, string>>();
+
+/** Strings no longer than this at a snapshot's top level are shared too: a consumer's producerId, kind and type. */
+const SHORT_STRING = 64;
+
+/**
+ * The snapshot with the parts of its JSON text fields, and its short strings,
+ * shared (in place: the snapshot is fresh from a message).
+ */
+export function shareSnapshotText(snapshot: Snapshot): Snapshot {
+	// for...in, not Object.entries: no array of pairs per field at each message (a snapshot is a plain object from structured clone).
+	for (const field in snapshot) {
+		const value = snapshot[field];
+		if (typeof value === 'string' && value.length <= SHORT_STRING) snapshot[field] = intern(value);
 		if (!isJsonText(value) || !('$parts' in value)) continue;
-		for (const [key, text] of Object.entries(value.$parts)) value.$parts[key] = intern(text);
+		const parts = value.$parts;
+		let lasts = lastParts.get(field);
+		if (!lasts) lastParts.set(field, (lasts = new Map()));
+		for (const key in parts) {
+			// The same part as the last snapshot's (a producer's codecs, as each of its consumers carries them): compared, not hashed.
+			const text = parts[key];
+			const previous = lasts.get(key);
+			if (previous === text) parts[key] = previous;
+			else lasts.set(key, (parts[key] = intern(text)));
+		}
 	}
 	return snapshot;
 }

@@ -4,7 +4,7 @@ import { LiveLine, progressBar } from '../report/progress';
 import type { LatencySummary } from '../sim/latency-histogram';
 import type { ReceiverTotals, SentCounters } from '../sim/session-api';
 import { type Receiver, SimWorld, type WindowResult, type WorldOptions } from './sim-world';
-import { DISTURBED_PCT, passes, type Thresholds } from './thresholds';
+import { DISTURBED_PCT, grossFailure, passes, type Thresholds } from './thresholds';
 
 export interface RampOptions extends WorldOptions {
 	/** Receivers after each step (ascending). */
@@ -127,7 +127,7 @@ async function judgeStep(world: SimWorld, backend: SfuBackend, options: RampOpti
 		// SFU: measure that step again, a bounded number of times.
 		if (passed) return { window, passed, remeasured };
 		const disturbed = (window.otherProcessesPct ?? 0) >= DISTURBED_PCT;
-		const confirming = options.remeasure.confirm && remeasured === 0;
+		const confirming = options.remeasure.confirm && remeasured === 0 && !grossFailure(options.thresholds, window.judgedLossPct, window.latency.p99);
 		if (!confirming && (!disturbed || remeasured >= options.remeasure.max)) return { window, passed, remeasured };
 		remeasured++;
 		if (disturbed) {

@@ -14,6 +14,16 @@ export function passes(t: Thresholds, lossPct: number, p99Ms: number, silentRece
 }
 
 /**
+ * A failure this far past the thresholds (5 times the loss, 4 times the p99)
+ * is an overload, not a stall of a few tens of ms: no second window confirms
+ * it (each window on an overloaded backend reads every consumer's stats from
+ * workers with no CPU to spare, which is most of a ramp's time there).
+ */
+export function grossFailure(t: Thresholds, lossPct: number, p99Ms: number): boolean {
+	return lossPct >= 5 * t.maxLossPct || !(p99Ms < 4 * t.maxP99Ms);
+}
+
+/**
  * Other processes' share of the machine (%) above which a window is called
  * disturbed: a failing one is measured again, and charts draw it hollow.
  */

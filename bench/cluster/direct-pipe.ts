@@ -4,8 +4,7 @@
 // a third node B has a shard of the router but not the stream: the way around.
 import type { Mafalda, MafaldaRouter, PipeInfo, PlainTransport } from '../../lib';
 import { mediaCodecs, plainOptions, publishVideo, type Publisher, type Viewer } from '../../test/helpers/mafalda-media';
-import { sleep } from './hosts';
-import { paceVideo, placeOfWorker, TreeShapeError, until, viewOn } from './relay-tree';
+import { paceVideo, placeOfWorker, TreeShapeError, until, viewOn, withShapeRetries } from './relay-tree';
 
 export interface DirectPipe {
 	router: MafaldaRouter;
@@ -37,15 +36,8 @@ export interface DirectPipeOptions {
  * (One transport per node: two placed back to back on one worker can count
  * twice there until its next load report, and the second spills.)
  */
-export async function buildDirectPipe(mafalda: Mafalda, options: DirectPipeOptions): Promise<DirectPipe> {
-	for (let attempt = 1; ; attempt++) {
-		try {
-			return await buildOnce(mafalda, { ...options, routerId: attempt === 1 ? options.routerId : `${options.routerId}-${attempt}` });
-		} catch (error) {
-			if (!(error instanceof TreeShapeError) || attempt === 3) throw error;
-			await sleep(500);
-		}
-	}
+export function buildDirectPipe(mafalda: Mafalda, options: DirectPipeOptions): Promise<DirectPipe> {
+	return withShapeRetries(options.routerId, (routerId) => buildOnce(mafalda, { ...options, routerId }));
 }
 
 async function buildOnce(mafalda: Mafalda, options: DirectPipeOptions): Promise<DirectPipe> {

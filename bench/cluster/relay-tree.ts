@@ -93,12 +93,20 @@ export interface RelayTreeOptions {
 	afterOrigin?: () => Promise<void>;
 }
 
-export async function buildRelayTree(mafalda: Mafalda, options: RelayTreeOptions): Promise<RelayTree> {
-	// A CPU sample of a busy machine can still push a worker over (its projection
-	// adds the CPU per consumer measured so far): then the tree is built again.
+export function buildRelayTree(mafalda: Mafalda, options: RelayTreeOptions): Promise<RelayTree> {
+	return withShapeRetries(options.routerId, (routerId) => buildOnce(mafalda, { ...options, routerId }));
+}
+
+/**
+ * Builds a pipe shape up to three times, under a new router id each time: a
+ * CPU sample of a busy machine can still push a worker over (its projection
+ * adds the CPU per consumer measured so far), and then the balancer places a
+ * transport elsewhere than the shape needs (TreeShapeError).
+ */
+export async function withShapeRetries<T>(routerId: string, build: (routerId: string) => Promise<T>): Promise<T> {
 	for (let attempt = 1; ; attempt++) {
 		try {
-			return await buildOnce(mafalda, { ...options, routerId: attempt === 1 ? options.routerId : `${options.routerId}-${attempt}` });
+			return await build(attempt === 1 ? routerId : `${routerId}-${attempt}`);
 		} catch (error) {
 			if (!(error instanceof TreeShapeError) || attempt === 3) throw error;
 			await sleep(500);

@@ -3,8 +3,8 @@
 // (test/cluster-relay.test.ts): the link A-C is the one cut. With `transit`,
 // a third node B has a shard of the router but not the stream: the way around.
 import type { Mafalda, MafaldaRouter, PipeInfo, PlainTransport } from '../../lib';
-import { mediaCodecs, plainOptions, publishVideo, type Publisher, type Viewer } from '../../test/helpers/mafalda-media';
-import { paceVideo, placeOfWorker, TreeShapeError, until, viewOn, withShapeRetries } from './relay-tree';
+import { plainOptions, publishVideo, type Publisher, type Viewer } from '../../test/helpers/mafalda-media';
+import { paceVideo, placeOfWorker, shapeRouter, TreeShapeError, viewOn, withShapeRetries } from './relay-tree';
 
 export interface DirectPipe {
 	router: MafaldaRouter;
@@ -41,25 +41,20 @@ export function buildDirectPipe(mafalda: Mafalda, options: DirectPipeOptions): P
 }
 
 async function buildOnce(mafalda: Mafalda, options: DirectPipeOptions): Promise<DirectPipe> {
-	await until(async () => (await mafalda.supervisor().balancer.loadTable()).every((w) => w.load === 0), 'every worker idle', 10_000);
-	const router = await mafalda.createMafaldaRouter({ id: options.routerId, maxConsumersPerWorker: 1, watermarkWorker: 100, maxWorkers: 3, routerOptions: { mediaCodecs } });
+	const { router, pipes, track, untrack } = await shapeRouter(mafalda, options.routerId, 1);
 	let pub: Publisher | undefined;
 	let viewer: Viewer | undefined;
 	let stop: (() => void) | undefined;
-	const pipes: PipeInfo[] = [];
-	const onPipe = (info: PipeInfo): void => {
-		if (info.producerId === pub?.producer.id) pipes.push(info);
-	};
-	mafalda.on('pipeopened', onPipe);
 	const close = async (): Promise<void> => {
 		stop?.();
-		mafalda.off('pipeopened', onPipe);
+		untrack();
 		router.close();
 		await pub?.sender.close();
 		await viewer?.receiver.close();
 	};
 	try {
 		pub = await publishVideo(router, options.ssrc, options.address);
+		track(pub.producer.id);
 		const origin = placeOfWorker(mafalda, pub.producer.workerIndex);
 		const place = async (): Promise<{ transport: PlainTransport; node: string }> => {
 			const transport = await router.createPlainTransport(plainOptions());
@@ -75,7 +70,7 @@ async function buildOnce(mafalda: Mafalda, options: DirectPipeOptions): Promise<
 		if (pipe?.fromNode !== origin || pipe.depth !== 1) throw new TreeShapeError(`${leaf} is fed by ${pipe?.fromNode ?? 'none'}, not straight from ${origin}`);
 		stop = paceVideo(pub);
 		await viewer.receiver.waitForPackets(20, 10_000);
-		mafalda.off('pipeopened', onPipe);
+		untrack();
 		return { router, pub, origin, leaf, transit, viewer, pipe, close };
 	} catch (error) {
 		await close();

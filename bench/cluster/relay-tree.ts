@@ -114,27 +114,37 @@ export async function withShapeRetries<T>(routerId: string, build: (routerId: st
 	}
 }
 
+/**
+ * A router on an idle cluster (the shape is built from the workers' loads:
+ * what closed before must be reported gone) whose transports only the count
+ * of consumers places (a CPU watermark on a busy machine would move them),
+ * and the pipes opened for the producer it is told to track.
+ */
+export async function shapeRouter(mafalda: Mafalda, routerId: string, maxConsumersPerWorker: number): Promise<{ router: MafaldaRouter; pipes: PipeInfo[]; track(producerId: string): void; untrack(): void }> {
+	await until(async () => (await mafalda.supervisor().balancer.loadTable()).every((w) => w.load === 0), 'every worker idle', 10_000);
+	// (maxWorkers: inside one machine the default is one per CPU.)
+	const router = await mafalda.createMafaldaRouter({ id: routerId, maxConsumersPerWorker, watermarkWorker: 100, maxWorkers: 3, routerOptions: { mediaCodecs } });
+	const pipes: PipeInfo[] = [];
+	let tracked: string | undefined;
+	const onPipe = (info: PipeInfo): void => {
+		if (tracked !== undefined && info.producerId === tracked) pipes.push(info);
+	};
+	mafalda.on('pipeopened', onPipe);
+	return { router, pipes, track: (id) => (tracked = id), untrack: () => mafalda.off('pipeopened', onPipe) };
+}
+
 /** The balancer placed a transport elsewhere than the tree needs. */
 export class TreeShapeError extends Error {}
 
 async function buildOnce(mafalda: Mafalda, options: RelayTreeOptions): Promise<RelayTree> {
 	const { address } = options;
-	// The tree is built from the workers' loads: on a cluster with nothing else on it, wait for what closed before to be reported gone.
-	await until(async () => (await mafalda.supervisor().balancer.loadTable()).every((w) => w.load === 0), 'every worker idle', 10_000);
-	// Only the count of consumers shapes the tree: a CPU watermark on a busy machine would move transports around.
-	// (maxWorkers: inside one machine the default is one per CPU.)
-	const router = await mafalda.createMafaldaRouter({ id: options.routerId, maxConsumersPerWorker: 2, watermarkWorker: 100, maxWorkers: 3, routerOptions: { mediaCodecs } });
+	const { router, pipes, track, untrack } = await shapeRouter(mafalda, options.routerId, 2);
 	const receivers: RtpReceiver[] = [];
 	let pub: Publisher | undefined;
 	let stop: (() => void) | undefined;
-	const pipes: PipeInfo[] = [];
-	const onPipe = (info: PipeInfo): void => {
-		if (info.producerId === pub?.producer.id) pipes.push(info);
-	};
-	mafalda.on('pipeopened', onPipe);
 	const close = async (): Promise<void> => {
 		stop?.();
-		mafalda.off('pipeopened', onPipe);
+		untrack();
 		router.close();
 		await pub?.sender.close();
 		await Promise.allSettled(receivers.map((r) => r.close()));
@@ -142,6 +152,7 @@ async function buildOnce(mafalda: Mafalda, options: RelayTreeOptions): Promise<R
 	try {
 		pub = await publishVideo(router, options.ssrc, address);
 		const producerId = pub.producer.id;
+		track(producerId);
 		const where = (workerIndex: number): string => (options.apart === 'worker' ? `worker-${workerIndex}` : placeOfWorker(mafalda, workerIndex));
 		const origin = where(pub.producer.workerIndex);
 		const place = async (): Promise<{ transport: PlainTransport; node: string }> => {
@@ -171,7 +182,7 @@ async function buildOnce(mafalda: Mafalda, options: RelayTreeOptions): Promise<R
 		if (relayPipe?.fromWorker !== relayWorker) throw new TreeShapeError(`${leaf} is fed by worker ${relayPipe?.fromWorker ?? 'none'}, not by the relay ${relay}`);
 		stop = paceVideo(pub);
 		await Promise.all([relayViewer.receiver.waitForPackets(20, 10_000), leafViewer.receiver.waitForPackets(20, 10_000)]);
-		mafalda.off('pipeopened', onPipe);
+		untrack();
 		const workers = { origin: pub.producer.workerIndex, relay: relayWorker, leaf: toC.transport.workerIndex };
 		return { router, pub, origin, relay, leaf, workers, relayViewer, leafViewer, relayPipe, close };
 	} catch (error) {

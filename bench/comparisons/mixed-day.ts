@@ -26,9 +26,9 @@ export interface MixedDayResult extends MixedDayComparisonOptions, BackendCompar
 }
 
 /** Each backend's ramp starts no step after this many seconds (see CAPACITY_BUDGET_S). */
-export const MIXED_DAY_BUDGET_S = 50;
+export const MIXED_DAY_BUDGET_S = 70;
 
-export const MIXED_DAY_DEFAULTS = { step: 4, max: 32, broadcastReceivers: 300, joinPerSecond: 50, meetingsPerSecond: 4 };
+export const MIXED_DAY_DEFAULTS = { step: 4, max: 48, broadcastReceivers: 300, joinPerSecond: 50, meetingsPerSecond: 4 };
 
 /**
  * Comparison 5: a mixed day. One broadcast is on, then small meetings (5 or 6

@@ -49,7 +49,7 @@ export function targetsTable(parts: { capacity?: CapacityResult; mixed?: MixedDa
 	return rows;
 }
 
-/** Figures whose steadiness over whole runs is a target of its own ("three back-to-back capacity runs"). */
+/** Figures whose steadiness over runs is a target of its own ("three back-to-back capacity runs"). */
 const STEADY_FIGURES = ['broadcast capacity, mafalda / plain mediasoup', '  (projected from CPU per packet) mafalda / plain mediasoup'];
 
 /**

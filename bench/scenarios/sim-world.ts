@@ -477,8 +477,7 @@ export class SimWorld {
 			const d = (await sink).kernelDrops(byPort);
 			drops = d === undefined || drops === undefined ? undefined : drops + d;
 		}
-		let measuredDrops: number | undefined = byPort === undefined ? undefined : 0;
-		for (const r of this.receivers) if (r.measured && measuredDrops !== undefined) measuredDrops += byPort?.get(r.port) ?? 0;
+		const measuredDrops = byPort && this.receivers.reduce((n, r) => (r.measured ? n + (byPort.get(r.port) ?? 0) : n), 0);
 		return { at, sent, producers, consumers: samples, drops, measuredDrops };
 	}
 

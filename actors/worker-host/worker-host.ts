@@ -20,6 +20,7 @@ import type {
 import { withJsonArguments } from './json-arguments';
 import { LoadReporter } from './load-reporter';
 import { type MediasoupObject, ObjectTable, snapshotOf, type TableEntry, toCloneable } from './object-table';
+import { installPlainClone } from './plain-clone';
 import { RouterShard } from './router-shard';
 import { StreamRelay } from './stream-relay';
 
@@ -73,6 +74,7 @@ export class WorkerHost implements WorkerHostApi {
 	async start(options: HostStartOptions): Promise<WorkerInfo> {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const mediasoup = require(options.mediasoupEntry) as MediasoupModule;
+		installPlainClone(options.mediasoupEntry);
 		const worker = await mediasoup.createWorker(options.workerSettings as types.WorkerSettings);
 		this.#worker = worker;
 		this.#workerIndex = options.workerIndex;

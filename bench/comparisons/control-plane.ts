@@ -110,6 +110,11 @@ async function measure(backend: SfuBackend, api: ControlPlaneRun['api'], workers
 		// sized long before. Each run here starts a fresh backend (mafalda: fresh
 		// worker host threads), so a warm-up pass, made and closed again, keeps
 		// one-time JIT and heap growth out of the figures, for both APIs alike.
+		// It must be long: a fresh host isolate's TurboFan compiles on V8's
+		// platform threads were still 136 µs per consume after 1,000 consumes,
+		// 48 µs after 8,000 (2026-12-02). And it must be larger than the timed
+		// phase, so that mafalda's second worker, which opens only when the
+		// first is over its watermark, is started by then as the pool's is.
 		await churn(backend, sink.port, publisher.producerIds, o.warmup, o);
 		const transports = Math.ceil(o.consumers / o.consumersPerTransport);
 		let cpu = await cpuSample(backend);
@@ -230,7 +235,7 @@ export function controlPlaneSummary(r: ControlPlaneResult): string {
 	].join('\n');
 }
 
-export const CONTROL_PLANE_DEFAULTS: ControlPlaneOptions = { consumers: 2000, consumersPerTransport: 4, concurrency: 16, rounds: 3, warmup: 1000 };
+export const CONTROL_PLANE_DEFAULTS: ControlPlaneOptions = { consumers: 2000, consumersPerTransport: 4, concurrency: 16, rounds: 3, warmup: 6000 };
 
 if (require.main === module) {
 	runMain(async () => {

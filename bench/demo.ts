@@ -1,5 +1,6 @@
 import { Args, linearSteps, runMain } from './cli/args';
 import { fmtSpread, rampCosts } from './comparisons/backend-ramps';
+import { onceProbe, packetsPerReceiverPerSecond } from './comparisons/calibration';
 import { fmtMs } from './report/format';
 import { backgroundBusyPct, machineInfo, machineLine, sharedCpuWarning } from './report/machine';
 import { LiveLine } from './report/progress';
@@ -9,6 +10,7 @@ import { broadcastPopulation } from './scenarios/broadcast';
 import { meetingPopulation } from './scenarios/meeting';
 import { RAMP_TIMING_HELP, readRampTiming } from './scenarios/ramp-config';
 import { type RampResult, runRamp } from './scenarios/ramp';
+import { BROADCAST_FULL_STEPS, broadcastSize, type Calibration, KNEE_HEADROOM, MAX_OVER_PLAIN } from './scenarios/ramp-sizing';
 import { DEFAULT_THRESHOLDS } from './scenarios/thresholds';
 import type { BackendName } from './sfu/backend';
 import { DEFAULT_PROFILE, profileRates } from './sim/media-profile';
@@ -22,10 +24,12 @@ in a piscina pool of threads. The population grows in steps; each step is
 measured (loss, one-way latency, CPU) on every backend in turn.
 
   --scenario NAME   broadcast (1 publisher, N receivers; default) or meeting (P participants, each receiving all others)
-  --receivers N     broadcast: receivers at the last step (default 1200)
+  --receivers N     broadcast: receivers at the last step (default: sized by a calibration probe of plain
+                    mediasoup, ${MAX_OVER_PLAIN}x the receivers it is estimated to carry, so its knee falls near the
+                    middle of the chart; given, no probe)
   --join N          broadcast: receivers joining per second while media flows (default 100; 0: full speed)
   --participants N  meeting: participants at the last step (default 12)
-  --steps N         steps of the ramp (default 6 for broadcast, 3 for meeting)
+  --steps N         steps of the ramp (default ${BROADCAST_FULL_STEPS} for broadcast, 3 for meeting)
   --backends LIST   among plain, round-robin, least-loaded, mafalda (default plain,mafalda)
   --stop-after N    stop a backend's ramp once N steps failed (over 1% loss or 50 ms p99; default 1, 0: run every step)
 ${RAMP_TIMING_HELP}
@@ -40,8 +44,8 @@ async function main(): Promise<void> {
 	if (args.help) return console.log(HELP);
 	const scenario = args.str('scenario', 'broadcast', ['broadcast', 'meeting'] as const);
 	const meeting = scenario === 'meeting';
-	const max = meeting ? args.num('participants', 12) : args.num('receivers', 2400);
-	const steps = linearSteps(max, args.num('steps', meeting ? 3 : 8), meeting ? 2 : 1);
+	const givenMax = meeting ? args.num('participants', 12) : args.optionalNum('receivers');
+	const stepCount = args.num('steps', meeting ? 3 : BROADCAST_FULL_STEPS);
 	const joinPerSecond = args.num('join', 100);
 	const backends = args.list<BackendName>('backends', ['plain', 'mafalda'], BACKEND_NAMES);
 	// One failure is the knee: a step past it overloads the machine, and reading its stats then takes minutes (bench/README.md).
@@ -52,9 +56,27 @@ async function main(): Promise<void> {
 
 	const machine = machineInfo();
 	const rates = profileRates(DEFAULT_PROFILE);
+	// Before the probe: what else was running, not the probe's own load.
 	const background = await backgroundBusyPct();
-	console.log(`mafalda demo: ${scenario}, ${meeting ? 'participants' : 'receivers'} ${steps.join(', ')}; backends: ${backends.map((b) => BACKEND_SHORT[b]).join(' vs ')}`);
 	console.log(`machine: ${machineLine(machine)}`);
+	const line = new LiveLine();
+	// A broadcast without --receivers is sized to this machine: plain mediasoup's knee near the middle of the chart, room for mafalda's curve past it.
+	let probed: (Calibration & { estimatedPlainReceivers: number }) | undefined;
+	if (givenMax === undefined) {
+		const p = await onceProbe(timing, line)();
+		const sized = broadcastSize(p.workerUsPerForwarded, packetsPerReceiverPerSecond());
+		probed = { workerUsPerForwarded: p.workerUsPerForwarded, estimatedPlainReceivers: sized.estimatedPlainReceivers, step: sized.step, max: sized.max, source: 'probe' };
+		line.log(
+			`   sized from it: plain mediasoup estimated at ${sized.estimatedPlainReceivers} receivers (${KNEE_HEADROOM} x 1e6 / (${p.workerUsPerForwarded.toFixed(2)} µs x ${packetsPerReceiverPerSecond()} packets/s a receiver)); ` +
+				`the ramp goes to ${sized.max} receivers, ${(sized.max / sized.estimatedPlainReceivers).toFixed(2)}x the estimate`,
+		);
+	}
+	const max = givenMax ?? (probed as Calibration).max;
+	const steps = linearSteps(max, stepCount, meeting ? 2 : 1);
+	// Kept with the results: the probe's figure, and the first step (the step size) the ramp ran with.
+	const calibration: Calibration | undefined = meeting ? undefined : { ...(probed ?? { source: 'options' as const }), step: steps[0], max };
+
+	console.log(`mafalda demo: ${scenario}, ${meeting ? 'participants' : 'receivers'} ${steps.join(', ')}; backends: ${backends.map((b) => BACKEND_SHORT[b]).join(' vs ')}`);
 	console.log(
 		`media per publisher: video ${(rates.videoBitsPerSecond / 1e6).toFixed(2)} Mbit/s (${rates.videoPacketsPerSecond.toFixed(0)} packets/s, key frame every ${DEFAULT_PROFILE.video.framesPerGroup} frames), ` +
 			`audio ${(rates.audioBitsPerSecond / 1e3).toFixed(0)} kbit/s (${rates.audioPacketsPerSecond} packets/s)`,
@@ -64,7 +86,6 @@ async function main(): Promise<void> {
 	console.log(sharedCpuWarning(machine));
 	console.log('');
 
-	const line = new LiveLine();
 	const results: RampResult[] = [];
 	for (const name of backends) {
 		const backend = await startBackend(name);
@@ -92,7 +113,7 @@ async function main(): Promise<void> {
 		scenario,
 		machine,
 		backgroundBusyPct: background,
-		options: { steps, joinPerSecond, backends, stopAfterFailures, remeasure: DEMO_REMEASURE, ...timing, thresholds: DEFAULT_THRESHOLDS, profile: DEFAULT_PROFILE, rates },
+		options: { steps, calibration, joinPerSecond, backends, stopAfterFailures, remeasure: DEMO_REMEASURE, ...timing, thresholds: DEFAULT_THRESHOLDS, profile: DEFAULT_PROFILE, rates },
 		results,
 	});
 	const svg = writeSvgResult(

@@ -2,6 +2,7 @@ import { Args, runMain } from './cli/args';
 import { CAPACITY_HELP, capacitySummary, capacityTable, readCapacityOptions, runCapacity, writeCapacityResult, type CapacityResult } from './comparisons/capacity';
 import { MIXED_DAY_HELP, mixedDaySummary, mixedDayTable, readMixedDayOptions, runMixedDay, writeMixedDayResult, type MixedDayResult } from './comparisons/mixed-day';
 import { renderTargets, steadinessRows, targetsTable } from './comparisons/targets';
+import { onceProbe } from './comparisons/calibration';
 import { CONTROL_PLANE_DEFAULTS, controlPlaneSummary, controlPlaneTable, runControlPlane, type ControlPlaneResult } from './comparisons/control-plane';
 import { GROWTH_DEFAULTS, growthSummary, growthTable, placementTable, runCostGrowth, type GrowthResult } from './comparisons/cost-growth';
 import { PIPE_DEFAULTS, pipeOverheadSummary, pipeOverheadTable, runPipeOverhead, type PipeOverheadResult } from './comparisons/pipe-overhead';
@@ -88,6 +89,8 @@ async function main(): Promise<void> {
 	console.log(sharedCpuWarning(machine));
 
 	const line = new LiveLine();
+	// One calibration probe sizes both the broadcast and the mixed day (it runs only if one of them needs it).
+	const probe = onceProbe(capacityOptions, line);
 	let capacity: CapacityResult | undefined;
 	let mixed: MixedDayResult | undefined;
 	let cluster: ClusterBenchResult | undefined;
@@ -99,13 +102,13 @@ async function main(): Promise<void> {
 
 	if (parts.includes('capacity')) {
 		section('1. Capacity: largest broadcast under 1% loss and 50 ms p99');
-		capacity = await runCapacity(capacityOptions, line);
+		capacity = await runCapacity(capacityOptions, line, probe);
 		console.log(capacityTable(capacity));
 		for (const file of writeCapacityResult(capacity)) console.log(`wrote ${file}`);
 	}
 	if (parts.includes('mixed')) {
 		section('5. Mixed day: small meetings next to a broadcast');
-		mixed = await runMixedDay(mixedOptions, line);
+		mixed = await runMixedDay(mixedOptions, line, probe);
 		console.log(mixedDayTable(mixed));
 		for (const file of writeMixedDayResult(mixed)) console.log(`wrote ${file}`);
 	}

@@ -31,6 +31,12 @@ export class Args {
 		return n;
 	}
 
+	/** A number only if given: for options whose default is computed (e.g. sized by a calibration probe). */
+	optionalNum(name: string): number | undefined {
+		const n = this.num(name, Number.NaN);
+		return Number.isNaN(n) ? undefined : n;
+	}
+
 	str<T extends string>(name: string, fallback: T, allowed?: readonly T[]): T {
 		this.#known.add(name);
 		const raw = this.#values.get(name) ?? fallback;

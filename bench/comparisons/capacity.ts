@@ -8,22 +8,29 @@ import { renderTable } from '../report/table';
 import { broadcastPopulation } from '../scenarios/broadcast';
 import type { RampResult } from '../scenarios/ramp';
 import { RAMP_TIMING_HELP, readRampTiming, type RampTiming } from '../scenarios/ramp-config';
+import { BROADCAST_FULL_STEPS, type Calibration, MAX_OVER_PLAIN } from '../scenarios/ramp-sizing';
 import { DEFAULT_THRESHOLDS } from '../scenarios/thresholds';
 import type { BackendName } from '../sfu/backend';
 import { BACKEND_NAMES, BACKEND_SHORT } from '../sfu/start-backend';
 import { type BackendComparison, type CapacityRatio, capacityRatio, fmtCapacityRatio, fmtSpread, projectedRatio, type RampCosts, runBackendRamps, whyFailed } from './backend-ramps';
+import { calibrateBroadcast, calibrationWords, type CostProbe, onceProbe } from './calibration';
 
 export interface CapacityOptions extends RampTiming {
-	/** Receivers added per step. */
-	step: number;
-	/** Where the search stops even if every step passed. */
-	max: number;
+	/** Receivers added per step (undefined: sized by the calibration probe). */
+	step?: number;
+	/** Where the search stops even if every step passed (undefined: sized by the calibration probe). */
+	max?: number;
 	/** Viewers joining per second while media flows (0: as fast as the control plane goes). */
 	joinPerSecond: number;
 	backends: BackendName[];
 }
 
-export interface CapacityResult extends CapacityOptions, BackendComparison {
+export interface CapacityResult extends Omit<CapacityOptions, 'step' | 'max'>, BackendComparison {
+	/** The sizes the ramp ran with. */
+	step: number;
+	max: number;
+	/** How they were chosen: the probe's figure and estimate, or the options. */
+	calibration: Calibration;
 	/** (d)/(a): mafalda over plain mediasoup. */
 	mafaldaOverPlain: CapacityRatio;
 	/** (d)/(b): mafalda over the round-robin pool. */
@@ -37,14 +44,19 @@ export interface CapacityResult extends CapacityOptions, BackendComparison {
  * time while media flows) each backend carries under 1% loss and 50 ms p99,
  * found by ramping N in steps and stopping at the first step that fails.
  */
-export async function runCapacity(o: CapacityOptions, line = new LiveLine()): Promise<CapacityResult> {
+export async function runCapacity(o: CapacityOptions, line = new LiveLine(), probe: CostProbe = onceProbe(o, line)): Promise<CapacityResult> {
+	const calibration = await calibrateBroadcast({ step: o.step, max: o.max }, probe, line);
+	const { step, max } = calibration;
 	// Half a step first: on a starved machine every backend may fail the first full step, and a capacity of 0 gives no ratio.
-	const steps: number[] = [Math.max(1, Math.round(o.step / 2))];
-	for (let n = o.step; n <= o.max; n += o.step) steps.push(n);
+	const steps: number[] = [Math.max(1, Math.round(step / 2))];
+	for (let n = step; n <= max; n += step) steps.push(n);
 	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 1_500 }, () => broadcastPopulation({ joinPerSecond: o.joinPerSecond }), line);
 	const { capacities } = comparison;
 	return {
 		...o,
+		step,
+		max,
+		calibration,
 		...comparison,
 		mafaldaOverPlain: capacityRatio(capacities.mafalda, capacities.plain),
 		mafaldaOverRoundRobin: capacityRatio(capacities.mafalda, capacities['round-robin']),
@@ -83,7 +95,7 @@ export function capacitySummary(r: CapacityResult): string {
 		`broadcast capacity, mafalda / plain mediasoup: ${fmtCapacityRatio(r.mafaldaOverPlain)}; / round-robin pool: ${fmtCapacityRatio(r.mafaldaOverRoundRobin)}; ` +
 		`/ least-loaded pool: ${fmtCapacityRatio(r.mafaldaOverLeastLoaded)}\n   (` +
 		r.results.map((x) => `${BACKEND_SHORT[x.backend]} ${x.reachedMax ? '>= ' : ''}${x.capacity}`).join(', ') +
-		` receivers joining at ${r.joinPerSecond || 'full speed'}/s)\n` +
+		` receivers joining at ${r.joinPerSecond || 'full speed'}/s; ${calibrationWords(r.calibration, 'receivers')})\n` +
 		`   projected from CPU per packet (busiest worker at a whole core), mafalda / plain mediasoup: ${fmtRatio(projectedRatio(r.costs, 'mafalda', 'plain'))}; ` +
 		`/ round-robin pool: ${fmtRatio(projectedRatio(r.costs, 'mafalda', 'round-robin'))}; / least-loaded pool: ${fmtRatio(projectedRatio(r.costs, 'mafalda', 'least-loaded'))}`
 	);
@@ -109,23 +121,27 @@ export function writeCapacityResult(r: CapacityResult): string[] {
 export const CAPACITY_BUDGET_S = 90;
 
 /**
- * `max` keeps the search out of deep overload: on this machine mafalda's ramp
- * past 1,600 receivers (3,600 consumers on 2 workers, the machine at 100%)
- * spent more than 7 minutes in one window's stats reads (bench/README.md), so
- * a backend that passes 1,600 reports "at least 1,600".
+ * The step and the last step are sized by the calibration probe
+ * (scenarios/ramp-sizing.ts): 8 steps to about 2.4x what plain mediasoup is
+ * estimated to carry, past the 2.0x two workers can reach at most, so that
+ * mafalda's knee is found rather than cut off. A ramp stops at its first
+ * failure and its window halfway back, so only those windows are overloaded;
+ * on a saturated machine they are the slow ones (on the Xeon, mafalda's
+ * "back to 1,700" window after failing 1,800 once took more than 7 minutes of
+ * stats reads: bench/README.md).
  */
-export const CAPACITY_DEFAULTS = { step: 200, max: 1600, joinPerSecond: 100 };
+export const CAPACITY_DEFAULTS = { joinPerSecond: 100 };
 
-export const CAPACITY_HELP = `  --step N          receivers added per step (default ${CAPACITY_DEFAULTS.step})
-  --max N           largest step tried (default ${CAPACITY_DEFAULTS.max})
+export const CAPACITY_HELP = `  --step N          receivers added per step (default: sized by a calibration probe, ${MAX_OVER_PLAIN}x plain mediasoup's estimated capacity / ${BROADCAST_FULL_STEPS})
+  --max N           largest step tried (default: ${BROADCAST_FULL_STEPS} steps); with both --step and --max, no probe
   --join N          receivers joining per second while media flows (default ${CAPACITY_DEFAULTS.joinPerSecond}; 0: full speed)
   --backends LIST   among plain, round-robin, least-loaded, mafalda (default all four)
 ${RAMP_TIMING_HELP}`;
 
 export function readCapacityOptions(args: Args): CapacityOptions {
 	return {
-		step: args.num('step', CAPACITY_DEFAULTS.step),
-		max: args.num('max', CAPACITY_DEFAULTS.max),
+		step: args.optionalNum('step'),
+		max: args.optionalNum('max'),
 		joinPerSecond: args.num('join', CAPACITY_DEFAULTS.joinPerSecond),
 		backends: args.list<BackendName>('backends', BACKEND_NAMES, BACKEND_NAMES),
 		...readRampTiming(args, { duration: 3, warmup: 1.5, budget: CAPACITY_BUDGET_S }),

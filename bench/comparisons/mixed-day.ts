@@ -6,20 +6,28 @@ import { rampChart } from '../report/ramp-report';
 import { writeJsonResult, writeSvgResult } from '../report/results-file';
 import { mixedDayPopulation, type MixedDayOptions } from '../scenarios/mixed-day';
 import { RAMP_TIMING_HELP, readRampTiming, type RampTiming } from '../scenarios/ramp-config';
+import { MAX_OVER_PLAIN, MIXED_DAY_FULL_STEPS } from '../scenarios/ramp-sizing';
 import { DEFAULT_THRESHOLDS } from '../scenarios/thresholds';
 import type { BackendName } from '../sfu/backend';
 import { BACKEND_NAMES, BACKEND_SHORT } from '../sfu/start-backend';
 import { type BackendComparison, type CapacityRatio, capacityRatio, fmtCapacityRatio, projectedRatio, runBackendRamps } from './backend-ramps';
+import { calibrateMixedDay, calibrationWords, type CostProbe, type MixedDayCalibration, onceProbe } from './calibration';
 import { rampResultsTable } from './capacity';
 
 export interface MixedDayComparisonOptions extends RampTiming, MixedDayOptions {
-	/** Meetings added per step. */
-	step: number;
-	max: number;
+	/** Meetings added per step (undefined: sized by the calibration probe). */
+	step?: number;
+	/** The last step (undefined: sized by the calibration probe). */
+	max?: number;
 	backends: BackendName[];
 }
 
-export interface MixedDayResult extends MixedDayComparisonOptions, BackendComparison {
+export interface MixedDayResult extends Omit<MixedDayComparisonOptions, 'step' | 'max'>, BackendComparison {
+	/** The sizes the ramp ran with, in meetings. */
+	step: number;
+	max: number;
+	/** How they were chosen: the probe's figure and estimates, or the options. */
+	calibration: MixedDayCalibration;
 	mafaldaOverRoundRobin: CapacityRatio;
 	mafaldaOverLeastLoaded: CapacityRatio;
 	mafaldaOverPlain: CapacityRatio;
@@ -28,7 +36,8 @@ export interface MixedDayResult extends MixedDayComparisonOptions, BackendCompar
 /** Each backend's ramp starts no step after this many seconds (see CAPACITY_BUDGET_S). */
 export const MIXED_DAY_BUDGET_S = 70;
 
-export const MIXED_DAY_DEFAULTS = { step: 4, max: 48, broadcastReceivers: 300, joinPerSecond: 50, meetingsPerSecond: 4 };
+/** The meeting steps are sized by the calibration probe (scenarios/ramp-sizing.ts, mixedDaySize); --md-step and --md-max override. */
+export const MIXED_DAY_DEFAULTS = { broadcastReceivers: 300, joinPerSecond: 50, meetingsPerSecond: 4 };
 
 /**
  * Comparison 5: a mixed day. One broadcast is on, then small meetings (5 or 6
@@ -36,13 +45,18 @@ export const MIXED_DAY_DEFAULTS = { step: 4, max: 48, broadcastReceivers: 300, j
  * figure is how many meetings each backend carries next to the broadcast
  * under 1% loss and 50 ms p99.
  */
-export async function runMixedDay(o: MixedDayComparisonOptions, line = new LiveLine()): Promise<MixedDayResult> {
-	const steps: number[] = [Math.max(1, Math.round(o.step / 2))];
-	for (let n = o.step; n <= o.max; n += o.step) steps.push(n);
+export async function runMixedDay(o: MixedDayComparisonOptions, line = new LiveLine(), probe: CostProbe = onceProbe(o, line)): Promise<MixedDayResult> {
+	const calibration = await calibrateMixedDay({ step: o.step, max: o.max }, o.broadcastReceivers, probe, line);
+	const { step, max } = calibration;
+	const steps: number[] = [Math.max(1, Math.round(step / 2))];
+	for (let n = step; n <= max; n += step) steps.push(n);
 	const comparison = await runBackendRamps({ ...o, steps, quietWaitMs: 1_500 }, () => mixedDayPopulation(o), line);
 	const { capacities } = comparison;
 	return {
 		...o,
+		step,
+		max,
+		calibration,
 		...comparison,
 		mafaldaOverRoundRobin: capacityRatio(capacities.mafalda, capacities['round-robin']),
 		mafaldaOverLeastLoaded: capacityRatio(capacities.mafalda, capacities['least-loaded']),
@@ -59,7 +73,7 @@ export function mixedDaySummary(r: MixedDayResult): string {
 		`mixed day, meetings carried next to a ${r.broadcastReceivers}-receiver broadcast, mafalda / round-robin pool: ${fmtCapacityRatio(r.mafaldaOverRoundRobin)}; ` +
 		`/ least-loaded pool: ${fmtCapacityRatio(r.mafaldaOverLeastLoaded)}; / plain mediasoup: ${fmtCapacityRatio(r.mafaldaOverPlain)}\n   (` +
 		r.results.map((x) => `${BACKEND_SHORT[x.backend]} ${x.reachedMax ? '>= ' : ''}${x.capacity}`).join(', ') +
-		' meetings)\n' +
+		` meetings; ${calibrationWords(r.calibration, 'meetings')})\n` +
 		`   projected from CPU per packet (busiest worker at a whole core), mafalda / round-robin pool: ${fmtRatio(projectedRatio(r.costs, 'mafalda', 'round-robin'))}; ` +
 		`/ least-loaded pool: ${fmtRatio(projectedRatio(r.costs, 'mafalda', 'least-loaded'))}`
 	);
@@ -82,15 +96,15 @@ export function writeMixedDayResult(r: MixedDayResult): string[] {
 	];
 }
 
-export const MIXED_DAY_HELP = `  --md-step N             meetings added per step (default ${MIXED_DAY_DEFAULTS.step})
-  --md-max N              largest step tried (default ${MIXED_DAY_DEFAULTS.max})
+export const MIXED_DAY_HELP = `  --md-step N             meetings added per step (default: sized by the calibration probe, what ${MAX_OVER_PLAIN}x plain mediasoup's estimate leaves beside the broadcast / ${MIXED_DAY_FULL_STEPS})
+  --md-max N              largest step tried (default: ${MIXED_DAY_FULL_STEPS} steps); with both --md-step and --md-max, no probe
   --md-broadcast N        receivers of the broadcast beside the meetings (default ${MIXED_DAY_DEFAULTS.broadcastReceivers})
   --md-meetings-per-s N   meetings arriving per second (default ${MIXED_DAY_DEFAULTS.meetingsPerSecond})`;
 
 export function readMixedDayOptions(args: Args, backends: BackendName[]): MixedDayComparisonOptions {
 	return {
-		step: args.num('md-step', MIXED_DAY_DEFAULTS.step),
-		max: args.num('md-max', MIXED_DAY_DEFAULTS.max),
+		step: args.optionalNum('md-step'),
+		max: args.optionalNum('md-max'),
 		broadcastReceivers: args.num('md-broadcast', MIXED_DAY_DEFAULTS.broadcastReceivers),
 		joinPerSecond: MIXED_DAY_DEFAULTS.joinPerSecond,
 		meetingsPerSecond: args.num('md-meetings-per-s', MIXED_DAY_DEFAULTS.meetingsPerSecond),

@@ -10,6 +10,21 @@ import { installPlainClone, plainClone } from '../actors/worker-host/plain-clone
 const VP8 = { kind: 'video' as const, mimeType: 'video/VP8', clockRate: 90000 };
 const OPUS = { kind: 'audio' as const, mimeType: 'audio/opus', clockRate: 48000, channels: 2 };
 
+/** A real worker with one router, a PlainTransport and a producer on it, closed after `body`. */
+async function withProducer(
+	producerOptions: types.ProducerOptions,
+	body: (on: { router: types.Router; transport: types.PlainTransport; producer: types.Producer }) => Promise<void>,
+): Promise<void> {
+	const worker = await mediasoup.createWorker({ logLevel: 'none' });
+	try {
+		const router = await worker.createRouter({ mediaCodecs: [VP8, OPUS] });
+		const transport = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true });
+		await body({ router, transport, producer: await transport.produce(producerOptions) });
+	} finally {
+		worker.close();
+	}
+}
+
 describe('plainClone', () => {
 	test('equals structuredClone on plain data, and shares nothing with its input', () => {
 		const value = { a: [1, 'x', { b: null, c: undefined, d: -0 }], e: { f: true, g: NaN, h: 2n }, i: [] as unknown[] };
@@ -43,24 +58,19 @@ describe('plainClone', () => {
 	});
 
 	test("equals structuredClone on mediasoup's own values: capabilities, producer and consumer parameters", async () => {
-		const worker = await mediasoup.createWorker({ logLevel: 'none' });
-		try {
-			const router = await worker.createRouter({ mediaCodecs: [VP8, OPUS] });
-			const transport = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true });
-			const producer = await transport.produce({
-				kind: 'video',
-				rtpParameters: {
-					codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] }],
-					encodings: [{ ssrc: 1111 }],
-				},
-			});
+		const video: types.ProducerOptions = {
+			kind: 'video',
+			rtpParameters: {
+				codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] }],
+				encodings: [{ ssrc: 1111 }],
+			},
+		};
+		await withProducer(video, async ({ router, transport, producer }) => {
 			const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
 			for (const value of [mediasoup.getSupportedRtpCapabilities(), router.rtpCapabilities, producer.rtpParameters, producer.consumableRtpParameters, consumer.rtpParameters, transport.tuple]) {
 				expect(plainClone(value)).toStrictEqual(structuredClone(value));
 			}
-		} finally {
-			worker.close();
-		}
+		});
 	});
 });
 
@@ -70,27 +80,25 @@ describe('installPlainClone', () => {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const utils = require(path.join(path.dirname(entry), 'utils.js')) as { clone: (v: unknown) => unknown };
 		const original = utils.clone;
-		const worker = await mediasoup.createWorker({ logLevel: 'none' });
+		const audio: types.ProducerOptions = {
+			kind: 'audio',
+			rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 3333 }] },
+		};
 		try {
-			const router = await worker.createRouter({ mediaCodecs: [VP8, OPUS] });
-			const transport = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true });
-			const producer = await transport.produce({
-				kind: 'audio',
-				rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 3333 }] },
+			await withProducer(audio, async ({ router, producer }) => {
+				const consume = async (): Promise<types.RtpParameters> => {
+					const on = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true });
+					const { rtpParameters } = await on.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
+					// Each consumer gets its own SSRC; compare what does not vary.
+					return { ...rtpParameters, encodings: rtpParameters.encodings?.map(({ ssrc: _ssrc, ...rest }) => rest) };
+				};
+				const before = await consume();
+				expect(installPlainClone(entry)).toBe(true);
+				expect(utils.clone).toBe(plainClone);
+				expect(await consume()).toStrictEqual(before);
 			});
-			const consume = async (): Promise<types.RtpParameters> => {
-				const on = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true });
-				const { rtpParameters } = await on.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
-				// Each consumer gets its own SSRC and CNAME-less rtcp; compare what does not vary.
-				return { ...rtpParameters, encodings: rtpParameters.encodings?.map(({ ssrc: _ssrc, ...rest }) => rest) };
-			};
-			const before = await consume();
-			expect(installPlainClone(entry)).toBe(true);
-			expect(utils.clone).toBe(plainClone);
-			expect(await consume()).toStrictEqual(before);
 		} finally {
 			utils.clone = original;
-			worker.close();
 		}
 	});
 

@@ -1,6 +1,6 @@
 import { Args, linearSteps, runMain } from './cli/args';
 import { fmtSpread, rampCosts } from './comparisons/backend-ramps';
-import { onceProbe, packetsPerReceiverPerSecond } from './comparisons/calibration';
+import { calibrateBroadcast, onceProbe } from './comparisons/calibration';
 import { fmtMs } from './report/format';
 import { backgroundBusyPct, machineInfo, machineLine, sharedCpuWarning } from './report/machine';
 import { LiveLine } from './report/progress';
@@ -10,7 +10,7 @@ import { broadcastPopulation } from './scenarios/broadcast';
 import { meetingPopulation } from './scenarios/meeting';
 import { RAMP_TIMING_HELP, readRampTiming } from './scenarios/ramp-config';
 import { type RampResult, runRamp } from './scenarios/ramp';
-import { BROADCAST_FULL_STEPS, broadcastSize, type Calibration, KNEE_HEADROOM, MAX_OVER_PLAIN } from './scenarios/ramp-sizing';
+import { BROADCAST_FULL_STEPS, type Calibration, MAX_OVER_PLAIN } from './scenarios/ramp-sizing';
 import { DEFAULT_THRESHOLDS } from './scenarios/thresholds';
 import type { BackendName } from './sfu/backend';
 import { DEFAULT_PROFILE, profileRates } from './sim/media-profile';
@@ -61,16 +61,7 @@ async function main(): Promise<void> {
 	console.log(`machine: ${machineLine(machine)}`);
 	const line = new LiveLine();
 	// A broadcast without --receivers is sized to this machine: plain mediasoup's knee near the middle of the chart, room for mafalda's curve past it.
-	let probed: (Calibration & { estimatedPlainReceivers: number }) | undefined;
-	if (givenMax === undefined) {
-		const p = await onceProbe(timing, line)();
-		const sized = broadcastSize(p.workerUsPerForwarded, packetsPerReceiverPerSecond());
-		probed = { workerUsPerForwarded: p.workerUsPerForwarded, estimatedPlainReceivers: sized.estimatedPlainReceivers, step: sized.step, max: sized.max, source: 'probe' };
-		line.log(
-			`   sized from it: plain mediasoup estimated at ${sized.estimatedPlainReceivers} receivers (${KNEE_HEADROOM} x 1e6 / (${p.workerUsPerForwarded.toFixed(2)} µs x ${packetsPerReceiverPerSecond()} packets/s a receiver)); ` +
-				`the ramp goes to ${sized.max} receivers, ${(sized.max / sized.estimatedPlainReceivers).toFixed(2)}x the estimate`,
-		);
-	}
+	const probed = givenMax === undefined ? await calibrateBroadcast({}, onceProbe(timing, line), line) : undefined;
 	const max = givenMax ?? (probed as Calibration).max;
 	const steps = linearSteps(max, stepCount, meeting ? 2 : 1);
 	// Kept with the results: the probe's figure, and the first step (the step size) the ramp ran with.

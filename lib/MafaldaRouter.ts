@@ -31,6 +31,7 @@ import type { ShardRecord } from './shard-record';
 import type { HostHandle } from '../actors/supervisor/worker-handle';
 import { singleFlight } from './single-flight';
 import type { AppData, ShardInfo, WebRtcTransportOptions } from './types';
+import { plainClone } from '../actors/plain-clone';
 import { checkListenInfo, forHost, optionalArray, optionalObject, requireObject, requireString } from './validate';
 
 export interface MafaldaRouterEvents {
@@ -142,7 +143,7 @@ export class MafaldaRouter extends CommonApiLevel<MafaldaRouterEvents> implement
 	 */
 	get rtpCapabilities(): types.RtpCapabilities {
 		if (!this.#rtpCapabilities) throw this.#closedError();
-		return structuredClone(this.#rtpCapabilities);
+		return plainClone(this.#rtpCapabilities);
 	}
 
 	/**

@@ -1,11 +1,12 @@
 // The worker host's mediasoup clones with plainClone instead of Node 20's
-// structuredClone (actors/worker-host/plain-clone.ts): it must give mediasoup
+// structuredClone (actors/plain-clone.ts, installed by actors/worker-host/mediasoup-clone.ts): it must give mediasoup
 // what structuredClone gave, on mediasoup's real values, and leave anything
 // that is not plain data to structuredClone.
 import * as path from 'node:path';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { installPlainClone, plainClone } from '../actors/worker-host/plain-clone';
+import { plainClone } from '../actors/plain-clone';
+import { installPlainClone, mediasoupClone, readWithoutCopies } from '../actors/worker-host/mediasoup-clone';
 
 const VP8 = { kind: 'video' as const, mimeType: 'video/VP8', clockRate: 90000 };
 const OPUS = { kind: 'audio' as const, mimeType: 'audio/opus', clockRate: 48000, channels: 2 };
@@ -94,8 +95,12 @@ describe('installPlainClone', () => {
 				};
 				const before = await consume();
 				expect(installPlainClone(entry)).toBe(true);
-				expect(utils.clone).toBe(plainClone);
+				expect(utils.clone).toBe(mediasoupClone);
 				expect(await consume()).toStrictEqual(before);
+				// Inside readWithoutCopies a getter gives mediasoup's own object (the same at each read), outside a copy.
+				expect(readWithoutCopies(() => producer.rtpParameters)).toBe(readWithoutCopies(() => producer.rtpParameters));
+				expect(producer.rtpParameters).not.toBe(producer.rtpParameters);
+				expect(producer.rtpParameters).toEqual(readWithoutCopies(() => producer.rtpParameters));
 			});
 		} finally {
 			utils.clone = original;

@@ -15,6 +15,7 @@ import {
 	SNAPSHOT_FIELDS,
 	type Snapshot,
 } from '../protocol';
+import { readWithoutCopies } from './mediasoup-clone';
 
 /** What every mediasoup object we track has in common. */
 export interface MediasoupObject {
@@ -249,16 +250,19 @@ function observerEventOf(event: string, object: PausableObject): string | undefi
  * consumer's rtpParameters are 2 KB, and a score event comes every second).
  */
 export function snapshotOf(entry: TableEntry, withJson = true): Snapshot {
-	const snapshot: Snapshot = {};
-	const source = entry.object as unknown as Record<string, unknown>;
-	for (const field of SNAPSHOT_FIELDS[entry.kind]) {
-		const json = JSON_SNAPSHOT_FIELDS.has(field);
-		if (json && !withJson) continue;
-		const value = source[field];
-		if (value === undefined) continue;
-		snapshot[field] = json ? toJsonText(value) : toCloneable(value);
-	}
-	return snapshot;
+	// Both toJsonText and toCloneable copy what they read.
+	return readWithoutCopies(() => {
+		const snapshot: Snapshot = {};
+		const source = entry.object as unknown as Record<string, unknown>;
+		for (const field of SNAPSHOT_FIELDS[entry.kind]) {
+			const json = JSON_SNAPSHOT_FIELDS.has(field);
+			if (json && !withJson) continue;
+			const value = source[field];
+			if (value === undefined) continue;
+			snapshot[field] = json ? toJsonText(value) : toCloneable(value);
+		}
+		return snapshot;
+	});
 }
 
 function toJsonText(value: unknown): JsonText {

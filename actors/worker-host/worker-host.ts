@@ -20,7 +20,7 @@ import type {
 import { withJsonArguments } from './json-arguments';
 import { LoadReporter } from './load-reporter';
 import { type MediasoupObject, ObjectTable, snapshotOf, type TableEntry, toCloneable } from './object-table';
-import { installPlainClone } from './plain-clone';
+import { installPlainClone } from './mediasoup-clone';
 import { RouterShard } from './router-shard';
 import { StreamRelay } from './stream-relay';
 

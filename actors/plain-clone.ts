@@ -1,5 +1,3 @@
-import * as path from 'node:path';
-
 /**
  * Deeper than this, plainClone hands the value to structuredClone: mediasoup's
  * parameters nest five levels, and a cycle (which structuredClone keeps) would
@@ -41,7 +39,9 @@ function copy(value: unknown, depth: number): unknown {
  * consumable parameters twice, the capabilities, the consumer's parameters
  * when read). Anything else (a Buffer, a Map, a class instance, a function,
  * a cycle) goes to structuredClone whole, which copies or rejects it as
- * mediasoup expects.
+ * mediasoup expects. Both threads use it: the worker hosts' mediasoup
+ * (worker-host/mediasoup-clone.ts) and the main thread's copies of values an
+ * app may change (MafaldaRouter.rtpCapabilities).
  */
 export function plainClone<T>(value: T): T {
 	if (value === undefined) return value;
@@ -51,34 +51,4 @@ export function plainClone<T>(value: T): T {
 		if (error !== NOT_PLAIN) throw error;
 		return structuredClone(value);
 	}
-}
-
-interface MediasoupUtils {
-	clone: (value: unknown) => unknown;
-}
-
-/**
- * Makes the mediasoup module this worker host thread loaded clone with
- * plainClone. Its modules call `utils.clone(...)` through the utils module's
- * exports object (`utils.clone` in 3.27, `(0, utils_1.clone)` in 3.14), so
- * replacing the export reaches every call. Only this thread's copy of
- * mediasoup changes: the app's, on the main thread, is another module
- * instance. Returns false where the module does not have that shape (a
- * future mediasoup): it then clones as it always did.
- */
-export function installPlainClone(mediasoupEntry: string): boolean {
-	let utils: MediasoupUtils;
-	try {
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		utils = require(path.join(path.dirname(mediasoupEntry), 'utils.js')) as MediasoupUtils;
-	} catch {
-		return false;
-	}
-	if (typeof utils.clone !== 'function') return false;
-	try {
-		utils.clone = plainClone;
-	} catch {
-		return false;
-	}
-	return utils.clone === plainClone;
 }

@@ -3,6 +3,7 @@ import {
 	isVp8KeyFrame,
 	nowMs,
 	parseRtpPacket,
+	ProbePacketWriter,
 	probeMinSize,
 	readProbe,
 	writeProbe,
@@ -83,6 +84,37 @@ describe('probes', () => {
 		const rewritten = Buffer.concat([Buffer.from([0x90, 0x80, 0x81, 0x23]), probe.subarray(2)]);
 		expect(readProbe(rewritten, 'vp8')).toEqual({ probeSeq: 7, sentAtMs: 42 });
 		expect(isVp8KeyFrame(rewritten)).toBe(true);
+	});
+});
+
+describe('ProbePacketWriter', () => {
+	test.each([
+		['vp8', 1000, true, true],
+		['vp8', 1000, false, false],
+		['vp8', 0, false, true],
+		['opus', 160, false, false],
+	] as const)('%s of %d bytes (key %s, marker %s) is what buildRtpPacket(writeProbe()) builds', (codec, size, keyFrame, marker) => {
+		const writer = new ProbePacketWriter(96, 0x9abcdef0, size, codec);
+		// Counters past their field's width, as the sender's running counters get.
+		const cases = [
+			{ seq: 1, ts: 2, probeSeq: 3, sentAtMs: nowMs() },
+			{ seq: 0x1_0005, ts: 0x1_0000_0007, probeSeq: 0x1_0000_0009, sentAtMs: 1.5 },
+		];
+		for (const c of cases) {
+			const header = { payloadType: 96, ssrc: 0x9abcdef0, sequenceNumber: c.seq, timestamp: c.ts, marker };
+			const expected = buildRtpPacket(header, writeProbe(c.probeSeq, c.sentAtMs, size, codec, keyFrame));
+			const packet = writer.write(c.seq, c.ts, marker, keyFrame, c.probeSeq, c.sentAtMs);
+			expect(packet.equals(expected)).toBe(true);
+			expect(writer.length).toBe(expected.length);
+		}
+	});
+
+	test('every packet is a buffer of its own', () => {
+		const writer = new ProbePacketWriter(111, 1, 160, 'opus');
+		const first = writer.write(1, 1, false, false, 1, 1);
+		const copy = Buffer.from(first);
+		writer.write(2, 2, true, false, 2, 2);
+		expect(first.equals(copy)).toBe(true);
 	});
 });
 

@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { threadCpuMs } from './thread-cpu';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
-import { buildRtpPacket, nowMs, writeProbe } from '../media/rtp-packet';
+import { nowMs, ProbePacketWriter } from '../media/rtp-packet';
 import { RtpSender } from '../media/udp-peers';
 import { type MediaProfile, profileRates } from './media-profile';
 import type { PublisherSpec, SenderApi, SenderTask, SentCounters } from './session-api';
@@ -40,6 +40,8 @@ class Publisher {
 	readonly #audioTs0 = Math.floor(Math.random() * 0xffffffff);
 	#audioPacket = 0;
 	readonly #packetIntervalMs: number;
+	readonly #video: ProbePacketWriter;
+	readonly #audio: ProbePacketWriter;
 
 	constructor(
 		readonly spec: PublisherSpec,
@@ -47,6 +49,8 @@ class Publisher {
 		private readonly profile: MediaProfile,
 	) {
 		this.#packetIntervalMs = profileRates(profile).videoPacketIntervalMs;
+		this.#video = new ProbePacketWriter(profile.video.payloadType, spec.videoSsrc, profile.video.payloadBytes, 'vp8');
+		this.#audio = new ProbePacketWriter(profile.audio.payloadType, spec.audioSsrc, profile.audio.payloadBytes, 'opus');
 	}
 
 	get frameIntervalMs(): number {
@@ -93,19 +97,14 @@ class Publisher {
 	}
 
 	#sendVideo(p: QueuedPacket): void {
-		const v = this.profile.video;
-		const payload = writeProbe(this.videoPackets, nowMs(), v.payloadBytes, 'vp8', p.keyFrame);
-		const header = { payloadType: v.payloadType, ssrc: this.spec.videoSsrc, sequenceNumber: this.#videoSeq++, timestamp: p.timestamp, marker: p.marker };
-		this.socket.sendConnected(buildRtpPacket(header, payload));
+		this.socket.sendConnected(this.#video.write(this.#videoSeq++, p.timestamp, p.marker, p.keyFrame, this.videoPackets, nowMs()));
 		this.videoPackets++;
 	}
 
 	#sendAudio(): void {
 		const a = this.profile.audio;
 		const timestamp = this.#audioTs0 + Math.round((this.#audioPacket * a.clockRate * a.ptimeMs) / 1000);
-		const payload = writeProbe(this.audioPackets, nowMs(), a.payloadBytes, 'opus', false);
-		const header = { payloadType: a.payloadType, ssrc: this.spec.audioSsrc, sequenceNumber: this.#audioSeq++, timestamp, marker: false };
-		this.socket.sendConnected(buildRtpPacket(header, payload));
+		this.socket.sendConnected(this.#audio.write(this.#audioSeq++, timestamp, false, false, this.audioPackets, nowMs()));
 		this.audioPackets++;
 		this.#audioPacket++;
 	}

@@ -174,7 +174,8 @@ export function projectedRatio(costs: Partial<Record<BackendName, RampCosts>>, a
 /** Why a backend's first failing step failed, in words. */
 export function whyFailed(r: RampResult): string {
 	const failed = r.steps.find((s) => !s.passed);
-	if (!failed) return r.error ?? (r.stoppedByBudget ? 'none (stopped by its time budget)' : 'none (every step passed)');
+	const overloaded = r.overloaded && `overloaded at ${r.overloaded.units}: ${r.overloaded.joined} receivers joined in ${(r.overloaded.setupMs / 1000).toFixed(0)} s`;
+	if (!failed) return overloaded ?? r.error ?? (r.stoppedByBudget ? 'none (stopped by its time budget)' : 'none (every step passed)');
 	return [
 		failed.judgedLossPct >= DEFAULT_THRESHOLDS.maxLossPct ? `loss ${failed.judgedLossPct.toFixed(2)}%` : '',
 		!(failed.latency.p99 < DEFAULT_THRESHOLDS.maxP99Ms) ? `p99 ${failed.latency.p99.toFixed(1)} ms` : '',

@@ -74,7 +74,7 @@ export function rampResultsTable(results: RampResult[], costs: Partial<Record<Ba
 			return [
 				BACKEND_SHORT[x.backend],
 				`${x.reachedMax ? '>= ' : ''}${x.capacity} ${x.unit}`,
-				failed ? String(failed.units) : '-',
+				failed ? String(failed.units) : x.overloaded ? String(x.overloaded.units) : '-',
 				whyFailed(x),
 				c?.deliveredPerSecondAtCapacity === undefined ? '-' : fmtInt(c.deliveredPerSecondAtCapacity),
 				c?.projectedDeliveredPerSecond === undefined ? '-' : `${fmtSpread(c.projectedDeliveredPerSecond, 0)}, balance ${c.balance?.toFixed(2)}`,

@@ -4,7 +4,7 @@ import { LiveLine, progressBar } from '../report/progress';
 import type { LatencySummary } from '../sim/latency-histogram';
 import type { ReceiverTotals, SentCounters } from '../sim/session-api';
 import { type Receiver, SimWorld, type WindowResult, type WorldOptions } from './sim-world';
-import { DISTURBED_PCT, grossFailure, passes, type Thresholds } from './thresholds';
+import { DISTURBED_PCT, grossFailure, passes, SETUP_LIMIT_MS, type Thresholds } from './thresholds';
 
 export interface RampOptions extends WorldOptions {
 	/** Receivers after each step (ascending). */
@@ -39,6 +39,8 @@ export interface RampOptions extends WorldOptions {
 	 * stats read slows down, still ends in its time.
 	 */
 	budgetMs?: number;
+	/** A step still joining after this long fails as an overload and ends the ramp (default SETUP_LIMIT_MS). */
+	setupLimitMs?: number;
 }
 
 export type StepResult = Omit<WindowResult, 'histogram'> & {
@@ -64,6 +66,11 @@ export interface RampResult {
 	reachedMax: boolean;
 	/** The ramp stopped before its last step because its time budget ran out. */
 	stoppedByBudget: boolean;
+	/**
+	 * The step whose receivers were still joining after RampOptions.setupLimitMs:
+	 * an overload failure judged without a window (it ended the ramp).
+	 */
+	overloaded?: { units: number; joined: number; setupMs: number };
 	latency: LatencySummary;
 	workers: WorkerRow[];
 	sent: SentCounters[];
@@ -88,6 +95,17 @@ export interface Population {
 
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Whether `p` settles within `ms` (a rejection within it rejects). */
+async function settlesWithin(p: Promise<void>, ms: number): Promise<boolean> {
+	let timer: NodeJS.Timeout | undefined;
+	const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+	try {
+		return await Promise.race([p.then(() => true as const), late]);
+	} finally {
+		clearTimeout(timer);
+	}
+}
 
 /** Waits, a second at a time and at most `maxMs`, until other processes take less than DISTURBED_PCT. */
 async function waitForQuiet(world: SimWorld, maxMs: number, onBusy: (otherPct: number) => void): Promise<void> {
@@ -151,6 +169,7 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 	let receivedSoFar = 0;
 	let error: string | undefined;
 	let stoppedByBudget = false;
+	let overloaded: RampResult['overloaded'];
 	const started = performance.now();
 	const record = (judged: JudgedWindow, target: number, setupMs: number, logTag: string): StepResult => {
 		lostSoFar += judged.window.lostPackets;
@@ -176,9 +195,11 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 			let lastRows = 0;
 			const before = world.receivers.length;
 			const t0 = performance.now();
+			let joined = 0;
 			try {
-				await population.grow(world, target, () => {
-					const placed = world.receivers.length + 1;
+				const growing = population.grow(world, target, () => {
+					// world.receivers takes a batch's receivers when the whole batch has joined.
+					const placed = before + ++joined;
 					// Worker rows cost an RPC for mafalda: refresh them now and then, not per receiver.
 					if (performance.now() - lastRows > 500) {
 						lastRows = performance.now();
@@ -188,6 +209,16 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 						`${stepTag} ${progressBar(placed - before, target - before, 12)} ${placed}/${target} placed | loss so far ${lossSoFar()} | ${workerSummary(rows)}`,
 					);
 				});
+				if (!(await settlesWithin(growing, options.setupLimitMs ?? SETUP_LIMIT_MS))) {
+					// The joins still pending fail when the backend closes; nobody awaits them.
+					growing.catch(() => undefined);
+					overloaded = { units: target, joined, setupMs: performance.now() - t0 };
+					options.line.log(
+						`${logTag} overloaded: ${overloaded.joined} of ${target - before} new receivers joined in ${(overloaded.setupMs / 1000).toFixed(0)} s ` +
+							`(limit ${((options.setupLimitMs ?? SETUP_LIMIT_MS) / 1000).toFixed(0)} s): FAIL without a window, and the ramp ends`,
+					);
+					break;
+				}
 			} catch (e) {
 				error = `step ${target}: ${(e as Error).message}`;
 				options.line.log(`${logTag} failed to place receivers: ${(e as Error).message}`);
@@ -217,7 +248,7 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 	await world.close();
 	const passedSteps = steps.filter((s) => s.passed);
 	// Capacity is the largest pass below the smallest failure: a pass above a failure is luck, not capacity.
-	const smallestFail = Math.min(...steps.filter((s) => !s.passed).map((s) => s.units));
+	const smallestFail = Math.min(...steps.filter((s) => !s.passed).map((s) => s.units), overloaded?.units ?? Number.POSITIVE_INFINITY);
 	const capacitySteps = passedSteps.filter((s) => s.units < smallestFail).sort((a, b) => a.units - b.units);
 	const firstFail = steps.findIndex((s) => !s.passed);
 	return {
@@ -225,8 +256,9 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 		steps,
 		capacity: capacitySteps.length > 0 ? capacitySteps[capacitySteps.length - 1].units : 0,
 		unit: population.unit,
-		reachedMax: firstFail === -1 && error === undefined,
+		reachedMax: firstFail === -1 && error === undefined && overloaded === undefined,
 		stoppedByBudget,
+		...(overloaded ? { overloaded } : {}),
 		latency,
 		workers,
 		sent,

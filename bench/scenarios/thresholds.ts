@@ -28,3 +28,16 @@ export function grossFailure(t: Thresholds, lossPct: number, p99Ms: number): boo
  * disturbed: a failing one is measured again, and charts draw it hollow.
  */
 export const DISTURBED_PCT = 15;
+
+/**
+ * A step whose new receivers take longer than this to join is an overload
+ * failure, judged without a window, and its ramp ends there. Past a
+ * mediasoup worker's knee its per-packet cost can collapse (2026-12-07: the
+ * least-loaded pool's two workers at 110% spent 16.6 µs per forwarded packet
+ * instead of 5.3, with 45% ingress loss), and every request on its channel
+ * waits: 250 receivers took 115 s to join and that step's window five more
+ * minutes of stats reads. A viewer kept 20 s from joining has been failed by
+ * the SFU whatever the window would say, and waiting it out would cost a run
+ * its 15 minutes. Steps join in 1 to 3 s below a knee.
+ */
+export const SETUP_LIMIT_MS = 20_000;

@@ -174,7 +174,7 @@ export function projectedRatio(costs: Partial<Record<BackendName, RampCosts>>, a
 /** Why a backend's first failing step failed, in words. */
 export function whyFailed(r: RampResult): string {
 	const failed = r.steps.find((s) => !s.passed);
-	const overloaded = r.overloaded && `overloaded at ${r.overloaded.units}: ${r.overloaded.joined} receivers joined in ${(r.overloaded.setupMs / 1000).toFixed(0)} s`;
+	const overloaded = r.overloaded && `overloaded at ${r.overloaded.units}: ${r.overloaded.why}`;
 	if (!failed) return overloaded ?? r.error ?? (r.stoppedByBudget ? 'none (stopped by its time budget)' : 'none (every step passed)');
 	return [
 		failed.judgedLossPct >= DEFAULT_THRESHOLDS.maxLossPct ? `loss ${failed.judgedLossPct.toFixed(2)}%` : '',

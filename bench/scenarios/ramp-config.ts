@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import type { Args } from '../cli/args';
-import { SETUP_LIMIT_MS } from './thresholds';
+import { OVERLOAD_LIMIT_MS } from './thresholds';
 
 /** Simulator threads by default: one sender, and receiver threads for half the cores (at least two). */
 export function defaultThreads(): number {
@@ -14,8 +14,8 @@ export interface RampTiming {
 	concurrency: number;
 	/** Per backend: no new step starts after this long (ms), so that the whole bench keeps its time. */
 	budgetMs: number;
-	/** A step still joining after this long fails as an overload and ends its ramp (SETUP_LIMIT_MS). */
-	setupLimitMs: number;
+	/** A step still joining, or still reading stats, after this long fails as an overload and ends its ramp (OVERLOAD_LIMIT_MS). */
+	overloadLimitMs: number;
 }
 
 /** Options every ramp shares: --duration, --warmup, --budget (seconds), --threads, --concurrency. */
@@ -26,7 +26,7 @@ export function readRampTiming(args: Args, defaults: { duration: number; warmup:
 		threads: args.num('threads', defaultThreads()),
 		concurrency: args.num('concurrency', 8),
 		budgetMs: args.num('budget', defaults.budget) * 1000,
-		setupLimitMs: args.num('setup-limit', SETUP_LIMIT_MS / 1000) * 1000,
+		overloadLimitMs: args.num('overload-limit', OVERLOAD_LIMIT_MS / 1000) * 1000,
 	};
 }
 
@@ -35,4 +35,4 @@ export const RAMP_TIMING_HELP = `  --duration S      seconds measured per step
   --threads N       simulator pool threads: 1 sender + N-1 receiver threads (default ${defaultThreads()})
   --concurrency N   receivers being created at once (default 8)
   --budget S        per backend, no new step starts after S seconds
-  --setup-limit S   a step still joining after S seconds fails as an overload and ends the ramp (default ${SETUP_LIMIT_MS / 1000})`;
+  --overload-limit S  a step still joining, or reading stats, after S seconds fails as an overload and ends the ramp (default ${OVERLOAD_LIMIT_MS / 1000})`;

@@ -3,8 +3,8 @@ import { fmtMs, fmtPct } from '../report/format';
 import { LiveLine, progressBar } from '../report/progress';
 import type { LatencySummary } from '../sim/latency-histogram';
 import type { ReceiverTotals, SentCounters } from '../sim/session-api';
-import { type Receiver, SimWorld, type WindowResult, type WorldOptions } from './sim-world';
-import { DISTURBED_PCT, grossFailure, passes, SETUP_LIMIT_MS, type Thresholds } from './thresholds';
+import { OverloadedError, type Receiver, SimWorld, type WindowResult, type WorldOptions } from './sim-world';
+import { DISTURBED_PCT, grossFailure, OVERLOAD_LIMIT_MS, passes, type Thresholds } from './thresholds';
 
 export interface RampOptions extends WorldOptions {
 	/** Receivers after each step (ascending). */
@@ -39,8 +39,8 @@ export interface RampOptions extends WorldOptions {
 	 * stats read slows down, still ends in its time.
 	 */
 	budgetMs?: number;
-	/** A step still joining after this long fails as an overload and ends the ramp (default SETUP_LIMIT_MS). */
-	setupLimitMs?: number;
+	/** A step still joining, or still reading stats, after this long fails as an overload and ends the ramp (default OVERLOAD_LIMIT_MS). */
+	overloadLimitMs?: number;
 }
 
 export type StepResult = Omit<WindowResult, 'histogram'> & {
@@ -67,10 +67,11 @@ export interface RampResult {
 	/** The ramp stopped before its last step because its time budget ran out. */
 	stoppedByBudget: boolean;
 	/**
-	 * The step whose receivers were still joining after RampOptions.setupLimitMs:
-	 * an overload failure judged without a window (it ended the ramp).
+	 * The step whose receivers were still joining, or whose stats were still
+	 * being read, after RampOptions.overloadLimitMs: an overload failure judged
+	 * without a window (it ended the ramp), and why in words.
 	 */
-	overloaded?: { units: number; joined: number; setupMs: number };
+	overloaded?: { units: number; why: string };
 	latency: LatencySummary;
 	workers: WorkerRow[];
 	sent: SentCounters[];
@@ -135,10 +136,13 @@ async function judgeStep(world: SimWorld, backend: SfuBackend, options: RampOpti
 	await sleep(options.warmupMs);
 	let remeasured = 0;
 	for (;;) {
-		const window = await world.measure(options.measureMs, (elapsed) =>
-			options.line.update(
-				`${stepTag} measuring ${progressBar(elapsed, options.measureMs, 12)} ${world.receivers.length} receivers | loss so far ${lossSoFar()} | ${workerSummary(rows)}`,
-			),
+		const window = await world.measure(
+			options.measureMs,
+			(elapsed) =>
+				options.line.update(
+					`${stepTag} measuring ${progressBar(elapsed, options.measureMs, 12)} ${world.receivers.length} receivers | loss so far ${lossSoFar()} | ${workerSummary(rows)}`,
+				),
+			options.overloadLimitMs ?? OVERLOAD_LIMIT_MS,
 		);
 		const passed = passes(options.thresholds, window.judgedLossPct, window.latency.p99, window.silentReceivers);
 		// A failure while other processes took the CPU says little about the
@@ -170,6 +174,21 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 	let error: string | undefined;
 	let stoppedByBudget = false;
 	let overloaded: RampResult['overloaded'];
+	const limitMs = options.overloadLimitMs ?? OVERLOAD_LIMIT_MS;
+	const overload = (units: number, why: string): void => {
+		overloaded = { units, why };
+		options.line.log(`${tag} overloaded at ${units} ${population.unit}: ${why} (limit ${(limitMs / 1000).toFixed(0)} s): FAIL without a window, and the ramp ends`);
+	};
+	/** The judged window, or undefined when the SFU could not answer its stats in time (the step failed as an overload). */
+	const judgeOrOverload = async (judging: Promise<JudgedWindow>, units: number): Promise<JudgedWindow | undefined> => {
+		try {
+			return await judging;
+		} catch (e) {
+			if (!(e instanceof OverloadedError)) throw e;
+			overload(units, e.message);
+			return undefined;
+		}
+	};
 	const started = performance.now();
 	const record = (judged: JudgedWindow, target: number, setupMs: number, logTag: string): StepResult => {
 		lostSoFar += judged.window.lostPackets;
@@ -209,14 +228,10 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 						`${stepTag} ${progressBar(placed - before, target - before, 12)} ${placed}/${target} placed | loss so far ${lossSoFar()} | ${workerSummary(rows)}`,
 					);
 				});
-				if (!(await settlesWithin(growing, options.setupLimitMs ?? SETUP_LIMIT_MS))) {
+				if (!(await settlesWithin(growing, limitMs))) {
 					// The joins still pending fail when the backend closes; nobody awaits them.
 					growing.catch(() => undefined);
-					overloaded = { units: target, joined, setupMs: performance.now() - t0 };
-					options.line.log(
-						`${logTag} overloaded: ${overloaded.joined} of ${target - before} new receivers joined in ${(overloaded.setupMs / 1000).toFixed(0)} s ` +
-							`(limit ${((options.setupLimitMs ?? SETUP_LIMIT_MS) / 1000).toFixed(0)} s): FAIL without a window, and the ramp ends`,
-					);
+					overload(target, `${joined} of ${target - before} new receivers joined in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 					break;
 				}
 			} catch (e) {
@@ -225,14 +240,17 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 				break;
 			}
 			const setupMs = performance.now() - t0;
-			const step = record(await judgeStep(world, backend, options, stepTag, logTag, lossSoFar), target, setupMs, logTag);
+			const judged = await judgeOrOverload(judgeStep(world, backend, options, stepTag, logTag, lossSoFar), target);
+			if (!judged) break;
+			const step = record(judged, target, setupMs, logTag);
 			const last = steps.filter((x) => x.passed).pop();
 			if (!step.passed && options.refine && population.shrink && last && step.units - last.units >= 2) {
 				// Halfway back: the capacity lies between the last pass and this failure.
 				const mid = Math.round((last.units + step.units) / 2);
 				population.shrink(world, mid);
 				const backTag = `${logTag} (back to ${mid})`;
-				record(await judgeStep(world, backend, options, `${stepTag} back to ${mid}`, backTag, lossSoFar), mid, 0, backTag);
+				const back = await judgeOrOverload(judgeStep(world, backend, options, `${stepTag} back to ${mid}`, backTag, lossSoFar), mid);
+				if (back) record(back, mid, 0, backTag);
 				break;
 			}
 			if (options.stopAfterFailures > 0 && steps.filter((x) => !x.passed).length >= options.stopAfterFailures) break;

@@ -111,6 +111,11 @@ export interface WindowResult {
 	histogram: Uint32Array;
 }
 
+/** The SFU did not answer in time: its step fails as an overload (OVERLOAD_LIMIT_MS). */
+export class OverloadedError extends Error {
+	override readonly name = 'OverloadedError';
+}
+
 /** The measured sample: at least this many receivers in all, and on each worker in use, and this share of each worker's. */
 export const MEASURED_MIN_TOTAL = 20;
 export const MEASURED_MIN_PER_WORKER = 10;
@@ -297,10 +302,11 @@ export class SimWorld {
 	 * them (sink-counts.ts), the measured receivers from their packets; CPU of
 	 * each worker, of the simulator's threads, of this process and of the machine.
 	 */
-	async measure(durationMs: number, onTick?: (elapsedMs: number) => void): Promise<WindowResult> {
+	/** `statsLimitMs`: a snapshot of the stats that takes longer throws OverloadedError (see OVERLOAD_LIMIT_MS). */
+	async measure(durationMs: number, onTick?: (elapsedMs: number) => void, statsLimitMs = Number.POSITIVE_INFINITY): Promise<WindowResult> {
 		const consumers = this.receivers.flatMap((r) => r.handle.consumers.map((c) => ({ receiver: r, consumer: c })));
 		const statsStart = performance.now();
-		const before = await this.#snapshot(consumers.map((c) => c.consumer));
+		const before = await this.#snapshotWithin(consumers.map((c) => c.consumer), statsLimitMs);
 		const statsReadMs = performance.now() - statsStart;
 
 		const cpu0 = await this.#backend.workerCpuMs();
@@ -321,7 +327,7 @@ export class SimWorld {
 		const cpu1 = await this.#backend.workerCpuMs();
 		const rows = await this.#backend.workers();
 
-		const after = await this.#snapshot(consumers.map((c) => c.consumer));
+		const after = await this.#snapshotWithin(consumers.map((c) => c.consumer), statsLimitMs);
 		const statsWindowMs = after.at - before.at;
 
 		// Streams: what the sender sent and the origin producer received between the two snapshots.
@@ -458,6 +464,22 @@ export class SimWorld {
 		let sink = this.#sinks.get(workerIndex);
 		if (!sink) this.#sinks.set(workerIndex, (sink = SinkSocket.bind()));
 		return sink;
+	}
+
+	async #snapshotWithin(consumers: ConsumerHandle[], limitMs: number): Promise<Snapshot> {
+		if (!Number.isFinite(limitMs)) return this.#snapshot(consumers);
+		const reading = this.#snapshot(consumers);
+		let timer: NodeJS.Timeout | undefined;
+		const late = new Promise<never>((_, reject) => {
+			timer = setTimeout(() => reject(new OverloadedError(`the stats of ${consumers.length} consumers took more than ${(limitMs / 1000).toFixed(0)} s to read`)), limitMs);
+		});
+		// The reads still pending fail when the backend closes; nobody awaits them.
+		reading.catch(() => undefined);
+		try {
+			return await Promise.race([reading, late]);
+		} finally {
+			clearTimeout(timer);
+		}
 	}
 
 	async #snapshot(consumers: ConsumerHandle[]): Promise<Snapshot> {

@@ -30,14 +30,18 @@ export function grossFailure(t: Thresholds, lossPct: number, p99Ms: number): boo
 export const DISTURBED_PCT = 15;
 
 /**
- * A step whose new receivers take longer than this to join is an overload
- * failure, judged without a window, and its ramp ends there. Past a
+ * A step whose new receivers take longer than this to join, or whose
+ * consumers' stats take longer than this to read, is an overload failure,
+ * judged without (the rest of) its window, and its ramp ends there. Past a
  * mediasoup worker's knee its per-packet cost can collapse (2026-12-07: the
  * least-loaded pool's two workers at 110% spent 16.6 µs per forwarded packet
  * instead of 5.3, with 45% ingress loss), and every request on its channel
- * waits: 250 receivers took 115 s to join and that step's window five more
- * minutes of stats reads. A viewer kept 20 s from joining has been failed by
- * the SFU whatever the window would say, and waiting it out would cost a run
- * its 15 minutes. Steps join in 1 to 3 s below a knee.
+ * waits behind the media: 250 receivers took 115 s to join and that step's
+ * window five more minutes of stats reads; in the next run the round-robin
+ * pool's window at 1,750 receivers read stats for more than six minutes. A
+ * viewer kept 20 s from joining, or an SFU that cannot tell its own counters
+ * in 20 s, has failed whatever the window would say, and waiting it out costs
+ * a run its 15 minutes. Below a knee a step joins in 1 to 3 s and its stats
+ * read in under 2 s; failing windows near one took up to 15 s.
  */
-export const SETUP_LIMIT_MS = 20_000;
+export const OVERLOAD_LIMIT_MS = 20_000;

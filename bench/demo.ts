@@ -10,7 +10,7 @@ import { broadcastPopulation } from './scenarios/broadcast';
 import { meetingPopulation } from './scenarios/meeting';
 import { RAMP_TIMING_HELP, readRampTiming } from './scenarios/ramp-config';
 import { type RampResult, runRamp } from './scenarios/ramp';
-import { BROADCAST_FULL_STEPS, type Calibration, MAX_OVER_PLAIN } from './scenarios/ramp-sizing';
+import { BROADCAST_FULL_STEPS, type Calibration, BROADCAST_MAX_OVER_PLAIN } from './scenarios/ramp-sizing';
 import { DEFAULT_THRESHOLDS } from './scenarios/thresholds';
 import type { BackendName } from './sfu/backend';
 import { DEFAULT_PROFILE, profileRates } from './sim/media-profile';
@@ -25,7 +25,7 @@ measured (loss, one-way latency, CPU) on every backend in turn.
 
   --scenario NAME   broadcast (1 publisher, N receivers; default) or meeting (P participants, each receiving all others)
   --receivers N     broadcast: receivers at the last step (default: sized by a calibration probe of plain
-                    mediasoup, ${MAX_OVER_PLAIN}x the receivers it is estimated to carry, so its knee falls near the
+                    mediasoup, ${BROADCAST_MAX_OVER_PLAIN}x the receivers it is estimated to carry, so its knee falls near the
                     middle of the chart; given, no probe)
   --join N          broadcast: receivers joining per second while media flows (default 100; 0: full speed)
   --participants N  meeting: participants at the last step (default 12)

@@ -8,7 +8,7 @@ import { renderTable } from '../report/table';
 import { broadcastPopulation } from '../scenarios/broadcast';
 import type { RampResult } from '../scenarios/ramp';
 import { RAMP_TIMING_HELP, readRampTiming, type RampTiming } from '../scenarios/ramp-config';
-import { BROADCAST_FULL_STEPS, type Calibration, MAX_OVER_PLAIN } from '../scenarios/ramp-sizing';
+import { BROADCAST_FULL_STEPS, type Calibration, BROADCAST_MAX_OVER_PLAIN } from '../scenarios/ramp-sizing';
 import { DEFAULT_THRESHOLDS } from '../scenarios/thresholds';
 import type { BackendName } from '../sfu/backend';
 import { BACKEND_NAMES, BACKEND_SHORT } from '../sfu/start-backend';
@@ -132,7 +132,7 @@ export const CAPACITY_BUDGET_S = 90;
  */
 export const CAPACITY_DEFAULTS = { joinPerSecond: 100 };
 
-export const CAPACITY_HELP = `  --step N          receivers added per step (default: sized by a calibration probe, ${MAX_OVER_PLAIN}x plain mediasoup's estimated capacity / ${BROADCAST_FULL_STEPS})
+export const CAPACITY_HELP = `  --step N          receivers added per step (default: sized by a calibration probe, ${BROADCAST_MAX_OVER_PLAIN}x plain mediasoup's estimated capacity / ${BROADCAST_FULL_STEPS})
   --max N           largest step tried (default: ${BROADCAST_FULL_STEPS} steps); with both --step and --max, no probe
   --join N          receivers joining per second while media flows (default ${CAPACITY_DEFAULTS.joinPerSecond}; 0: full speed)
   --backends LIST   among plain, round-robin, least-loaded, mafalda (default all four)

@@ -6,7 +6,7 @@ import { rampChart } from '../report/ramp-report';
 import { writeJsonResult, writeSvgResult } from '../report/results-file';
 import { mixedDayPopulation, type MixedDayOptions } from '../scenarios/mixed-day';
 import { RAMP_TIMING_HELP, readRampTiming, type RampTiming } from '../scenarios/ramp-config';
-import { MAX_OVER_PLAIN, MIXED_DAY_FULL_STEPS } from '../scenarios/ramp-sizing';
+import { MIXED_DAY_MAX_OVER_PLAIN, MIXED_DAY_FULL_STEPS } from '../scenarios/ramp-sizing';
 import { DEFAULT_THRESHOLDS } from '../scenarios/thresholds';
 import type { BackendName } from '../sfu/backend';
 import { BACKEND_NAMES, BACKEND_SHORT } from '../sfu/start-backend';
@@ -96,7 +96,7 @@ export function writeMixedDayResult(r: MixedDayResult): string[] {
 	];
 }
 
-export const MIXED_DAY_HELP = `  --md-step N             meetings added per step (default: sized by the calibration probe, what ${MAX_OVER_PLAIN}x plain mediasoup's estimate leaves beside the broadcast / ${MIXED_DAY_FULL_STEPS})
+export const MIXED_DAY_HELP = `  --md-step N             meetings added per step (default: sized by the calibration probe, what ${MIXED_DAY_MAX_OVER_PLAIN}x plain mediasoup's estimate leaves beside the broadcast / ${MIXED_DAY_FULL_STEPS})
   --md-max N              largest step tried (default: ${MIXED_DAY_FULL_STEPS} steps); with both --md-step and --md-max, no probe
   --md-broadcast N        receivers of the broadcast beside the meetings (default ${MIXED_DAY_DEFAULTS.broadcastReceivers})
   --md-meetings-per-s N   meetings arriving per second (default ${MIXED_DAY_DEFAULTS.meetingsPerSecond})`;

@@ -20,21 +20,30 @@ import { meetingSize } from './mixed-day';
 export const KNEE_HEADROOM = 0.9;
 
 /**
- * How far past plain mediasoup's estimated capacity the search goes. Two
- * workers on 2 cores carry at most 2.0x; the margin above it absorbs the
- * estimate's error, so that mafalda's knee is found rather than cut off (a
- * ramp that passes its last step gives only a lower bound).
+ * How far past plain mediasoup's estimated capacity the broadcast search
+ * goes. Two workers on 2 cores carry at most 2.0x what one does; the margin
+ * above it absorbs the estimate's error, so that mafalda's knee is found
+ * rather than cut off (a ramp that passes its last step gives only a lower
+ * bound). 2.4x was not enough: on 2026-12-07 the probe read 6.79 µs a
+ * packet, which estimates 745 receivers and, rounded to steps of 200, a last
+ * step of 1,600 (2.15x); plain mediasoup carried 800 and the round-robin pool
+ * passed 1,600. The steps past 2.4x
+ * cost nothing to a ramp that fails before them, and the time budget bounds
+ * one that does not.
  */
-export const MAX_OVER_PLAIN = 2.4;
+export const BROADCAST_MAX_OVER_PLAIN = 3;
 
 /**
- * Full steps of the broadcast ramp (after its half step): as many as the
- * fixed grid it replaces had (200 to 1,600), so that each backend's ramp takes
- * no more windows than before and its 90 s budget still fits. Reaching 2.4x in
- * 8 steps makes a step 0.3x the estimate (the capacity's resolution, going
- * back halfway after a failure, is half of that).
+ * Full steps of the broadcast ramp (after its half step). Reaching 3x in 10
+ * steps makes a step 0.3x the estimate, as 2.4x in the 8 steps of the fixed
+ * grid it replaced (200 to 1,600) did (the capacity's resolution, going back
+ * halfway after a failure, is half of that); a ramp fails by its 8th or 9th
+ * step, as before, within its 90 s budget.
  */
-export const BROADCAST_FULL_STEPS = 8;
+export const BROADCAST_FULL_STEPS = 10;
+
+/** How far past plain mediasoup's estimated capacity the mixed day's search goes (its meetings beside the broadcast). */
+export const MIXED_DAY_MAX_OVER_PLAIN = 2.4;
 
 /** Broadcast steps are multiples of this many receivers (readable step lines). */
 export const RECEIVER_MULTIPLE = 50;
@@ -78,7 +87,7 @@ export function gridFor(target: number, fullSteps: number, multiple: number): Ra
 /** The broadcast ramp's grid for a machine whose plain worker spends `workerUsPerForwarded` µs per forwarded packet. */
 export function broadcastSize(workerUsPerForwarded: number, packetsPerReceiverPerSecond: number): RampSize & { estimatedPlainReceivers: number } {
 	const plain = estimatedPlainReceivers(workerUsPerForwarded, packetsPerReceiverPerSecond);
-	return { estimatedPlainReceivers: Math.round(plain), ...gridFor(MAX_OVER_PLAIN * plain, BROADCAST_FULL_STEPS, RECEIVER_MULTIPLE) };
+	return { estimatedPlainReceivers: Math.round(plain), ...gridFor(BROADCAST_MAX_OVER_PLAIN * plain, BROADCAST_FULL_STEPS, RECEIVER_MULTIPLE) };
 }
 
 /**
@@ -92,7 +101,7 @@ export function meetingReceiverEquivalents(): number {
 }
 
 /**
- * The mixed day's grid, in meetings: what is left of MAX_OVER_PLAIN times
+ * The mixed day's grid, in meetings: what is left of MIXED_DAY_MAX_OVER_PLAIN times
  * plain mediasoup's estimated capacity once the broadcast beside the meetings
  * is carried, in meetings of meetingReceiverEquivalents() each. It counts
  * forwarded packets only, as the broadcast's estimate does; on the Xeon it
@@ -102,7 +111,7 @@ export function meetingReceiverEquivalents(): number {
 export function mixedDaySize(plainReceivers: number, broadcastReceivers: number): RampSize & { estimatedPlainMeetings: number } {
 	const perMeeting = meetingReceiverEquivalents();
 	const meetings = (receivers: number): number => Math.max(0, (receivers - broadcastReceivers) / perMeeting);
-	return { estimatedPlainMeetings: Math.round(meetings(plainReceivers)), ...gridFor(meetings(MAX_OVER_PLAIN * plainReceivers), MIXED_DAY_FULL_STEPS, 1) };
+	return { estimatedPlainMeetings: Math.round(meetings(plainReceivers)), ...gridFor(meetings(MIXED_DAY_MAX_OVER_PLAIN * plainReceivers), MIXED_DAY_FULL_STEPS, 1) };
 }
 
 /** The probe runs unless the options give both sizes. */

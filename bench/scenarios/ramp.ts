@@ -177,7 +177,7 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 	const limitMs = options.overloadLimitMs ?? OVERLOAD_LIMIT_MS;
 	const overload = (units: number, why: string): void => {
 		overloaded = { units, why };
-		options.line.log(`${tag} overloaded at ${units} ${population.unit}: ${why} (limit ${(limitMs / 1000).toFixed(0)} s): FAIL without a window, and the ramp ends`);
+		options.line.log(`${tag} overloaded at ${units} ${population.unit}: ${why} (limit ${limitMs / 1000} s): FAIL without a window, and the ramp ends`);
 	};
 	/** The judged window, or undefined when the SFU could not answer its stats in time (the step failed as an overload). */
 	const judgeOrOverload = async (judging: Promise<JudgedWindow>, units: number): Promise<JudgedWindow | undefined> => {

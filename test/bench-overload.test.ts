@@ -7,6 +7,7 @@
 import { LiveLine } from '../bench/report/progress';
 import { broadcastPopulation } from '../bench/scenarios/broadcast';
 import { type RampResult, runRamp } from '../bench/scenarios/ramp';
+import { SimWorld } from '../bench/scenarios/sim-world';
 import { DEFAULT_THRESHOLDS } from '../bench/scenarios/thresholds';
 import type { ConsumerHandle, ReceiverHandle, SfuBackend } from '../bench/sfu/backend';
 import { startBackend } from '../bench/sfu/start-backend';
@@ -99,5 +100,38 @@ describe('a step the SFU cannot serve in time fails as an overload', () => {
 		expect(result.capacity).toBe(4);
 		expect(result.reachedMax).toBe(false);
 		expect(ms).toBeLessThan(15_000);
+	}, 30_000);
+});
+
+describe('ingress loss is what the kernel dropped at the publisher transport socket', () => {
+	test('a worker stopped for 2 s: its socket drops, the window counts them as ingress loss, as the measured receivers see it', async () => {
+		const backend = await startBackend('plain');
+		const world = new SimWorld(backend, { threads: 2, concurrency: 4 });
+		try {
+			const publisher = await world.addPublisher();
+			await world.addReceivers(4, () => [...publisher.handle.producerIds]);
+			// New consumers wait for the next key frame, one a second.
+			await new Promise((r) => setTimeout(r, 1_200));
+			const [worker] = await backend.workers();
+			// Stopped, the worker reads nothing: its socket's queue fills and the kernel drops the rest.
+			const stop = setTimeout(() => process.kill(worker.pid, 'SIGSTOP'), 300);
+			const resume = setTimeout(() => process.kill(worker.pid, 'SIGCONT'), 2_300);
+			let window;
+			try {
+				window = await world.measure(3_500);
+			} finally {
+				clearTimeout(stop);
+				clearTimeout(resume);
+				process.kill(worker.pid, 'SIGCONT');
+			}
+			const dropped = window.ingress.sent - window.ingress.received;
+			expect(dropped).toBeGreaterThan(20);
+			expect(window.ingress.lossPct).toBeGreaterThan(2);
+			// Every receiver of the stream lost them: the measured ones (all four) from sequence gaps.
+			expect(window.measured.lost).toBeGreaterThanOrEqual(4 * dropped * 0.9);
+		} finally {
+			await world.close();
+			await backend.close();
+		}
 	}, 30_000);
 });

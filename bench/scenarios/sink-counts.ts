@@ -10,10 +10,11 @@
  *   producer itself, or the pipe producer on a pipe-fed worker). Both are read
  *   at one instant, so "sent to this receiver / arrived for it on its worker"
  *   is exact whatever the timing of the reads;
- * - the origin producer's inbound-rtp `packetCount` against what the sender
- *   thread sent on that stream over the same window gives the ingress loss
- *   (packets the worker's socket dropped before mediasoup saw them), which
- *   every consumer of the stream loses too.
+ * - the ingress loss, packets the worker's socket dropped before mediasoup
+ *   saw them, is the kernel's drop count at the publisher's transport socket,
+ *   read with the origin producer's inbound-rtp `packetCount`
+ *   (SimWorld.#streamWindows): a StreamWindow's `sent` is what the producer
+ *   received plus those drops. Every consumer of the stream loses them too.
  *
  * So a sink consumer is expected to have sent what arrived for it, scaled up
  * by its stream's ingress loss; what it did not send is lost. A consumer
@@ -55,7 +56,7 @@ export function producerReceived(stats: ReadonlyArray<unknown>): number {
 	return n;
 }
 
-/** One producer stream over a window: what the sender sent, what the origin producer received. */
+/** One producer stream over a window: what reached the producer's socket (received + the kernel's drops there), what the origin producer received. */
 export interface StreamWindow {
 	sent: number;
 	received: number;
@@ -82,7 +83,7 @@ function pct(part: number, whole: number): number {
 	return whole > 0 ? (100 * part) / whole : 0;
 }
 
-/** Ingress over every stream: packets sent by the simulator, received by the origin producers. */
+/** Ingress over every stream: packets that reached the origin producers' sockets, and those the producers received. */
 export function ingressOf(streams: Iterable<StreamWindow>): StreamWindow & { lossPct: number } {
 	let sent = 0;
 	let received = 0;
@@ -107,7 +108,7 @@ export function countSinkWindow(consumers: Iterable<SinkConsumerWindow>, streams
 			continue;
 		}
 		const arrived = c.after.arrived !== undefined && c.before.arrived !== undefined ? c.after.arrived - c.before.arrived : sentByConsumer;
-		// The sender's count over the origin producer's, over (almost) the same window: 1 when nothing was dropped on the way in.
+		// What reached the producer's socket over what it received: 1 when nothing was dropped on the way in.
 		const ingress = stream && stream.received > 0 ? Math.max(1, stream.sent / stream.received) : 1;
 		const expected = Math.max(sentByConsumer, arrived) * ingress;
 		out.delivered += sentByConsumer;

@@ -4,6 +4,7 @@ import { LiveLine, progressBar } from '../report/progress';
 import type { LatencySummary } from '../sim/latency-histogram';
 import type { ReceiverTotals, SentCounters } from '../sim/session-api';
 import { OverloadedError, type Receiver, SimWorld, type WindowResult, type WorldOptions } from './sim-world';
+import { LATE, within } from './deadline';
 import { DISTURBED_PCT, grossFailure, OVERLOAD_LIMIT_MS, passes, type Thresholds } from './thresholds';
 
 export interface RampOptions extends WorldOptions {
@@ -96,17 +97,6 @@ export interface Population {
 
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Whether `p` settles within `ms` (a rejection within it rejects). */
-async function settlesWithin(p: Promise<void>, ms: number): Promise<boolean> {
-	let timer: NodeJS.Timeout | undefined;
-	const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-	try {
-		return await Promise.race([p.then(() => true as const), late]);
-	} finally {
-		clearTimeout(timer);
-	}
-}
 
 /** Waits, a second at a time and at most `maxMs`, until other processes take less than DISTURBED_PCT. */
 async function waitForQuiet(world: SimWorld, maxMs: number, onBusy: (otherPct: number) => void): Promise<void> {
@@ -228,9 +218,7 @@ export async function runRamp(backend: SfuBackend, population: Population, optio
 						`${stepTag} ${progressBar(placed - before, target - before, 12)} ${placed}/${target} placed | loss so far ${lossSoFar()} | ${workerSummary(rows)}`,
 					);
 				});
-				if (!(await settlesWithin(growing, limitMs))) {
-					// The joins still pending fail when the backend closes; nobody awaits them.
-					growing.catch(() => undefined);
+				if ((await within(growing, limitMs)) === LATE) {
 					overload(target, `${joined} of ${target - before} new receivers joined in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 					break;
 				}

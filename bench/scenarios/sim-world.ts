@@ -7,6 +7,7 @@ import { DEFAULT_PROFILE, type MediaProfile, publisherSsrcs } from '../sim/media
 import { type Session, SimPool } from '../sim/pool';
 import type { ReceiverApi, ReceiverTotals, SenderApi, SentCounters } from '../sim/session-api';
 import { SinkSocket, udpDropsByPort } from '../sim/sink-socket';
+import { LATE, within } from './deadline';
 import { type ConsumerSample, consumerSample, countSinkWindow, ingressOf, producerReceived, type SinkWindow, type StreamWindow } from './sink-counts';
 import { type GroupStats, mergeGroupWindows, pct } from './window-groups';
 
@@ -472,19 +473,9 @@ export class SimWorld {
 	}
 
 	async #snapshotWithin(consumers: ConsumerHandle[], limitMs: number): Promise<Snapshot> {
-		if (!Number.isFinite(limitMs)) return this.#snapshot(consumers);
-		const reading = this.#snapshot(consumers);
-		let timer: NodeJS.Timeout | undefined;
-		const late = new Promise<never>((_, reject) => {
-			timer = setTimeout(() => reject(new OverloadedError(`the stats of ${consumers.length} consumers took more than ${limitMs / 1000} s to read`)), limitMs);
-		});
-		// The reads still pending fail when the backend closes; nobody awaits them.
-		reading.catch(() => undefined);
-		try {
-			return await Promise.race([reading, late]);
-		} finally {
-			clearTimeout(timer);
-		}
+		const snapshot = await within(this.#snapshot(consumers), limitMs);
+		if (snapshot === LATE) throw new OverloadedError(`the stats of ${consumers.length} consumers took more than ${limitMs / 1000} s to read`);
+		return snapshot;
 	}
 
 	async #snapshot(consumers: ConsumerHandle[]): Promise<Snapshot> {

@@ -310,8 +310,9 @@ export class SimWorld {
 	 * reading them costs the workers and this thread), sinks are counted from
 	 * them (sink-counts.ts), the measured receivers from their packets; CPU of
 	 * each worker, of the simulator's threads, of this process and of the machine.
+	 * A snapshot of the stats that takes longer than `statsLimitMs` throws
+	 * OverloadedError (see OVERLOAD_LIMIT_MS).
 	 */
-	/** `statsLimitMs`: a snapshot of the stats that takes longer throws OverloadedError (see OVERLOAD_LIMIT_MS). */
 	async measure(durationMs: number, onTick?: (elapsedMs: number) => void, statsLimitMs = Number.POSITIVE_INFINITY): Promise<WindowResult> {
 		const consumers = this.receivers.flatMap((r) => r.handle.consumers.map((c) => ({ receiver: r, consumer: c })));
 		const statsStart = performance.now();
@@ -339,7 +340,7 @@ export class SimWorld {
 		const after = await this.#snapshotWithin(consumers.map((c) => c.consumer), statsLimitMs);
 		const statsWindowMs = after.at - before.at;
 
-		// Streams: what the sender sent and the origin producer received between the two snapshots.
+		// Streams: what reached each origin producer and what it received between the two snapshots; the sender's own count beside them.
 		const sentOf = (snap: Snapshot, producerId: string): number => {
 			const s = this.#streams.get(producerId);
 			const c = s && snap.sent.find((x) => x.index === s.publisher);

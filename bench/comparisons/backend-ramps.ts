@@ -2,7 +2,7 @@ import { fmtRatio } from '../report/format';
 import type { LiveLine } from '../report/progress';
 import { type Population, type RampResult, runRamp, type StepResult } from '../scenarios/ramp';
 import type { RampTiming } from '../scenarios/ramp-config';
-import { DEFAULT_THRESHOLDS } from '../scenarios/thresholds';
+import { DEFAULT_THRESHOLDS, grossFailure } from '../scenarios/thresholds';
 import type { BackendName } from '../sfu/backend';
 import { startBackend } from '../sfu/start-backend';
 import { median } from './common';
@@ -67,14 +67,15 @@ export interface RampCosts {
 	/**
 	 * Packets per second the backend would deliver with its busiest worker at
 	 * a whole core: its delivery per core-second of all its workers (over the
-	 * last PROJECTION_WINDOWS windows: the largest loads, where its placement is
-	 * what it does at scale) times the balance of its last window (the
-	 * workers' CPU summed over the busiest one's; 1 for one worker). A
+	 * last PROJECTION_WINDOWS windows that did not fail grossly: the largest
+	 * loads, where its placement is what it does at scale, short of a
+	 * collapse, whose forwarding falls apart) times the balance of the last of
+	 * them (the workers' CPU summed over the busiest one's; 1 for one worker). A
 	 * projection from CPU counters, not a capacity measurement: it assumes the
 	 * cost per packet stays what it was, and ignores the simulator.
 	 */
 	projectedDeliveredPerSecond: Spread | undefined;
-	/** The last window's balance: sum of the workers' CPU over the busiest one's. */
+	/** The balance of the last window that did not fail grossly: sum of the workers' CPU over the busiest one's. */
 	balance: number | undefined;
 }
 
@@ -89,8 +90,10 @@ function deliveredPerCore(s: StepResult): number {
 export function rampCosts(r: RampResult): RampCosts {
 	const windows = r.steps.filter((s) => s.costs.forwardedPerSecond >= MIN_PACKETS_PER_SECOND_FOR_COSTS);
 	const atCapacity = capacityStep(r);
-	const last = r.steps.slice(-PROJECTION_WINDOWS);
-	const final = r.steps[r.steps.length - 1]?.costs;
+	// A collapsed window (2026-12-07: plain mediasoup past its knee at 39.8% loss) forwards far less per core-second than the worker can.
+	const usable = r.steps.filter((s) => !grossFailure(DEFAULT_THRESHOLDS, s.judgedLossPct, s.latency.p99));
+	const last = usable.slice(-PROJECTION_WINDOWS);
+	const final = usable[usable.length - 1]?.costs;
 	const balance = final && final.busiestWorkerCpuPct > 0 ? final.workerCpuPct / final.busiestWorkerCpuPct : undefined;
 	return {
 		workerUsPerForwarded: spreadOf(windows.map((s) => s.costs.workerUsPerForwarded)),

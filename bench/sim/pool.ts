@@ -1,9 +1,7 @@
-import * as fs from 'node:fs';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import * as path from 'node:path';
-import { packageRoot } from '../../lib/package-root';
+import { compiledEntry } from '../../actors/actor-entry';
 import { Piscina } from 'piscina';
 import type { MediaProfile } from './media-profile';
 import type { ReceiverApi, ReceiverTask, SenderApi, SenderTask } from './session-api';
@@ -27,22 +25,13 @@ export interface Session<Api> {
  * so that sending and receiving media run in parallel with each other and with
  * the main thread that drives mediasoup or mafalda.
  */
-/**
- * The thread's entry, compiled: beside this file when it runs from dist/,
- * the build's when it runs as TypeScript under ts-jest (a thread cannot).
- */
-function poolWorkerFile(): string {
-	const beside = path.join(__dirname, 'pool-worker.js');
-	return fs.existsSync(beside) ? beside : path.join(packageRoot(), 'dist', 'bench', 'sim', 'pool-worker.js');
-}
-
 export class SimPool {
 	readonly #pool: Piscina;
 	readonly #sessions: Array<Session<SenderApi> | Session<ReceiverApi>> = [];
 
 	constructor(readonly threads: number) {
 		this.#pool = new Piscina({
-			filename: poolWorkerFile(),
+			filename: compiledEntry(__dirname, 'pool-worker'),
 			minThreads: threads,
 			maxThreads: threads,
 			// One session per thread: a session is a long task that never yields its thread.
